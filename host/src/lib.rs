@@ -1,0 +1,14 @@
+//! kubeadm-rs: a kubeadm-compatible Kubernetes node bootstrap tool.
+//!
+//! `init` runs as an ordered tree of phases ([`workflow`]); each phase family lives in
+//! [`phases`] and sees a narrow context. All node I/O goes through [`node::NodeRoot`].
+
+pub mod cli;
+pub mod config;
+pub mod kubeconfig;
+pub mod manifests;
+pub mod node;
+pub mod phases;
+pub mod pki;
+pub mod system;
+pub mod workflow;

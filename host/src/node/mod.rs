@@ -1,0 +1,218 @@
+//! The node root: every file the tool reads or writes on the node goes through one
+//! cap-std directory handle (`/`, `--rootfs DIR`, or a temporary directory for `--dry-run`).
+
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, DirBuilder, OpenOptions, Permissions};
+use cap_std::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+
+use crate::workflow::{Event, Events};
+
+/// An I/O failure on a node path, naming the path as the node sees it.
+#[derive(Debug, thiserror::Error)]
+#[error("{action} {path}: {source}")]
+pub struct NodeError {
+    pub action: &'static str,
+    pub path: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Where node files live, and how writes are reported.
+pub struct NodeRoot {
+    dir: Dir,
+    host_path: PathBuf,
+    events: Events,
+    /// Kept alive so the temporary dry-run root is removed only when the root is dropped.
+    _temp: Option<tempfile::TempDir>,
+}
+
+/// Turns an absolute node path into one relative to the root; `..` is refused.
+fn relative(path: &Path) -> Result<PathBuf, NodeError> {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(p) => out.push(p),
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(NodeError {
+                    action: "resolve",
+                    path: path.display().to_string(),
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "node paths may not contain '..'"),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl NodeRoot {
+    /// Opens `dir` (which must exist) as the node root.
+    pub fn open(dir: impl AsRef<Path>, events: Events) -> Result<Self, NodeError> {
+        let host_path = dir.as_ref().to_path_buf();
+        let d = Dir::open_ambient_dir(&host_path, ambient_authority()).map_err(|source| NodeError {
+            action: "open node root",
+            path: host_path.display().to_string(),
+            source,
+        })?;
+        Ok(NodeRoot {
+            dir: d,
+            host_path,
+            events,
+            _temp: None,
+        })
+    }
+
+    /// A fresh, empty root in a temporary directory, removed when dropped (for `--dry-run`).
+    pub fn temporary(prefix: &str, events: Events) -> Result<Self, NodeError> {
+        let temp = tempfile::Builder::new().prefix(prefix).tempdir().map_err(|source| NodeError {
+            action: "create dry-run directory",
+            path: std::env::temp_dir().display().to_string(),
+            source,
+        })?;
+        let mut root = NodeRoot::open(temp.path(), events)?;
+        root._temp = Some(temp);
+        Ok(root)
+    }
+
+    /// Keeps the temporary directory on disk after the root is dropped.
+    pub fn keep(&mut self) {
+        if let Some(t) = self._temp.take() {
+            let _ = t.keep();
+        }
+    }
+
+    /// Where the root lives on the host.
+    pub fn host_path(&self) -> &Path {
+        &self.host_path
+    }
+
+    /// The host path of a node path (for tools that need a real path, like the tests).
+    pub fn resolve(&self, path: impl AsRef<Path>) -> Result<PathBuf, NodeError> {
+        Ok(self.host_path.join(relative(path.as_ref())?))
+    }
+
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    fn err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> NodeError + 'a {
+        move |source| NodeError {
+            action,
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
+    pub fn exists(&self, path: impl AsRef<Path>) -> Result<bool, NodeError> {
+        let path = path.as_ref();
+        self.dir.try_exists(relative(path)?).map_err(Self::err("check", path))
+    }
+
+    /// Reads a file, or `None` if it does not exist.
+    pub fn read(&self, path: impl AsRef<Path>) -> Result<Option<Vec<u8>>, NodeError> {
+        let path = path.as_ref();
+        match self.dir.read(relative(path)?) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Self::err("read", path)(e)),
+        }
+    }
+
+    /// The entries of a directory, sorted; empty if it does not exist.
+    pub fn list(&self, path: impl AsRef<Path>) -> Result<Vec<String>, NodeError> {
+        let path = path.as_ref();
+        let rel = relative(path)?;
+        let rd = match if rel.as_os_str().is_empty() { self.dir.entries() } else { self.dir.read_dir(&rel) } {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Self::err("list", path)(e)),
+        };
+        let mut names = Vec::new();
+        for entry in rd {
+            let entry = entry.map_err(Self::err("list", path))?;
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Creates a directory and its parents with `mode` (existing ones are left as they are).
+    pub fn create_dir_all(&self, path: impl AsRef<Path>, mode: u32) -> Result<(), NodeError> {
+        let path = path.as_ref();
+        let rel = relative(path)?;
+        if rel.as_os_str().is_empty() {
+            return Ok(());
+        }
+        let mut b = DirBuilder::new();
+        b.recursive(true).mode(mode);
+        self.dir.create_dir_with(&rel, &b).map_err(Self::err("create directory", path))
+    }
+
+    /// Writes a file atomically (temporary file, fsync, rename) with `mode`, creating parent
+    /// directories 0755. A file whose content and mode already match is left alone.
+    pub fn write(&self, path: impl AsRef<Path>, contents: &[u8], mode: u32) -> Result<(), NodeError> {
+        let path = path.as_ref();
+        let rel = relative(path)?;
+        if let Ok(meta) = self.dir.metadata(&rel)
+            && meta.permissions().mode() & 0o7777 == mode
+            && self.dir.read(&rel).is_ok_and(|old| old == contents)
+        {
+            self.report(path, mode, contents.len(), true);
+            return Ok(());
+        }
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        if !parent.as_os_str().is_empty() {
+            self.create_dir_all(Path::new("/").join(parent), 0o755)?;
+        }
+        let name = rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut opts = OpenOptions::new();
+            opts.write(true).create(true).truncate(true).mode(mode);
+            let mut f = self.dir.open_with(&tmp, &opts)?;
+            f.set_permissions(Permissions::from_mode(mode))?;
+            f.write_all(contents)?;
+            f.sync_all()?;
+            self.dir.rename(&tmp, &self.dir, &rel)
+        };
+        if let Err(e) = write() {
+            let _ = self.dir.remove_file(&tmp);
+            return Err(Self::err("write", path)(e));
+        }
+        self.report(path, mode, contents.len(), false);
+        Ok(())
+    }
+
+    /// Reports that an existing file was checked and kept.
+    pub fn report_kept(&self, path: impl AsRef<Path>) -> Result<(), NodeError> {
+        let path = path.as_ref();
+        let meta = self.dir.metadata(relative(path)?).map_err(Self::err("stat", path))?;
+        self.report(path, meta.permissions().mode() & 0o7777, meta.len() as usize, true);
+        Ok(())
+    }
+
+    fn report(&self, path: &Path, mode: u32, bytes: usize, reused: bool) {
+        self.events.emit(Event::FileWritten {
+            path: path.display().to_string(),
+            mode,
+            bytes,
+            reused,
+        });
+    }
+
+    /// The permission bits of a node file, if it exists.
+    pub fn mode(&self, path: impl AsRef<Path>) -> Result<Option<u32>, NodeError> {
+        let path = path.as_ref();
+        match self.dir.metadata(relative(path)?) {
+            Ok(m) => Ok(Some(m.permissions().mode() & 0o7777)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Self::err("stat", path)(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,8 @@
+//! The `certs` phase.
+
+use super::InitContext;
+use crate::workflow::Phase;
+
+pub fn certs_phase() -> Phase<dyn InitContext> {
+    Phase::new("certs", "Certificate generation")
+}

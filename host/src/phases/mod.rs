@@ -1,0 +1,3 @@
+//! Built-in phases, one file per phase family.
+
+pub mod init;

@@ -1,0 +1,14 @@
+//! The phase runner, modelled on kubeadm's workflow package: phases as data in a tree,
+//! selection by path, dependency checks before anything runs, one event stream.
+
+mod events;
+mod phase;
+pub mod render;
+mod runner;
+
+pub use events::{Event, Events, Recorder, Reporter, Severity};
+pub use phase::{Phase, RunFn, RunIfFn};
+pub use runner::{Flat, PhaseFailed, Plan, PlanError, Selection, Workflow};
+
+#[cfg(test)]
+mod tests;
