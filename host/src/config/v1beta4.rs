@@ -289,7 +289,7 @@ pub struct BootstrapTokenDiscovery {
     pub api_server_endpoint: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ca_cert_hashes: Vec<String>,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(rename = "unsafeSkipCAVerification", skip_serializing_if = "is_false")]
     pub unsafe_skip_ca_verification: bool,
 }
 
