@@ -10,5 +10,6 @@ pub mod manifests;
 pub mod node;
 pub mod phases;
 pub mod pki;
+pub mod preflight;
 pub mod system;
 pub mod workflow;

@@ -1,7 +1,41 @@
 //! Facts about the live host that preflight and kubelet-start look at, behind a trait so
 //! tests can substitute a host of their own.
+//!
+//! Node files (manifests, the etcd data directory, PKI) are not here: they go through
+//! [`crate::node::NodeRoot`]. What is here describes the running kernel, its network stack and
+//! this process (`/proc`, `/sys`, ports, `PATH`, environment), which `--rootfs` does not change.
 
-use std::path::PathBuf;
+mod live;
+mod route;
+
+#[cfg(test)]
+pub mod fake;
+
+use std::io;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+pub use live::{LiveHostFacts, LiveSystem};
+
+/// The running kernel, as `uname` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kernel {
+    /// The operating system name (`uname -s`), `Linux` on Linux.
+    pub name: String,
+    /// The kernel release (`uname -r`), e.g. `6.8.0-45-generic`.
+    pub release: String,
+}
+
+/// What the init system knows about one service.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServiceState {
+    /// A unit file for the service is installed.
+    pub exists: bool,
+    /// The service starts at boot.
+    pub enabled: bool,
+    /// The service is running or starting.
+    pub active: bool,
+}
 
 /// What phases may ask of the host beyond the node root.
 pub trait System: Send + Sync {
@@ -9,52 +43,28 @@ pub trait System: Send + Sync {
     fn euid(&self) -> u32;
     /// The host name, as the kernel reports it.
     fn hostname(&self) -> String;
+    fn kernel(&self) -> Kernel;
+    /// Logical CPUs this process may run on (its affinity mask, as Go's `runtime.NumCPU`).
+    fn cpu_count(&self) -> usize;
+    /// Total usable RAM in MiB, as `sysinfo(2)` reports it.
+    fn total_memory_mb(&self) -> u64;
+    /// Reads a file the kernel provides (under `/proc` or `/sys`) on the live host.
+    fn read_host_file(&self, path: &str) -> io::Result<Vec<u8>>;
+    /// Listens on TCP `:port` (every address, IPv4 and IPv6) and closes the socket again,
+    /// as Go's `net.Listen("tcp", ":port")`; fails if the port is taken.
+    fn try_listen(&self, port: u16) -> io::Result<()>;
+    /// Connects to a unix socket and closes the connection.
+    fn connect_unix(&self, path: &Path) -> io::Result<()>;
+    /// Resolves a host name the way the C library does (`/etc/hosts`, then DNS).
+    fn lookup_host(&self, name: &str) -> io::Result<Vec<IpAddr>>;
+    /// An environment variable of this process; unset and non-UTF-8 values are `None`.
+    fn env_var(&self, name: &str) -> Option<String>;
     /// Looks up an executable on `PATH`.
     fn find_executable(&self, name: &str) -> Option<PathBuf>;
     /// Whether systemd is running as the init system.
     fn systemd_running(&self) -> bool;
+    /// What systemd knows about a service; ask only when systemd runs.
+    fn service(&self, name: &str) -> ServiceState;
     /// Runs a program and returns its standard output, or a one-line error.
     fn run(&self, program: &str, args: &[&str]) -> Result<String, String>;
-}
-
-/// The machine this process runs on.
-pub struct LiveSystem;
-
-impl System for LiveSystem {
-    fn euid(&self) -> u32 {
-        rustix::process::geteuid().as_raw()
-    }
-
-    fn hostname(&self) -> String {
-        rustix::system::uname().nodename().to_string_lossy().into_owned()
-    }
-
-    fn find_executable(&self, name: &str) -> Option<PathBuf> {
-        let path = std::env::var_os("PATH")?;
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    }
-
-    fn systemd_running(&self) -> bool {
-        std::path::Path::new("/run/systemd/system").is_dir()
-    }
-
-    fn run(&self, program: &str, args: &[&str]) -> Result<String, String> {
-        let out = std::process::Command::new(program)
-            .args(args)
-            .output()
-            .map_err(|e| format!("{program}: {e}"))?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            let err = String::from_utf8_lossy(&out.stderr);
-            Err(format!(
-                "{program} {} failed ({}): {}",
-                args.join(" "),
-                out.status,
-                err.lines().next().unwrap_or("").trim()
-            ))
-        }
-    }
 }
