@@ -13,6 +13,12 @@ pub trait HostFacts {
     fn default_address(&self) -> Result<String, String>;
     /// A fresh bootstrap token `[a-z0-9]{6}.[a-z0-9]{16}`.
     fn new_token(&self) -> String;
+    /// A global unicast address on the loopback interface, which kubeadm uses when told to
+    /// advertise a loopback address (for hosts whose interfaces carry only link-local addresses).
+    /// `None` when there is none; then a loopback advertise address is an error, as in kubeadm.
+    fn loopback_global_address(&self) -> Result<Option<String>, String> {
+        Ok(None)
+    }
 }
 
 fn default_timeouts() -> Timeouts {
@@ -31,7 +37,9 @@ fn default_timeouts() -> Timeouts {
 pub(crate) fn set_timeout_defaults(t: &mut Option<Timeouts>) {
     let d = default_timeouts();
     let t = t.get_or_insert_with(Timeouts::default);
-    t.control_plane_component_health_check = t.control_plane_component_health_check.or(d.control_plane_component_health_check);
+    t.control_plane_component_health_check = t
+        .control_plane_component_health_check
+        .or(d.control_plane_component_health_check);
     t.kubelet_health_check = t.kubelet_health_check.or(d.kubelet_health_check);
     t.kubernetes_api_call = t.kubernetes_api_call.or(d.kubernetes_api_call);
     t.etcd_api_call = t.etcd_api_call.or(d.etcd_api_call);

@@ -43,13 +43,17 @@ impl std::str::FromStr for GoDuration {
         let mut total: f64 = 0.0;
         let mut rest = text;
         while !rest.is_empty() {
-            let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+            let num_len = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .ok_or_else(bad)?;
             if num_len == 0 {
                 return Err(bad());
             }
             let value: f64 = rest[..num_len].parse().map_err(|_| bad())?;
             rest = &rest[num_len..];
-            let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(rest.len());
             let scale = match &rest[..unit_len] {
                 "ns" => 1e-9,
                 "us" | "µs" | "μs" => 1e-6,
@@ -65,7 +69,9 @@ impl std::str::FromStr for GoDuration {
         if !total.is_finite() || total > u64::MAX as f64 / 1e9 {
             return Err(bad());
         }
-        Ok(GoDuration(Duration::from_nanos((total * 1e9).round() as u64)))
+        Ok(GoDuration(Duration::from_nanos(
+            (total * 1e9).round() as u64
+        )))
     }
 }
 
@@ -78,9 +84,9 @@ impl fmt::Display for GoDuration {
         }
         if d < Duration::from_secs(1) {
             let ns = d.as_nanos();
-            return if ns % 1_000_000 == 0 {
+            return if ns.is_multiple_of(1_000_000) {
                 write!(f, "{}ms", ns / 1_000_000)
-            } else if ns % 1_000 == 0 {
+            } else if ns.is_multiple_of(1_000) {
                 write!(f, "{}µs", ns / 1_000)
             } else {
                 write!(f, "{ns}ns")

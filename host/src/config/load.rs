@@ -1,15 +1,23 @@
 //! Reading multi-document config files: split, identify each document's kind, decode strictly.
 
+mod yaml_error;
+
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{ConfigError, KUBE_PROXY_CONFIG_GROUP_VERSION, KUBELET_CONFIG_GROUP_VERSION, v1beta3, v1beta4};
+use super::duration::GoDuration;
+use super::{
+    ComponentConfig, ConfigError, KUBE_PROXY_CONFIG_GROUP_VERSION, KUBELET_CONFIG_GROUP_VERSION,
+    v1beta3, v1beta4,
+};
 
 /// One YAML document of a config file, with the kind it declares.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Document {
     /// 1-based position in the file, for error messages.
     pub index: usize,
+    /// The file line the document's text starts on, so errors point into the file.
+    pub line: usize,
     pub api_version: String,
     pub kind: String,
     pub text: String,
@@ -30,39 +38,36 @@ struct TypeMeta {
     kind: Option<String>,
 }
 
-/// The first line of a YAML error, without the source snippet.
-pub(crate) fn yaml_message(err: &serde_saphyr::Error) -> String {
-    let text = err.without_snippet().to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid YAML").trim();
-    first.to_string()
-}
-
 /// Splits on `---` lines, as Kubernetes' YAML reader does; empty documents are dropped.
-fn split_documents(text: &str) -> Vec<String> {
-    let mut docs = vec![String::new()];
-    for line in text.lines() {
+/// Each document comes with the file line its text starts on.
+fn split_documents(text: &str) -> Vec<(usize, String)> {
+    let mut docs = vec![(1, String::new())];
+    for (n, line) in text.lines().enumerate() {
         if line == "---" || line.starts_with("--- ") || line.starts_with("---\t") {
-            docs.push(String::new());
+            docs.push((n + 2, String::new()));
         } else {
-            let current = docs.last_mut().expect("at least one document");
+            let current = &mut docs.last_mut().expect("at least one document").1;
             current.push_str(line);
             current.push('\n');
         }
     }
     docs.into_iter()
-        .filter(|d| d.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')))
+        .filter(|(_, d)| {
+            d.lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        })
         .collect()
 }
 
 /// Splits a config file into documents and reads each one's `apiVersion` and `kind`.
 pub fn load_documents(text: &str, source: &str) -> Result<Documents, ConfigError> {
     let mut docs = Vec::new();
-    for (i, doc) in split_documents(text).into_iter().enumerate() {
+    for (i, (line, doc)) in split_documents(text).into_iter().enumerate() {
         let index = i + 1;
         let location = format!("{source}: document {index}");
         let meta: TypeMeta = serde_saphyr::from_str(&doc).map_err(|e| ConfigError::Decode {
             location: location.clone(),
-            message: yaml_message(&e),
+            message: yaml_error::describe(&e, &doc, line),
         })?;
         let (Some(api_version), Some(kind)) = (meta.api_version, meta.kind) else {
             return Err(ConfigError::Decode {
@@ -72,6 +77,7 @@ pub fn load_documents(text: &str, source: &str) -> Result<Documents, ConfigError
         };
         docs.push(Document {
             index,
+            line,
             api_version,
             kind,
             text: doc,
@@ -88,24 +94,67 @@ impl Document {
         format!("{source}: document {} ({})", self.index, self.kind)
     }
 
-    /// Strict decoding: unknown fields are errors naming the field and the document.
+    /// Strict decoding: unknown fields are errors naming the field, its path and its line.
     pub fn decode<T: DeserializeOwned>(&self, source: &str) -> Result<T, ConfigError> {
         serde_saphyr::from_str(&self.text).map_err(|e| ConfigError::Decode {
             location: self.location(source),
-            message: yaml_message(&e),
+            message: yaml_error::describe(&e, &self.text, self.line),
+        })
+    }
+
+    /// Decodes a v1beta3 document; when it fails only because it uses v1beta4 fields, says so.
+    fn decode_v1beta3<Old: DeserializeOwned, New: DeserializeOwned>(
+        &self,
+        source: &str,
+    ) -> Result<Old, ConfigError> {
+        self.decode::<Old>(source).map_err(|err| match err {
+            ConfigError::Decode { location, message } if self.decode::<New>(source).is_ok() => ConfigError::Decode {
+                location,
+                message: format!(
+                    "{message}; that field exists only in {}: change apiVersion, or convert the file with `kubeadm-rs config migrate`",
+                    v1beta4::GROUP_VERSION
+                ),
+            },
+            other => other,
         })
     }
 }
 
 /// What a document is, once its group and kind are checked.
 pub(crate) enum Known {
-    Init(v1beta4::InitConfiguration),
-    Cluster(v1beta4::ClusterConfiguration),
-    Join(v1beta4::JoinConfiguration),
-    Kubelet(super::ComponentConfig),
-    KubeProxy(super::ComponentConfig),
-    /// A kind this command does not use, or a group kubeadm does not know: warned about, ignored.
-    Other(String),
+    Init(Box<v1beta4::InitConfiguration>),
+    Cluster {
+        config: Box<v1beta4::ClusterConfiguration>,
+        /// v1beta3's `apiServer.timeoutForControlPlane`, which v1beta4 keeps in InitConfiguration.timeouts.
+        control_plane_timeout: Option<GoDuration>,
+    },
+    Join(Box<v1beta4::JoinConfiguration>),
+    Kubelet(ComponentConfig),
+    KubeProxy(ComponentConfig),
+    /// A kubeadm kind these commands do not use (ResetConfiguration, UpgradeConfiguration): a warning.
+    Unused(String),
+    /// A group kubeadm does not know: ignored with a warning by init and join, an error for
+    /// `config validate` and `config migrate` (as kubeadm's validateKnownGVKs).
+    Unknown {
+        location: String,
+        api_version: String,
+    },
+}
+
+impl Known {
+    /// The warning shown when an unknown document is skipped.
+    pub(crate) fn unknown_warning(location: &str, api_version: &str) -> String {
+        format!(
+            "{location}: ignored configuration document with unknown apiVersion {api_version:?}"
+        )
+    }
+}
+
+/// The decoded documents, each with its position in `Documents::docs`.
+pub(crate) struct Decoded {
+    pub items: Vec<(usize, Known)>,
+    /// "This file uses a deprecated API version" warnings (init and join show them; migrate does not).
+    pub deprecations: Vec<String>,
 }
 
 const KUBEADM_KINDS: [&str; 5] = [
@@ -116,101 +165,146 @@ const KUBEADM_KINDS: [&str; 5] = [
     "UpgradeConfiguration",
 ];
 
+/// The kinds a kubeadm API version defines (v1beta3 predates Reset and Upgrade).
+fn kinds_of(api_version: &str) -> &'static [&'static str] {
+    if api_version == v1beta3::GROUP_VERSION {
+        &KUBEADM_KINDS[..3]
+    } else {
+        &KUBEADM_KINDS
+    }
+}
+
+/// kubeadm API versions that are no longer read, with the last kubeadm release that can migrate them.
+const OLD_API_VERSIONS: [(&str, &str); 5] = [
+    ("kubeadm.k8s.io/v1alpha1", "v1.11"),
+    ("kubeadm.k8s.io/v1alpha2", "v1.12"),
+    ("kubeadm.k8s.io/v1alpha3", "v1.14"),
+    ("kubeadm.k8s.io/v1beta1", "v1.15"),
+    ("kubeadm.k8s.io/v1beta2", "v1.22"),
+];
+
 impl Documents {
     /// Decodes every document, converting v1beta3 to v1beta4.
-    pub(crate) fn decode_all(&self) -> Result<Vec<Known>, ConfigError> {
-        let mut out = Vec::new();
+    pub(crate) fn decode_all(&self) -> Result<Decoded, ConfigError> {
+        let mut decoded = Decoded {
+            items: Vec::new(),
+            deprecations: Vec::new(),
+        };
         let mut seen = std::collections::BTreeMap::new();
-        for doc in &self.docs {
-            let location = doc.location(&self.source);
-            let known = match doc.api_version.as_str() {
-                v1beta4::GROUP_VERSION | v1beta3::GROUP_VERSION => {
-                    if !KUBEADM_KINDS.contains(&doc.kind.as_str()) {
-                        return Err(ConfigError::Decode {
-                            location,
-                            message: format!(
-                                "no kind {:?} is registered for version {:?}; expected one of {}",
-                                doc.kind,
-                                doc.api_version,
-                                KUBEADM_KINDS.join(", ")
-                            ),
-                        });
-                    }
-                    let v4 = doc.api_version == v1beta4::GROUP_VERSION;
-                    match doc.kind.as_str() {
-                        "InitConfiguration" if v4 => Known::Init(doc.decode(&self.source)?),
-                        "InitConfiguration" => {
-                            Known::Init(doc.decode::<v1beta3::InitConfiguration>(&self.source)?.convert())
-                        }
-                        "ClusterConfiguration" if v4 => Known::Cluster(doc.decode(&self.source)?),
-                        "ClusterConfiguration" => {
-                            Known::Cluster(doc.decode::<v1beta3::ClusterConfiguration>(&self.source)?.convert())
-                        }
-                        "JoinConfiguration" if v4 => Known::Join(doc.decode(&self.source)?),
-                        "JoinConfiguration" => {
-                            Known::Join(doc.decode::<v1beta3::JoinConfiguration>(&self.source)?.convert())
-                        }
-                        other => Known::Other(format!("{location}: {other} is not used by this command; ignored")),
-                    }
-                }
-                v if v.starts_with("kubeadm.k8s.io/") => {
-                    return Err(ConfigError::Decode {
-                        location,
-                        message: format!(
-                            "apiVersion {v:?} is not supported; use {} (or {}); \
-                             older files can be converted with `kubeadm config migrate` from an older kubeadm",
-                            v1beta4::GROUP_VERSION,
-                            v1beta3::GROUP_VERSION
-                        ),
-                    });
-                }
-                KUBELET_CONFIG_GROUP_VERSION if doc.kind == "KubeletConfiguration" => {
-                    Known::Kubelet(doc.decode(&self.source)?)
-                }
-                KUBE_PROXY_CONFIG_GROUP_VERSION if doc.kind == "KubeProxyConfiguration" => {
-                    Known::KubeProxy(doc.decode(&self.source)?)
-                }
-                _ if doc.kind == "KubeletConfiguration" || doc.kind == "KubeProxyConfiguration" => {
-                    return Err(ConfigError::Decode {
-                        location,
-                        message: format!(
-                            "apiVersion {:?} is not supported for {}; use {}",
-                            doc.api_version,
-                            doc.kind,
-                            if doc.kind == "KubeletConfiguration" {
-                                KUBELET_CONFIG_GROUP_VERSION
-                            } else {
-                                KUBE_PROXY_CONFIG_GROUP_VERSION
-                            }
-                        ),
-                    });
-                }
-                other => Known::Other(format!(
-                    "{location}: unknown apiVersion {other:?} with kind {:?}; ignored",
-                    doc.kind
-                )),
-            };
-            if !matches!(known, Known::Other(_))
+        for (position, doc) in self.docs.iter().enumerate() {
+            let known = self.decode_one(doc, &mut decoded.deprecations)?;
+            if !matches!(known, Known::Unused(_) | Known::Unknown { .. })
                 && let Some(first) = seen.insert(doc.kind.clone(), doc.index)
             {
                 return Err(ConfigError::Decode {
-                    location,
+                    location: doc.location(&self.source),
                     message: format!("duplicate {} (first in document {first})", doc.kind),
                 });
             }
-            out.push(known);
+            decoded.items.push((position, known));
         }
-        Ok(out)
+        Ok(decoded)
+    }
+
+    fn decode_one(
+        &self,
+        doc: &Document,
+        deprecations: &mut Vec<String>,
+    ) -> Result<Known, ConfigError> {
+        let location = doc.location(&self.source);
+        let source = self.source.as_str();
+        let kind = doc.kind.as_str();
+        match doc.api_version.as_str() {
+            v @ (v1beta4::GROUP_VERSION | v1beta3::GROUP_VERSION)
+                if !kinds_of(v).contains(&kind) =>
+            {
+                Err(ConfigError::Decode {
+                    location,
+                    message: format!(
+                        "no kind {kind:?} is registered for version {v:?}; expected one of {}",
+                        kinds_of(v).join(", ")
+                    ),
+                })
+            }
+            v1beta4::GROUP_VERSION => Ok(match kind {
+                "InitConfiguration" => Known::Init(Box::new(doc.decode(source)?)),
+                "ClusterConfiguration" => Known::Cluster {
+                    config: Box::new(doc.decode(source)?),
+                    control_plane_timeout: None,
+                },
+                "JoinConfiguration" => Known::Join(Box::new(doc.decode(source)?)),
+                other => Known::Unused(format!(
+                    "{location}: {other} is not used by this command; ignored"
+                )),
+            }),
+            v1beta3::GROUP_VERSION => {
+                deprecations.push(format!(
+                    "{location}: your configuration file uses a deprecated API spec: {:?} (kind: {kind:?}). \
+                     Please use 'kubeadm config migrate --old-config old.yaml --new-config new.yaml', \
+                     which will write the new, similar spec using a newer API version.",
+                    v1beta3::GROUP_VERSION
+                ));
+                Ok(match kind {
+                    "InitConfiguration" => Known::Init(Box::new(
+                        doc.decode_v1beta3::<v1beta3::InitConfiguration, v1beta4::InitConfiguration>(source)?
+                            .convert(),
+                    )),
+                    "ClusterConfiguration" => {
+                        let old = doc.decode_v1beta3::<v1beta3::ClusterConfiguration, v1beta4::ClusterConfiguration>(source)?;
+                        Known::Cluster {
+                            control_plane_timeout: old.timeout_for_control_plane(),
+                            config: Box::new(old.convert()),
+                        }
+                    }
+                    "JoinConfiguration" => Known::Join(Box::new(
+                        doc.decode_v1beta3::<v1beta3::JoinConfiguration, v1beta4::JoinConfiguration>(source)?
+                            .convert(),
+                    )),
+                    other => unreachable!("{other} is not a v1beta3 kind"),
+                })
+            }
+            v if v.starts_with("kubeadm.k8s.io/") => {
+                let message = match OLD_API_VERSIONS.iter().find(|(old, _)| *old == v) {
+                    Some((_, release)) => format!(
+                        "your configuration file uses an old API spec: {v:?} (kind: {kind:?}). Please use kubeadm {release} \
+                         instead and run 'kubeadm config migrate --old-config old.yaml --new-config new.yaml', \
+                         which will write the new, similar spec using a newer API version."
+                    ),
+                    None => format!(
+                        "apiVersion {v:?} is not supported; expected {} (or {})",
+                        v1beta4::GROUP_VERSION,
+                        v1beta3::GROUP_VERSION
+                    ),
+                };
+                Err(ConfigError::Decode { location, message })
+            }
+            KUBELET_CONFIG_GROUP_VERSION if kind == "KubeletConfiguration" => {
+                Ok(Known::Kubelet(doc.decode(source)?))
+            }
+            KUBE_PROXY_CONFIG_GROUP_VERSION if kind == "KubeProxyConfiguration" => {
+                Ok(Known::KubeProxy(doc.decode(source)?))
+            }
+            _ if kind == "KubeletConfiguration" || kind == "KubeProxyConfiguration" => {
+                Err(ConfigError::Decode {
+                    location,
+                    message: format!(
+                        "apiVersion {:?} is not supported for {kind}; expected {}",
+                        doc.api_version,
+                        if kind == "KubeletConfiguration" {
+                            KUBELET_CONFIG_GROUP_VERSION
+                        } else {
+                            KUBE_PROXY_CONFIG_GROUP_VERSION
+                        }
+                    ),
+                })
+            }
+            other => Ok(Known::Unknown {
+                location,
+                api_version: other.to_string(),
+            }),
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn documents_split_on_separator_lines_only() {
-        let docs = split_documents("a: 1\n---\nb: '---'\n--- \n# only a comment\n---\nc: 3\n");
-        assert_eq!(docs, vec!["a: 1\n", "b: '---'\n", "c: 3\n"]);
-    }
-}
+mod tests;

@@ -5,17 +5,25 @@ pub mod constants;
 mod defaults;
 mod duration;
 mod load;
+mod print;
 mod resolve;
 pub mod v1beta3;
 pub mod v1beta4;
 pub mod validation;
+
+#[cfg(test)]
+mod testing;
 
 use std::net::IpAddr;
 
 pub use defaults::{HostFacts, default_cluster_configuration, default_init_configuration, default_join_configuration};
 pub use duration::{DurationError, GoDuration};
 pub use load::{Document, Documents, load_documents};
-pub use resolve::{InitOverrides, parse_feature_gates, resolve_init, resolve_join};
+pub use print::{
+    ComponentDefaults, ComponentKind, migrate, parse_component_kinds, print_init_defaults, print_join_defaults, to_yaml,
+    validate_file,
+};
+pub use resolve::{InitOverrides, JoinOverrides, control_plane_taint, parse_feature_gates, resolve_init, resolve_join};
 pub use v1beta4::{ClusterConfiguration, InitConfiguration, JoinConfiguration};
 
 use constants::*;

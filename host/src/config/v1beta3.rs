@@ -1,5 +1,6 @@
-//! `kubeadm.k8s.io/v1beta3`: still accepted, converted to v1beta4 on load
-//! (maps of extra args become `{name, value}` lists; timeouts move; ECDSA via feature gate).
+//! `kubeadm.k8s.io/v1beta3`: still accepted, converted to v1beta4 on load as upstream's conversion
+//! functions do (maps of extra args become sorted `{name, value}` lists; `apiServer.timeoutForControlPlane`
+//! and `discovery.timeout` move to `timeouts`; the PublicKeysECDSA gate selects ECDSA-P256).
 
 use std::collections::BTreeMap;
 
@@ -11,7 +12,9 @@ use super::v1beta4 as v4;
 pub const GROUP_VERSION: &str = "kubeadm.k8s.io/v1beta3";
 
 fn args(map: BTreeMap<String, String>) -> Vec<v4::Arg> {
-    map.into_iter().map(|(name, value)| v4::Arg { name, value }).collect()
+    map.into_iter()
+        .map(|(name, value)| v4::Arg { name, value })
+        .collect()
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -90,9 +93,13 @@ pub struct ClusterConfiguration {
 
 impl ClusterConfiguration {
     pub fn convert(self) -> v4::ClusterConfiguration {
-        let mut feature_gates = self.feature_gates;
-        // v1beta4 replaced the PublicKeysECDSA gate with encryptionAlgorithm.
-        let ecdsa = feature_gates.remove("PublicKeysECDSA").unwrap_or(false);
+        // v1beta4 replaced the PublicKeysECDSA gate with encryptionAlgorithm; the gate stays (deprecated,
+        // still honoured) so the converted file means what the old one did.
+        let ecdsa = self
+            .feature_gates
+            .get("PublicKeysECDSA")
+            .copied()
+            .unwrap_or(false);
         v4::ClusterConfiguration {
             api_version: v4::GROUP_VERSION.into(),
             kind: "ClusterConfiguration".into(),
@@ -127,17 +134,24 @@ impl ClusterConfiguration {
             proxy: v4::Proxy::default(),
             certificates_dir: self.certificates_dir,
             image_repository: self.image_repository,
-            feature_gates,
+            feature_gates: self.feature_gates,
             cluster_name: self.cluster_name,
-            encryption_algorithm: if ecdsa { "ECDSA-P256".into() } else { String::new() },
+            encryption_algorithm: if ecdsa {
+                "ECDSA-P256".into()
+            } else {
+                String::new()
+            },
             certificate_validity_period: None,
             ca_certificate_validity_period: None,
         }
     }
 
-    /// v1beta3 kept the control-plane wait timeout here; v1beta4 moved it to `InitConfiguration.timeouts`.
+    /// v1beta3 kept the control-plane wait timeout here; v1beta4 moved it to
+    /// `InitConfiguration.timeouts.controlPlaneComponentHealthCheck` (a zero value is ignored, as upstream).
     pub fn timeout_for_control_plane(&self) -> Option<GoDuration> {
-        self.api_server.timeout_for_control_plane
+        self.api_server
+            .timeout_for_control_plane
+            .filter(|d| !d.is_zero())
     }
 }
 
@@ -161,7 +175,7 @@ impl NodeRegistrationOptions {
             kubelet_extra_args: args(self.kubelet_extra_args),
             ignore_preflight_errors: self.ignore_preflight_errors,
             image_pull_policy: self.image_pull_policy,
-            image_pull_serial: None,
+            image_pull_serial: Some(true),
         }
     }
 }
