@@ -1,8 +1,132 @@
 //! Command-line interface: clap definitions; phase subcommands are derived from the phase tree.
+//! This is the one place errors are printed and mapped to exit codes:
+//! 0 success, 1 a failed phase or bad input, 2 a command-line usage error.
+
+mod flags;
+mod init;
+mod version;
 
 use std::process::ExitCode;
 
-/// Runs the CLI with the process arguments; the one place errors are printed.
+use clap::{ArgMatches, Command};
+
+use crate::workflow::render::{HumanRenderer, JsonRenderer, OutputFormat};
+use crate::workflow::{Events, PhaseFailed, PlanError};
+
+pub use init::phase_table;
+
+/// An error on its way to the user: one line, optional hints, an exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub hints: Vec<String>,
+    pub code: u8,
+}
+
+impl CliError {
+    pub fn input(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            hints: Vec::new(),
+            code: 1,
+        }
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+}
+
+impl From<crate::config::ConfigError> for CliError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        CliError::input(e.to_string())
+    }
+}
+
+impl From<crate::node::NodeError> for CliError {
+    fn from(e: crate::node::NodeError) -> Self {
+        CliError::input(e.to_string())
+    }
+}
+
+impl From<PlanError> for CliError {
+    fn from(e: PlanError) -> Self {
+        CliError::input(e.to_string()).hint("'kubeadm-rs init --help' lists the phases")
+    }
+}
+
+impl From<PhaseFailed> for CliError {
+    fn from(e: PhaseFailed) -> Self {
+        CliError::input(e.to_string())
+    }
+}
+
+/// The event renderer `--output` asks for.
+pub(crate) fn reporter(format: OutputFormat) -> Events {
+    match format {
+        OutputFormat::Text => Events::new(HumanRenderer::stdio()),
+        OutputFormat::Json => Events::new(JsonRenderer::new(std::io::stdout())),
+    }
+}
+
+/// The whole command tree.
+pub fn command() -> Command {
+    Command::new("kubeadm-rs")
+        .bin_name("kubeadm-rs")
+        .about("kubeadm-rs: easily bootstrap a secure Kubernetes cluster")
+        .long_about(
+            "kubeadm-rs: easily bootstrap a secure Kubernetes cluster.\n\n\
+             A kubeadm-compatible tool: the same flags, config files (kubeadm.k8s.io/v1beta4 and v1beta3),\n\
+             files on disk and phases.\n\n\
+             Example usage:\n\n    \
+             On the first control-plane node:\n        kubeadm-rs init\n",
+        )
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(init::command())
+        .subcommand(version::command())
+        .subcommand(
+            Command::new("completion")
+                .about("Output shell completion code for the specified shell (bash, zsh or fish)")
+                .arg(
+                    clap::Arg::new("shell")
+                        .required(true)
+                        .value_parser(clap::value_parser!(clap_complete::Shell)),
+                ),
+        )
+}
+
+fn dispatch(m: &ArgMatches) -> Result<(), CliError> {
+    match m.subcommand() {
+        Some(("init", sub)) => init::run(sub),
+        Some(("version", sub)) => version::run(sub),
+        Some(("completion", sub)) => {
+            let shell = *sub.get_one::<clap_complete::Shell>("shell").expect("required");
+            clap_complete::generate(shell, &mut command(), "kubeadm-rs", &mut std::io::stdout());
+            Ok(())
+        }
+        _ => unreachable!("clap requires a subcommand"),
+    }
+}
+
+/// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let matches = match command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match dispatch(&matches) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            for hint in &e.hints {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(e.code)
+        }
+    }
 }

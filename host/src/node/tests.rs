@@ -1,5 +1,6 @@
 use super::*;
 use crate::workflow::{Events, Recorder};
+use std::os::unix::fs::PermissionsExt as _;
 use std::sync::Arc;
 
 fn root() -> (tempfile::TempDir, NodeRoot, Arc<Recorder>) {
