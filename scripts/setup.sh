@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs everything kubeadm-rs builds and tests with, on a fresh Debian machine (run as root).
+# Safe to re-run: each step is skipped when its tool is already there.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+tools=${KUBEADM_RS_TOOLS:-$repo/target/tools}
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# The wasm32-wasip2 target builds the plugins; fall back to the offline copy beside the repo.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 \
+   && [ ! -d "$(rustc --print sysroot)/lib/rustlib/wasm32-wasip2" ]; then
+    say "adding the wasm32-wasip2 target"
+    if ! rustup target add wasm32-wasip2; then
+        archive=$(ls "$repo"/../shared/toolchain/rust-std-*-wasm32-wasip2.tar.xz 2>/dev/null | head -1)
+        [ -n "$archive" ] || { say "no offline wasm32-wasip2 archive found"; exit 1; }
+        say "rustup failed; unpacking $archive"
+        tmp=$(mktemp -d)
+        tar -xJf "$archive" -C "$tmp"
+        cp -r "$tmp"/rust-std-*/rust-std-wasm32-wasip2/lib/rustlib/wasm32-wasip2 "$(rustc --print sysroot)/lib/rustlib/"
+        rm -rf "$tmp"
+    fi
+fi
+
+# Debian packages: real etcd, openssl, cfssl (benchmark peer), minisign, iproute2 (network namespaces).
+need=()
+command -v etcd >/dev/null || need+=(etcd-server)
+command -v etcdctl >/dev/null || need+=(etcd-client)
+command -v openssl >/dev/null || need+=(openssl)
+command -v cfssl >/dev/null || need+=(golang-cfssl)
+command -v minisign >/dev/null || need+=(minisign)
+command -v ip >/dev/null || need+=(iproute2)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+    say "installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# kubectl comes with the base image; the tests use it as a real client.
+command -v kubectl >/dev/null || { say "kubectl is missing: the tests need it on PATH"; exit 1; }
+
+# PyPI's kubernetes-validate: the strict schema check of every manifest.
+if [ ! -x "$tools/venv/bin/kubernetes-validate" ]; then
+    say "creating the schema-validator venv in $tools/venv"
+    mkdir -p "$tools"
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install -q kubernetes-validate
+fi
+say "ready"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine and runs the whole test suite: formatting, lints, unit and
+# integration tests (which drive openssl, kubectl, etcd and the schema validator).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+export KUBEADM_RS_TOOLS=${KUBEADM_RS_TOOLS:-$repo/target/tools}
+bash scripts/setup.sh
+
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+if command -v cargo-nextest >/dev/null; then
+    cargo nextest run --workspace --locked --no-fail-fast
+else
+    cargo test --workspace --locked --no-fail-fast
+fi
