@@ -13,6 +13,8 @@ pub mod validation;
 
 #[cfg(test)]
 mod testing;
+#[cfg(test)]
+mod tests;
 
 use std::net::IpAddr;
 
