@@ -213,12 +213,13 @@ fn cri_socket(r: &mut Report, socket: &str) {
     match syntax::url_scheme(socket) {
         Err(e) => r.invalid(PATH, socket, format!("not a valid URL ({e})"), EXPECTED),
         Ok(Some("unix")) => {}
-        Ok(scheme) => r.invalid(
+        Ok(Some(scheme)) => r.invalid(
             PATH,
             socket,
-            format!("using URL scheme {:?}", scheme.unwrap_or_default()),
+            format!("using URL scheme {scheme:?}"),
             EXPECTED,
         ),
+        Ok(None) => r.invalid(PATH, socket, "neither a URL nor an absolute path", EXPECTED),
     }
 }
 

@@ -160,6 +160,11 @@ fn each_init_rule_reports_its_field_value_and_expectation() {
             r#"nodeRegistration.criSocket: "tcp://10.0.0.1:2375" is using URL scheme "tcp"; expected a unix:// URL"#,
         ),
         (
+            "CRI socket relative path",
+            |c| c.init.node_registration.cri_socket = "run/containerd.sock".into(),
+            r#"nodeRegistration.criSocket: "run/containerd.sock" is neither a URL nor an absolute path; expected a unix:// URL"#,
+        ),
+        (
             "CRI socket empty",
             |c| c.init.node_registration.cri_socket.clear(),
             r#"nodeRegistration.criSocket: "" is empty; expected a unix:// URL"#,
