@@ -2,6 +2,7 @@
 //! This is the one place errors are printed and mapped to exit codes:
 //! 0 success, 1 a failed phase or bad input, 2 a command-line usage error.
 
+mod config;
 mod flags;
 mod init;
 mod version;
@@ -85,6 +86,7 @@ pub fn command() -> Command {
         .subcommand_required(true)
         .arg_required_else_help(true)
         .subcommand(init::command())
+        .subcommand(config::command())
         .subcommand(version::command())
         .subcommand(
             Command::new("completion")
@@ -100,6 +102,7 @@ pub fn command() -> Command {
 fn dispatch(m: &ArgMatches) -> Result<(), CliError> {
     match m.subcommand() {
         Some(("init", sub)) => init::run(sub),
+        Some(("config", sub)) => config::run(sub),
         Some(("version", sub)) => version::run(sub),
         Some(("completion", sub)) => {
             let shell = *sub.get_one::<clap_complete::Shell>("shell").expect("required");
