@@ -12,7 +12,6 @@ use crate::manifests::patches::Patches;
 use crate::manifests::{
     apply_systemd_resolved, defaulted_kubelet_configuration, render_kubelet_config,
 };
-use crate::system::System;
 use crate::workflow::Phase;
 
 const NODE_LOCAL_CRI_SOCKET: &str = "NodeLocalCRISocket";
@@ -28,7 +27,7 @@ pub fn kubelet_start_phase() -> Phase<dyn InitContext> {
 }
 
 fn run(ctx: &dyn InitContext) -> anyhow::Result<()> {
-    let events = ctx.events().clone();
+    let events = ctx.events();
     let systemd = ctx.system().systemd_running();
     // Stop the kubelet first so it does not start half-configured while the files change.
     if ctx.dry_run() {
@@ -49,6 +48,9 @@ fn run(ctx: &dyn InitContext) -> anyhow::Result<()> {
     let node_local_cri_socket = ctx.cfg().feature_enabled(NODE_LOCAL_CRI_SOCKET);
     if node_local_cri_socket {
         let content = instance_config(&ctx.cfg().init.node_registration.cri_socket);
+        events.info(format!(
+            "[kubelet-start] Writing kubelet configuration to file {KUBELET_INSTANCE_CONFIG_FILE:?}"
+        ));
         write_kubelet_file(ctx, KUBELET_INSTANCE_CONFIG_FILE, content.as_bytes())
             .context("error writing instance kubelet configuration to disk")?;
     } else {
@@ -62,12 +64,7 @@ fn run(ctx: &dyn InitContext) -> anyhow::Result<()> {
     if ctx.dry_run() {
         events.info("[kubelet-start] Would start the kubelet");
     } else if systemd {
-        events.info("[kubelet-start] Starting the kubelet");
-        if let Err(e) = restart_kubelet(ctx.system()) {
-            events.warn(format!(
-                "[kubelet-start] unable to start the kubelet service: [{e}]; please ensure kubelet is reloaded and running manually"
-            ));
-        }
+        start_kubelet(ctx);
     } else {
         events.warn(
             "[kubelet-start] systemd is not running on this host, so the kubelet was not (re)started: \
@@ -77,12 +74,27 @@ fn run(ctx: &dyn InitContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What kubeadm's `ServiceRestart` does: reload unit files, then restart.
-fn restart_kubelet(system: &dyn System) -> Result<(), String> {
-    system
+/// kubeadm's `TryStartKubelet`: a missing unit or a failed restart is a warning, not an error.
+fn start_kubelet(ctx: &dyn InitContext) {
+    let events = ctx.events();
+    let system = ctx.system();
+    if !system.service("kubelet").exists {
+        events.warn(
+            "[kubelet-start] Couldn't detect a kubelet service, can't make sure the kubelet is running properly.",
+        );
+        return;
+    }
+    events.info("[kubelet-start] Starting the kubelet");
+    // As kubeadm's `ServiceRestart`: reload the unit files, then restart.
+    let restarted = system
         .run("systemctl", &["daemon-reload"])
-        .map_err(|e| format!("failed to reload systemd: {e}"))?;
-    system.run("systemctl", &["restart", "kubelet"]).map(|_| ())
+        .map_err(|e| format!("failed to reload systemd: {e}"))
+        .and_then(|_| system.run("systemctl", &["restart", "kubelet"]));
+    if let Err(e) = restarted {
+        events.warn(format!(
+            "[kubelet-start] unable to start the kubelet service: [{e}]; please ensure kubelet is reloaded and running manually"
+        ));
+    }
 }
 
 fn write_flags_env(ctx: &dyn InitContext) -> anyhow::Result<()> {
@@ -114,7 +126,7 @@ fn write_config(
 ) -> anyhow::Result<()> {
     let events = ctx.events();
     let mut defaulted = defaulted_kubelet_configuration(ctx.cfg());
-    if systemd && service_active(ctx.system(), "systemd-resolved") {
+    if systemd && ctx.system().service("systemd-resolved").active {
         apply_systemd_resolved(&mut defaulted);
     }
     for warning in &defaulted.warnings {
@@ -139,24 +151,18 @@ fn write_config(
         events,
     )
     .context("could not apply patches to the KubeletConfiguration")?;
+    ctx.events().info(format!(
+        "[kubelet-start] Writing kubelet configuration to file {KUBELET_CONFIG_FILE:?}"
+    ));
     write_kubelet_file(ctx, KUBELET_CONFIG_FILE, yaml.as_bytes())
-}
-
-/// kubeadm's `ServiceIsActive`: `systemctl is-active` says active or activating.
-fn service_active(system: &dyn System, service: &str) -> bool {
-    system
-        .run("systemctl", &["is-active", service])
-        .is_ok_and(|out| matches!(out.trim(), "active" | "activating"))
 }
 
 /// Writes a file under /var/lib/kubelet (created 0700), mode 0644 as kubeadm does.
 fn write_kubelet_file(ctx: &dyn InitContext, path: &str, content: &[u8]) -> anyhow::Result<()> {
-    if path != KUBELET_FLAGS_ENV_FILE {
-        ctx.events().info(format!(
-            "[kubelet-start] Writing kubelet configuration to file {path:?}"
-        ));
-    }
     ctx.root().create_dir_all(KUBELET_DIR, 0o700)?;
     ctx.root().write(path, content, 0o644)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
