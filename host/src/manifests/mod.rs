@@ -29,7 +29,7 @@ pub use volumes::CA_CERTS_EXTRA_DIRS;
 
 use crate::config::constants::KUBELET_INSTANCE_CONFIG_FILE;
 use crate::config::{ComponentConfig, InitConfig};
-use crate::node::{NodeError, NodeRoot};
+use crate::node::NodeRoot;
 use crate::workflow::Events;
 use patches::{
     KUBELET_CONFIGURATION, PatchError, PatchFile, PatchType, Patches, no_merge_keys, pod_lists,
@@ -94,26 +94,26 @@ pub struct NodeEnvironment {
 }
 
 impl NodeEnvironment {
-    /// Looks at this process's environment and at the node root.
-    pub fn detect(root: &NodeRoot, cfg: &InitConfig) -> Result<Self, NodeError> {
-        let mut ca_cert_dirs = Vec::new();
-        for dir in CA_CERTS_EXTRA_DIRS {
-            if root.exists(dir)? {
-                ca_cert_dirs.push(dir.to_string());
-            }
-        }
-        let external_ca = root.exists(join_path(cfg.cert_dir(), "ca.crt"))?
-            && !root.exists(join_path(cfg.cert_dir(), "ca.key"))?;
-        Ok(NodeEnvironment {
+    /// Looks at this process's environment and at the node root. Like kubeadm's `os.Stat`
+    /// checks, a path that cannot be looked at counts as absent.
+    pub fn detect(root: &NodeRoot, cfg: &InitConfig) -> Self {
+        let ca_cert_dirs = CA_CERTS_EXTRA_DIRS
+            .iter()
+            .filter(|dir| root.exists(dir).unwrap_or(false))
+            .map(|dir| dir.to_string())
+            .collect();
+        let external_ca = matches!(root.exists(join_path(cfg.cert_dir(), "ca.crt")), Ok(true))
+            && matches!(root.exists(join_path(cfg.cert_dir(), "ca.key")), Ok(false));
+        NodeEnvironment {
             proxy_env: pod::proxy_env_from_process(),
             ca_cert_dirs,
             external_ca,
-        })
+        }
     }
 }
 
 /// `dir/name`, without doubling a trailing slash.
-pub(crate) fn join_path(dir: &str, name: &str) -> String {
+fn join_path(dir: &str, name: &str) -> String {
     format!("{}/{name}", dir.trim_end_matches('/'))
 }
 

@@ -896,3 +896,25 @@ fn kube_proxy_configuration_defaults() {
     assert_eq!(c["bindAddress"], "::");
     assert!(!c.contains_key("clusterCIDR"));
 }
+
+#[test]
+fn node_environment_sees_distribution_ca_dirs_and_an_external_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = NodeRoot::open(dir.path(), Events::discard()).unwrap();
+    let cfg = config();
+    std::fs::create_dir_all(dir.path().join("etc/pki/ca-trust")).unwrap();
+    std::fs::create_dir_all(dir.path().join("usr/local/share/ca-certificates")).unwrap();
+    let node = NodeEnvironment::detect(&root, &cfg);
+    assert_eq!(
+        node.ca_cert_dirs,
+        ["/etc/pki/ca-trust", "/usr/local/share/ca-certificates"]
+    );
+    assert!(!node.external_ca, "no CA at all is not an external CA");
+
+    let pki = dir.path().join("etc/kubernetes/pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    std::fs::write(pki.join("ca.crt"), "cert").unwrap();
+    assert!(NodeEnvironment::detect(&root, &cfg).external_ca);
+    std::fs::write(pki.join("ca.key"), "key").unwrap();
+    assert!(!NodeEnvironment::detect(&root, &cfg).external_ca);
+}

@@ -60,7 +60,7 @@ fn run_component(ctx: &dyn InitContext, component: ControlPlaneComponent) -> any
     ctx.events().info(format!(
         "[control-plane] Creating static Pod manifest for {name:?}"
     ));
-    let node = NodeEnvironment::detect(ctx.root(), ctx.cfg())?;
+    let node = NodeEnvironment::detect(ctx.root(), ctx.cfg());
     let pod = control_plane_pod(component, ctx.cfg(), &node)?;
     write_static_pod(ctx, name, &pod)
 }
