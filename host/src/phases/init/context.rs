@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use crate::config::InitConfig;
 use crate::config::constants::{KUBERNETES_DIR, MANIFESTS_DIR};
 use crate::node::NodeRoot;
+use crate::pki::KeyPool;
 use crate::system::System;
 use crate::workflow::Events;
 
@@ -25,6 +26,8 @@ pub trait InitContext {
     /// Preflight check names to demote to warnings (lower-cased; may contain `all`).
     fn ignored_preflight_errors(&self) -> &BTreeSet<String>;
     fn system(&self) -> &dyn System;
+    /// Keys generated ahead, in parallel, for the files this run creates (filled by parent phases).
+    fn key_pool(&self) -> &KeyPool;
 }
 
 /// Settings that are not part of the kubeadm config API.
@@ -50,6 +53,7 @@ pub struct InitData {
     options: InitOptions,
     ignored: BTreeSet<String>,
     system: Box<dyn System>,
+    key_pool: KeyPool,
 }
 
 impl InitData {
@@ -61,6 +65,7 @@ impl InitData {
             options,
             ignored,
             system,
+            key_pool: KeyPool::new(),
         }
     }
 
@@ -96,5 +101,9 @@ impl InitContext for InitData {
 
     fn system(&self) -> &dyn System {
         self.system.as_ref()
+    }
+
+    fn key_pool(&self) -> &KeyPool {
+        &self.key_pool
     }
 }
