@@ -105,16 +105,13 @@ fn api_server_sans_add_endpoint_and_extra_sans() {
         ("[fd00::100]:6443", &[], &["fd00::100"]),
     ];
     for (endpoint, extra_dns, extra_ips) in cases {
-        let cfg = init_config(InitOverrides {
+        let mut cfg = init_config(InitOverrides {
             control_plane_endpoint: Some(endpoint.into()),
-            cert_extra_sans: Some(strings(&[
-                "192.168.1.10",
-                "extra.example",
-                "10.0.0.9",
-                "not valid",
-            ])),
+            cert_extra_sans: Some(strings(&["192.168.1.10", "extra.example", "10.0.0.9"])),
             ..Default::default()
         });
+        // Validation rejects such a SAN in a config file; the certificate code drops it all the same.
+        cfg.cluster.api_server.cert_sans.push("not valid".into());
         let (config, warnings) = API_SERVER.config(&cfg);
         for name in extra_dns.iter().chain(&["extra.example"]) {
             assert!(
