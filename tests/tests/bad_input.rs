@@ -27,7 +27,7 @@ fn cases() -> Vec<Case> {
         Case { name: "bind port out of range", args: &["--apiserver-bind-port", "70000"], file: None, expect: &["bindPort", "70000"] },
         Case { name: "Kubernetes version too old", args: &["--kubernetes-version", "v1.20.0"], file: None, expect: &["kubernetesVersion", "v1.20.0"] },
         Case { name: "Kubernetes version that is not a version", args: &["--kubernetes-version", "banana"], file: None, expect: &["kubernetesVersion", "banana"] },
-        Case { name: "node name with capitals and underscore", args: &["--node-name", "Bad_Name"], file: None, expect: &["nodeRegistration.name", "Bad_Name"] },
+        Case { name: "node name with capitals and underscore", args: &["--node-name", "Bad_Name"], file: None, expect: &["nodeRegistration.name", "bad_name"] },
         Case { name: "DNS domain with a space", args: &["--service-dns-domain", "bad domain"], file: None, expect: &["networking.dnsDomain", "bad domain"] },
         Case { name: "unknown feature gate", args: &["--feature-gates", "NoSuchGate=true"], file: None, expect: &["NoSuchGate"] },
         Case { name: "feature gate value that is not a boolean", args: &["--feature-gates", "NodeLocalCRISocket=maybe"], file: None, expect: &["NodeLocalCRISocket", "maybe"] },

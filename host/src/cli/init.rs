@@ -40,6 +40,8 @@ pub fn phase_table<C: ?Sized>(command: &str, workflow: &Workflow<C>) -> String {
 pub fn command() -> Command {
     let workflow = init_workflow();
     let mut cmd = Command::new("init")
+        // The phase table is preformatted: wrapping would break its columns.
+        .term_width(0)
         .about("Run this command in order to set up the Kubernetes control plane")
         .long_about(format!(
             "Run this command in order to set up the Kubernetes control plane\n\n{}",
