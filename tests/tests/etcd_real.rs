@@ -1,7 +1,8 @@
-//! The etcd static Pod that `init phase etcd local` writes, run for real: its container
-//! command, with the node paths mapped into a temporary root, starts Debian's etcd inside a
-//! network namespace of its own, and `etcdctl` with the healthcheck-client certificate
-//! finds it healthy and can write and read a key. Nothing leaves the namespace.
+//! The etcd static Pod that `init phase etcd local` writes, run for real with the
+//! certificates `init phase certs` wrote: the container command, with the node paths mapped
+//! into a temporary root, starts Debian's etcd inside a network namespace of its own, and
+//! `etcdctl` with the healthcheck-client certificate finds it healthy and can write and read
+//! a key. Nothing leaves the namespace.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{openssl, run_ok, stdout, tool};
+use common::{run_ok, stdout, tool};
 use kubeadm_rs::config::{HostFacts, InitOverrides, load_documents, resolve_init};
 use kubeadm_rs::node::NodeRoot;
 use kubeadm_rs::phases::init::{InitContext, InitData, InitOptions, init_workflow};
@@ -74,90 +75,9 @@ impl Drop for Netns {
     }
 }
 
-/// kubeadm's etcd certificates made with plain openssl (real-tools recipe): the etcd CA,
-/// server and peer certificates for the node, and the healthcheck client.
-fn etcd_pki(etcd_dir: &Path) {
-    std::fs::create_dir_all(etcd_dir).unwrap();
-    let f = |name: &str| etcd_dir.join(name).display().to_string();
-    openssl(&["genrsa", "-traditional", "-out", &f("ca.key"), "2048"]);
-    openssl(&[
-        "req",
-        "-x509",
-        "-new",
-        "-key",
-        &f("ca.key"),
-        "-sha256",
-        "-days",
-        "3650",
-        "-subj",
-        "/CN=etcd-ca",
-        "-out",
-        &f("ca.crt"),
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
-        "-addext",
-        "subjectKeyIdentifier=hash",
-    ]);
-    let sans = format!("DNS:{NODE},DNS:localhost,IP:{ADVERTISE},IP:127.0.0.1,IP:0:0:0:0:0:0:0:1");
-    for (name, cn, eku, san) in [
-        ("server", NODE, "serverAuth,clientAuth", Some(sans.as_str())),
-        ("peer", NODE, "serverAuth,clientAuth", Some(sans.as_str())),
-        (
-            "healthcheck-client",
-            "kube-etcd-healthcheck-client",
-            "clientAuth",
-            None,
-        ),
-    ] {
-        let key = f(&format!("{name}.key"));
-        let csr = f(&format!("{name}.csr"));
-        let ext = f(&format!("{name}.ext"));
-        openssl(&["genrsa", "-traditional", "-out", &key, "2048"]);
-        openssl(&[
-            "req",
-            "-new",
-            "-key",
-            &key,
-            "-subj",
-            &format!("/CN={cn}"),
-            "-out",
-            &csr,
-        ]);
-        let mut extensions = format!(
-            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n\
-             extendedKeyUsage={eku}\nauthorityKeyIdentifier=keyid\n"
-        );
-        if let Some(san) = san {
-            extensions.push_str(&format!("subjectAltName={san}\n"));
-        }
-        std::fs::write(&ext, extensions).unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &f("ca.crt"),
-            "-CAkey",
-            &f("ca.key"),
-            "-CAcreateserial",
-            "-sha256",
-            "-days",
-            "365",
-            "-extfile",
-            &ext,
-            "-out",
-            &f(&format!("{name}.crt")),
-        ]);
-        std::fs::remove_file(csr).unwrap();
-        std::fs::remove_file(ext).unwrap();
-    }
-}
-
-/// Writes etcd.yaml into `root` with `init phase etcd local`.
-fn write_etcd_manifest(root: &Path) {
+/// Runs `init phase certs` and `init phase etcd local` on `root`: the node's PKI from our
+/// own certificate code, then etcd.yaml.
+fn init_certs_and_etcd(root: &Path) {
     // Debian's etcd 3.4 knows only the flag spellings kubeadm uses before etcd 3.6.
     let config = format!(
         "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n\
@@ -171,16 +91,18 @@ fn write_etcd_manifest(root: &Path) {
     let node_root = NodeRoot::open(root, Events::discard()).expect("node root");
     let mut data = InitData::new(cfg, node_root, InitOptions::default(), Box::new(LiveSystem));
     let workflow = init_workflow();
-    let plan = workflow
-        .plan(&Selection {
-            filter: Some("etcd/local".into()),
-            skip: vec![],
-        })
-        .expect("plan");
-    let ctx: &mut dyn InitContext = &mut data;
-    workflow
-        .execute(&plan, ctx, &Events::discard())
-        .expect("etcd phase runs");
+    for phase in ["certs", "etcd/local"] {
+        let plan = workflow
+            .plan(&Selection {
+                filter: Some(phase.into()),
+                skip: vec![],
+            })
+            .expect("plan");
+        let ctx: &mut dyn InitContext = &mut data;
+        workflow
+            .execute(&plan, ctx, &Events::discard())
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
 }
 
 /// The container command of a static Pod manifest, with node paths mapped under `root`.
@@ -222,8 +144,7 @@ fn etcd_started_from_the_generated_manifest_is_healthy() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     let pki: PathBuf = root.join("etc/kubernetes/pki/etcd");
-    etcd_pki(&pki);
-    write_etcd_manifest(root);
+    init_certs_and_etcd(root);
 
     let command = container_command(&root.join("etc/kubernetes/manifests/etcd.yaml"), root);
     assert_eq!(command[0], "etcd");
