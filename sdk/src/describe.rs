@@ -105,7 +105,10 @@ impl Permission {
     }
 
     /// Read objects of `kind` in `namespace` (`None` for cluster-scoped kinds).
-    pub fn cluster_read<'a>(kind: impl Into<String>, namespace: impl Into<Option<&'a str>>) -> Self {
+    pub fn cluster_read<'a>(
+        kind: impl Into<String>,
+        namespace: impl Into<Option<&'a str>>,
+    ) -> Self {
         Self::ClusterRead(scope(kind, namespace))
     }
 
@@ -299,9 +302,7 @@ impl PluginInfo {
         match permission {
             Permission::ReadPath(path) => {
                 let clean = path.starts_with('/')
-                    && !path
-                        .split('/')
-                        .any(|part| part == ".." || part == ".");
+                    && !path.split('/').any(|part| part == ".." || part == ".");
                 if !clean {
                     problems.push(format!(
                         "read-path `{path}` must be an absolute path without `.` or `..`"
@@ -333,12 +334,12 @@ impl PluginInfo {
                         scope.kind
                     ));
                 }
-                if let Some(namespace) = &scope.namespace {
-                    if !is_dns_label(namespace) {
-                        problems.push(format!(
-                            "namespace `{namespace}` is not a valid namespace name"
-                        ));
-                    }
+                if let Some(namespace) = &scope.namespace
+                    && !is_dns_label(namespace)
+                {
+                    problems.push(format!(
+                        "namespace `{namespace}` is not a valid namespace name"
+                    ));
                 }
             }
         }

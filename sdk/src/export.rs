@@ -150,7 +150,11 @@ fn info_to_wit(info: PluginInfo) -> wit::PluginInfo {
                 default: p.default,
             })
             .collect(),
-        permissions: info.permissions.into_iter().map(permission_to_wit).collect(),
+        permissions: info
+            .permissions
+            .into_iter()
+            .map(permission_to_wit)
+            .collect(),
     }
 }
 

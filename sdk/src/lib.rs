@@ -35,7 +35,7 @@
 //! }
 //!
 //! // In the plugin crate (a `cdylib`): kubeadm_rs_plugin_sdk::export_plugin!(preflight: IpForward);
-//! # let node = kubeadm_rs_plugin_sdk::testing::MockNode::new().sysctl("net.ipv4.ip_forward", "0");
+//! # let node = kubeadm_rs_plugin_sdk::testing::MockNode::new().with_sysctl("net.ipv4.ip_forward", "0");
 //! # let findings = kubeadm_rs_plugin_sdk::testing::run_preflight::<IpForward>(&node, &[]).unwrap();
 //! # assert_eq!(findings[0].message, "net.ipv4.ip_forward is 0, want 1");
 //! ```
@@ -140,11 +140,28 @@ pub trait AddonPlugin {
 }
 
 /// Registers a plugin type as the component's exports. Use it once, in the plugin's
-/// `cdylib` crate, naming the world the type implements:
+/// `cdylib` crate, naming the world the type implements: `export_plugin!(preflight: T)`
+/// for a [`PreflightPlugin`], `export_plugin!(addon: T)` for an [`AddonPlugin`].
 ///
-/// ```ignore
-/// kubeadm_rs_plugin_sdk::export_plugin!(preflight: MyChecks);   // impl PreflightPlugin
-/// kubeadm_rs_plugin_sdk::export_plugin!(addon: MyAddon);        // impl AddonPlugin
+/// ```
+/// use kubeadm_rs_plugin_sdk::{Check, Finding, NodeFacts, Params, PluginError, PreflightPlugin};
+///
+/// struct NoSwap;
+///
+/// impl PreflightPlugin for NoSwap {
+///     const NAME: &'static str = "no-swap";
+///     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+///     fn checks() -> Vec<Check> {
+///         vec![Check::new("off", "swap is off")]
+///     }
+///     fn run(node: &dyn NodeFacts, _: &Params) -> Result<Vec<Finding>, PluginError> {
+///         let swap = node.swap_bytes()?;
+///         Ok((swap > 0).then(|| Finding::warning("off", format!("{swap} bytes of swap")))
+///             .into_iter().collect())
+///     }
+/// }
+///
+/// kubeadm_rs_plugin_sdk::export_plugin!(preflight: NoSwap);
 /// ```
 ///
 /// The world is spelt out because it decides the component's exports and imports at

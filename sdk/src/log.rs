@@ -104,7 +104,11 @@ mod tests {
     #[test]
     fn native_records_read_as_level_message_and_fields() {
         assert_eq!(
-            format_record(Level::Warn, "slow disk", &[("device", "sda"), ("ms", "120")]),
+            format_record(
+                Level::Warn,
+                "slow disk",
+                &[("device", "sda"), ("ms", "120")]
+            ),
             "[warn] slow disk device=sda ms=120"
         );
         assert_eq!(format_record(Level::Info, "done", &[]), "[info] done");

@@ -67,7 +67,10 @@ impl Params {
     }
 
     /// Accepts `entries` only if every key is declared and none is repeated.
-    pub(crate) fn checked(entries: Vec<(String, String)>, declared: &[Parameter]) -> Result<Self, ParamError> {
+    pub(crate) fn checked(
+        entries: Vec<(String, String)>,
+        declared: &[Parameter],
+    ) -> Result<Self, ParamError> {
         for (index, (key, _)) in entries.iter().enumerate() {
             if !declared.iter().any(|p| &p.name == key) {
                 return Err(ParamError::Unknown {
@@ -109,10 +112,18 @@ impl Params {
 
     /// The value of `key` parsed as `T`, or `default`; `expected` says what a valid value
     /// looks like in the error (`"a port number"`).
-    pub fn parse_or<T: FromStr>(&self, key: &str, default: T, expected: &str) -> Result<T, ParamError> {
+    pub fn parse_or<T: FromStr>(
+        &self,
+        key: &str,
+        default: T,
+        expected: &str,
+    ) -> Result<T, ParamError> {
         match self.get(key) {
             None => Ok(default),
-            Some(value) => value.trim().parse().map_err(|_| invalid(key, value, expected)),
+            Some(value) => value
+                .trim()
+                .parse()
+                .map_err(|_| invalid(key, value, expected)),
         }
     }
 
@@ -137,7 +148,11 @@ impl Params {
         match self.get(key) {
             None => Ok(default),
             Some(value) => parse_quantity(value).ok_or_else(|| {
-                invalid(key, value, "a size such as 1700Mi, 2Gi, 1.5G or a number of bytes")
+                invalid(
+                    key,
+                    value,
+                    "a size such as 1700Mi, 2Gi, 1.5G or a number of bytes",
+                )
             }),
         }
     }

@@ -399,8 +399,10 @@ impl MockCluster {
         json: &str,
     ) -> Self {
         let namespace = namespace.into().map(str::to_owned);
-        self.objects
-            .insert((kind.to_owned(), namespace, name.to_owned()), json.to_owned());
+        self.objects.insert(
+            (kind.to_owned(), namespace, name.to_owned()),
+            json.to_owned(),
+        );
         self
     }
 }
