@@ -42,10 +42,6 @@ impl AltNames {
             new
         });
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.dns.is_empty() && self.ips.is_empty()
-    }
 }
 
 /// Go's ParseIPSloppy: like a strict parse, but IPv4 octets may carry leading zeros.

@@ -15,7 +15,7 @@ use super::keys::PrivateKey;
 use super::x509::Certificate;
 
 /// kubeadm backdates CAs so that small clock jumps do not invalidate them (`CertificateBackdate`).
-pub const CERTIFICATE_BACKDATE: Duration = Duration::from_secs(5 * 60);
+const CERTIFICATE_BACKDATE: Duration = Duration::from_secs(5 * 60);
 
 const BASIC_CONSTRAINTS_OID: &[u64] = &[2, 5, 29, 19];
 

@@ -13,8 +13,8 @@ use crate::config::EncryptionAlgorithm;
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 
-pub const RSA_PRIVATE_KEY: &str = "RSA PRIVATE KEY";
-pub const EC_PRIVATE_KEY: &str = "EC PRIVATE KEY";
+const RSA_PRIVATE_KEY: &str = "RSA PRIVATE KEY";
+const EC_PRIVATE_KEY: &str = "EC PRIVATE KEY";
 const PKCS8_PRIVATE_KEY: &str = "PRIVATE KEY";
 
 /// A private key and its PEM form as kubeadm writes it. Never printed.

@@ -15,13 +15,11 @@ mod x509;
 pub use altnames::AltNames;
 pub use certlist::{CertConfig, CertSpec, Usage};
 pub use error::PkiError;
-pub use issue::{Authority, CERTIFICATE_BACKDATE};
+pub use issue::Authority;
 pub use keys::PrivateKey;
 pub use pin::{CaPin, ca_pins};
-pub use pool::{KeyPool, generate_many};
-pub use store::{
-    CERT_MODE, KEY_MODE, Pki, SERVICE_ACCOUNT_KEY, SERVICE_ACCOUNT_PUBLIC_KEY, check_period,
-};
+pub use pool::KeyPool;
+pub use store::{CERT_MODE, KEY_MODE, Pki, SERVICE_ACCOUNT_KEY, SERVICE_ACCOUNT_PUBLIC_KEY};
 pub use x509::{Certificate, San};
 
 /// PEM with Go's layout: 64-column base64 and `\n` line ends.

@@ -48,7 +48,7 @@ impl KeyPool {
 }
 
 /// `count` keys; RSA ones on every available CPU (ECDSA keys take microseconds, threads would cost more).
-pub fn generate_many(
+fn generate_many(
     algorithm: EncryptionAlgorithm,
     count: usize,
 ) -> Result<Vec<PrivateKey>, PkiError> {

@@ -1,7 +1,7 @@
 //! The certificates directory on the node: creating what is missing, and keeping what is there
 //! only after checking it as kubeadm does (never replacing it silently).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -70,12 +70,12 @@ impl<'a> Pki<'a> {
             .map_or(DEFAULT_CA_VALIDITY, |d| d.0)
     }
 
-    fn show(path: &std::path::Path) -> String {
+    fn show(path: &Path) -> String {
         path.display().to_string()
     }
 
     /// The certificates in a file (a bundle's first is the leaf), or `None` if it is absent.
-    pub fn read_certs(&self, path: &std::path::Path) -> Result<Option<Vec<Certificate>>, PkiError> {
+    pub fn read_certs(&self, path: &Path) -> Result<Option<Vec<Certificate>>, PkiError> {
         let Some(bytes) = self.root.read(path)? else {
             return Ok(None);
         };
@@ -87,7 +87,7 @@ impl<'a> Pki<'a> {
             })
     }
 
-    pub fn read_key(&self, path: &std::path::Path) -> Result<Option<PrivateKey>, PkiError> {
+    pub fn read_key(&self, path: &Path) -> Result<Option<PrivateKey>, PkiError> {
         let Some(bytes) = self.root.read(path)? else {
             return Ok(None);
         };
@@ -165,10 +165,11 @@ impl<'a> Pki<'a> {
             "[certs] Generating {:?} certificate and key",
             spec.base_name
         ));
-        self.root
-            .write(&cert_path, ca.cert.to_pem().as_bytes(), CERT_MODE)?;
+        // The key first, as kubeadm does: a certificate is never left without its key.
         self.root
             .write(&key_path, ca.key.pem().as_bytes(), KEY_MODE)?;
+        self.root
+            .write(&cert_path, ca.cert.to_pem().as_bytes(), CERT_MODE)?;
         Ok(())
     }
 
@@ -245,9 +246,9 @@ impl<'a> Pki<'a> {
                     .join(" ")
             ));
         }
+        self.root.write(&key_path, key.pem().as_bytes(), KEY_MODE)?;
         self.root
             .write(&cert_path, cert.to_pem().as_bytes(), CERT_MODE)?;
-        self.root.write(&key_path, key.pem().as_bytes(), KEY_MODE)?;
         Ok(())
     }
 
@@ -326,7 +327,7 @@ impl<'a> Pki<'a> {
     }
 }
 
-fn check_ca(cert: &Certificate, path: &std::path::Path) -> Result<(), PkiError> {
+fn check_ca(cert: &Certificate, path: &Path) -> Result<(), PkiError> {
     if !cert.is_ca() {
         return Err(PkiError::NotCa {
             path: path.display().to_string(),
@@ -336,7 +337,7 @@ fn check_ca(cert: &Certificate, path: &std::path::Path) -> Result<(), PkiError> 
 }
 
 /// Whether the certificate is valid now.
-pub fn check_period(cert: &Certificate, path: &std::path::Path) -> Result<(), PkiError> {
+fn check_period(cert: &Certificate, path: &Path) -> Result<(), PkiError> {
     let now = OffsetDateTime::now_utc();
     if now > cert.not_after() {
         return Err(PkiError::Expired {
@@ -353,11 +354,11 @@ pub fn check_period(cert: &Certificate, path: &std::path::Path) -> Result<(), Pk
     Ok(())
 }
 
-pub fn check_key_matches(
+fn check_key_matches(
     cert: &Certificate,
     key: &PrivateKey,
-    cert_path: &std::path::Path,
-    key_path: &std::path::Path,
+    cert_path: &Path,
+    key_path: &Path,
 ) -> Result<(), PkiError> {
     if cert.public_key_raw() != key.public_key_raw() {
         return Err(PkiError::KeyMismatch {
@@ -369,11 +370,7 @@ pub fn check_key_matches(
 }
 
 /// upstream `validateCertificateWithConfig`: every configured SAN must verify.
-fn check_sans(
-    cert: &Certificate,
-    want: &super::AltNames,
-    path: &std::path::Path,
-) -> Result<(), PkiError> {
+fn check_sans(cert: &Certificate, want: &super::AltNames, path: &Path) -> Result<(), PkiError> {
     let missing = want
         .dns
         .iter()

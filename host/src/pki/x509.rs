@@ -9,7 +9,7 @@ use x509_parser::prelude::FromDer;
 
 use super::pem_block;
 
-pub const CERTIFICATE: &str = "CERTIFICATE";
+const CERTIFICATE: &str = "CERTIFICATE";
 
 /// One DER certificate, known to parse.
 #[derive(Clone, PartialEq, Eq)]
