@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container, Pod};
 
 use super::args::{arg, arguments_to_command, last_value, set_value};
+use super::etcd::{client_url, loopback_like};
 use super::pod::{
     ProbeTarget, component_pod, liveness_probe, merge_env, probe_host, readiness_probe,
     resource_requests, startup_probe,
@@ -15,8 +16,8 @@ use super::{
     ControlPlaneComponent, ManifestError, NodeEnvironment, health_check_timeout, join_path,
 };
 use crate::config::constants::{
-    CONTROLLER_MANAGER_KUBECONFIG, CONTROLLER_MANAGER_PORT, ETCD_CLIENT_PORT, KUBERNETES_DIR,
-    SCHEDULER_KUBECONFIG, SCHEDULER_PORT,
+    CONTROLLER_MANAGER_KUBECONFIG, CONTROLLER_MANAGER_PORT, KUBERNETES_DIR, SCHEDULER_KUBECONFIG,
+    SCHEDULER_PORT,
 };
 use crate::config::v1beta4::{Arg, ClusterConfiguration};
 use crate::config::{InitConfig, host_port};
@@ -151,18 +152,7 @@ pub fn api_server_command(cfg: &InitConfig) -> Vec<String> {
         }
     } else {
         // Same IP family as the advertise address, so the API server reaches its local etcd.
-        let localhost = if advertise.is_ipv6() {
-            "::1"
-        } else {
-            "127.0.0.1"
-        };
-        let local_url = format!(
-            "https://{}",
-            host_port(
-                localhost.parse().expect("loopback parses"),
-                ETCD_CLIENT_PORT
-            )
-        );
+        let local_url = client_url(loopback_like(advertise));
         let servers = cluster
             .etcd
             .local

@@ -38,7 +38,8 @@ pub fn peer_url(advertise: IpAddr) -> String {
     format!("https://{}", host_port(advertise, ETCD_PEER_PORT))
 }
 
-fn loopback_like(advertise: IpAddr) -> IpAddr {
+/// The loopback address of the advertise address's IP family.
+pub(super) fn loopback_like(advertise: IpAddr) -> IpAddr {
     if advertise.is_ipv6() {
         IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
     } else {
