@@ -1,13 +1,14 @@
 //! kubeadm's `init` flags, defined once; `init` takes all of them, each phase subcommand the
 //! ones its phase names.
 
-use clap::{Arg, ArgAction, ArgMatches};
+use clap::{ArgAction, ArgMatches};
 
-use crate::config::InitOverrides;
+use crate::config::v1beta4::Arg;
+use crate::config::{ConfigError, InitOverrides, parse_extra_args};
 use crate::workflow::render::OutputFormat;
 
 /// Every `init` flag name, in the order `init --help` lists them.
-pub const INIT_FLAGS: [&str; 22] = [
+pub const INIT_FLAGS: [&str; 25] = [
     "apiserver-advertise-address",
     "apiserver-bind-port",
     "apiserver-cert-extra-sans",
@@ -27,17 +28,25 @@ pub const INIT_FLAGS: [&str; 22] = [
     "service-dns-domain",
     "skip-phases",
     "kubeconfig-dir",
+    "apiserver-extra-args",
+    "controller-manager-extra-args",
+    "scheduler-extra-args",
     "output",
     "rootfs",
     "v",
 ];
 
 /// Flags only phase subcommands take (kubeadm's "additional flags").
-pub const PHASE_ONLY_FLAGS: [&str; 1] = ["kubeconfig-dir"];
+pub const PHASE_ONLY_FLAGS: [&str; 4] = [
+    "kubeconfig-dir",
+    "apiserver-extra-args",
+    "controller-manager-extra-args",
+    "scheduler-extra-args",
+];
 
 /// The clap definition of one flag, with kubeadm's help text.
-pub fn flag(name: &'static str) -> Arg {
-    let arg = Arg::new(name).long(name);
+pub fn flag(name: &'static str) -> clap::Arg {
+    let arg = clap::Arg::new(name).long(name);
     match name {
         "apiserver-advertise-address" => arg
             .value_name("IP")
@@ -100,6 +109,16 @@ pub fn flag(name: &'static str) -> Arg {
             .value_delimiter(',')
             .action(ArgAction::Append)
             .help("List of phases to be skipped"),
+        "apiserver-extra-args" | "controller-manager-extra-args" | "scheduler-extra-args" => arg
+            .value_name("NAME=VALUE")
+            .help(format!(
+                "A set of extra flags to pass to the {} or override default ones in form of <flagname>=<value>",
+                match name {
+                    "apiserver-extra-args" => "API Server",
+                    "controller-manager-extra-args" => "Controller Manager",
+                    _ => "Scheduler",
+                }
+            )),
         "kubeconfig-dir" => arg
             .value_name("DIR")
             .default_value("/etc/kubernetes")
@@ -132,9 +151,16 @@ fn strings(m: &ArgMatches, name: &str) -> Option<Vec<String>> {
         .map(|v| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
 }
 
+fn extra_args(m: &ArgMatches, name: &str) -> Result<Option<Vec<Arg>>, ConfigError> {
+    string(m, name).map(|s| parse_extra_args(name, &s)).transpose()
+}
+
 /// Reads the config-bound flags that were given (flags a subcommand lacks read as unset).
-pub fn overrides(m: &ArgMatches) -> InitOverrides {
-    InitOverrides {
+pub fn overrides(m: &ArgMatches) -> Result<InitOverrides, ConfigError> {
+    Ok(InitOverrides {
+        apiserver_extra_args: extra_args(m, "apiserver-extra-args")?,
+        controller_manager_extra_args: extra_args(m, "controller-manager-extra-args")?,
+        scheduler_extra_args: extra_args(m, "scheduler-extra-args")?,
         advertise_address: string(m, "apiserver-advertise-address"),
         bind_port: m.try_get_one::<i32>("apiserver-bind-port").ok().flatten().copied(),
         cert_extra_sans: strings(m, "apiserver-cert-extra-sans"),
@@ -152,7 +178,7 @@ pub fn overrides(m: &ArgMatches) -> InitOverrides {
         ignore_preflight_errors: strings(m, "ignore-preflight-errors").unwrap_or_default(),
         skip_phases: strings(m, "skip-phases").unwrap_or_default(),
         dry_run: m.try_get_one::<bool>("dry-run").ok().flatten().copied().unwrap_or(false),
-    }
+    })
 }
 
 pub fn config_path(m: &ArgMatches) -> Option<String> {

@@ -126,7 +126,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
         _ => (None, m),
     };
     let events = reporter(flags::output(m));
-    let overrides = flags::overrides(m);
+    let overrides = flags::overrides(m)?;
 
     let docs = match flags::config_path(m) {
         Some(path) => {

@@ -25,7 +25,9 @@ pub use print::{
     ComponentDefaults, ComponentKind, migrate, parse_component_kinds, print_init_defaults, print_join_defaults, to_yaml,
     validate_file,
 };
-pub use resolve::{InitOverrides, JoinOverrides, control_plane_taint, parse_feature_gates, resolve_init, resolve_join};
+pub use resolve::{
+    InitOverrides, JoinOverrides, control_plane_taint, parse_extra_args, parse_feature_gates, resolve_init, resolve_join,
+};
 pub use v1beta4::{ClusterConfiguration, InitConfiguration, JoinConfiguration};
 
 use constants::*;

@@ -28,9 +28,38 @@ pub struct InitOverrides {
     pub service_cidr: Option<String>,
     pub service_dns_domain: Option<String>,
     pub patches: Option<String>,
+    /// `--apiserver-extra-args` and friends (phase subcommands only): `name=value` pairs that
+    /// replace same-named extra args from the config.
+    pub apiserver_extra_args: Option<Vec<Arg>>,
+    pub controller_manager_extra_args: Option<Vec<Arg>>,
+    pub scheduler_extra_args: Option<Vec<Arg>>,
     pub ignore_preflight_errors: Vec<String>,
     pub skip_phases: Vec<String>,
     pub dry_run: bool,
+}
+
+/// Parses kubeadm's `mapStringString` flag form: `name=value[,name=value...]`.
+pub fn parse_extra_args(flag: &str, s: &str) -> Result<Vec<Arg>, ConfigError> {
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if !name.trim().is_empty() => Ok(Arg {
+                name: name.trim().to_string(),
+                value: value.to_string(),
+            }),
+            _ => Err(ConfigError::Invalid(vec![format!(
+                "--{flag}: {pair:?} is not of the form name=value"
+            )])),
+        })
+        .collect()
+}
+
+/// Puts flag-given args over the config's: each replaces every config arg of the same name.
+fn override_args(args: &mut Vec<Arg>, extra: &Option<Vec<Arg>>) {
+    if let Some(extra) = extra {
+        args.retain(|a| !extra.iter().any(|e| e.name == a.name));
+        args.extend(extra.iter().cloned());
+    }
 }
 
 /// Collects the names of set flags, sorted as kubeadm lists them.
@@ -78,6 +107,12 @@ impl InitOverrides {
             (self.service_cidr.is_some(), "service-cidr"),
             (self.service_dns_domain.is_some(), "service-dns-domain"),
             (self.patches.is_some(), "patches"),
+            (self.apiserver_extra_args.is_some(), "apiserver-extra-args"),
+            (
+                self.controller_manager_extra_args.is_some(),
+                "controller-manager-extra-args",
+            ),
+            (self.scheduler_extra_args.is_some(), "scheduler-extra-args"),
         ])
     }
 }
@@ -354,6 +389,9 @@ fn apply_flags(
     cluster: &mut ClusterConfiguration,
     f: &InitOverrides,
 ) -> Result<(), ConfigError> {
+    override_args(&mut cluster.api_server.extra_args, &f.apiserver_extra_args);
+    override_args(&mut cluster.controller_manager.extra_args, &f.controller_manager_extra_args);
+    override_args(&mut cluster.scheduler.extra_args, &f.scheduler_extra_args);
     if let Some(v) = &f.advertise_address {
         init.local_api_endpoint.advertise_address = v.clone();
     }

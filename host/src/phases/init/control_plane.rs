@@ -82,10 +82,14 @@ fn phase_flags(component: Option<ControlPlaneComponent>) -> Vec<&'static str> {
             "apiserver-bind-port",
             "feature-gates",
             "service-cidr",
+            "apiserver-extra-args",
         ]);
     }
     if component.is_none_or(|c| c == ControlPlaneComponent::ControllerManager) {
-        flags.push("pod-network-cidr");
+        flags.extend(["pod-network-cidr", "controller-manager-extra-args"]);
+    }
+    if component.is_none_or(|c| c == ControlPlaneComponent::Scheduler) {
+        flags.push("scheduler-extra-args");
     }
     flags
 }
