@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use super::duration::GoDuration;
 use super::{
     ComponentConfig, ConfigError, KUBE_PROXY_CONFIG_GROUP_VERSION, KUBELET_CONFIG_GROUP_VERSION,
-    v1beta3, v1beta4,
+    plugins, v1beta3, v1beta4,
 };
 
 /// One YAML document of a config file, with the kind it declares.
@@ -131,6 +131,8 @@ pub(crate) enum Known {
     Join(Box<v1beta4::JoinConfiguration>),
     Kubelet(ComponentConfig),
     KubeProxy(ComponentConfig),
+    /// kubeadm-rs's own `PluginConfiguration`.
+    Plugins(Box<plugins::PluginConfiguration>),
     /// A kubeadm kind these commands do not use (ResetConfiguration, UpgradeConfiguration): a warning.
     Unused(String),
     /// A group kubeadm does not know: ignored with a warning by init and join, an error for
@@ -278,6 +280,17 @@ impl Documents {
                 };
                 Err(ConfigError::Decode { location, message })
             }
+            plugins::GROUP_VERSION if kind == plugins::KIND => {
+                Ok(Known::Plugins(Box::new(plugins::decode(doc, source)?)))
+            }
+            plugins::GROUP_VERSION => Err(ConfigError::Decode {
+                location,
+                message: format!(
+                    "no kind {kind:?} is registered for version {:?}; expected {}",
+                    plugins::GROUP_VERSION,
+                    plugins::KIND
+                ),
+            }),
             KUBELET_CONFIG_GROUP_VERSION if kind == "KubeletConfiguration" => {
                 Ok(Known::Kubelet(doc.decode(source)?))
             }

@@ -5,6 +5,7 @@ pub mod constants;
 mod defaults;
 mod duration;
 mod load;
+pub mod plugins;
 mod print;
 mod resolve;
 pub mod v1beta3;
@@ -28,6 +29,7 @@ pub use print::{
 pub use resolve::{
     InitOverrides, JoinOverrides, control_plane_taint, parse_extra_args, parse_feature_gates, resolve_init, resolve_join,
 };
+pub use plugins::PluginConfiguration;
 pub use v1beta4::{ClusterConfiguration, InitConfiguration, JoinConfiguration};
 
 use constants::*;
@@ -64,6 +66,8 @@ pub struct InitConfig {
     pub cluster: ClusterConfiguration,
     pub kubelet: Option<ComponentConfig>,
     pub kube_proxy: Option<ComponentConfig>,
+    /// kubeadm-rs's `PluginConfiguration`, when the config file has one.
+    pub plugins: Option<PluginConfiguration>,
 }
 
 /// The key algorithms `encryptionAlgorithm` accepts.

@@ -100,6 +100,7 @@ fn placeholder_init_config() -> InitConfig {
         cluster: default_cluster_configuration(),
         kubelet: None,
         kube_proxy: None,
+        plugins: None,
     }
 }
 
@@ -203,7 +204,7 @@ pub fn migrate(old_text: &str, source: &str, facts: &dyn HostFacts) -> Result<St
     for (position, known) in &decoded.items {
         if matches!(
             known,
-            Known::Kubelet(_) | Known::KubeProxy(_) | Known::Unused(_)
+            Known::Kubelet(_) | Known::KubeProxy(_) | Known::Plugins(_) | Known::Unused(_)
         ) {
             out.push(docs.docs[*position].text.clone());
         }

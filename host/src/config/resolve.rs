@@ -189,7 +189,7 @@ pub fn resolve_init(
     let mut warnings = Vec::new();
     let mut init = InitConfiguration::default();
     let mut cluster = ClusterConfiguration::default();
-    let (mut kubelet, mut kube_proxy) = (None, None);
+    let (mut kubelet, mut kube_proxy, mut plugins) = (None, None, None);
 
     if let Some(docs) = docs {
         reject_mixed(flags.config_bound())?;
@@ -205,6 +205,7 @@ pub fn resolve_init(
                 } => (cluster, has_cluster, control_plane_timeout) = (*config, true, timeout),
                 Known::Kubelet(c) => kubelet = Some(c),
                 Known::KubeProxy(c) => kube_proxy = Some(c),
+                Known::Plugins(p) => plugins = Some(*p),
                 Known::Join(_) => warnings.push(format!(
                     "{}: JoinConfiguration is not used by init; ignored",
                     docs.source
@@ -239,6 +240,7 @@ pub fn resolve_init(
         cluster,
         kubelet,
         kube_proxy,
+        plugins,
     };
     warnings.extend(validation::validate_init(&cfg)?);
     Ok((cfg, warnings))
@@ -576,7 +578,8 @@ pub fn resolve_join(
                     Known::Init(_)
                     | Known::Cluster { .. }
                     | Known::Kubelet(_)
-                    | Known::KubeProxy(_) => {}
+                    | Known::KubeProxy(_)
+                    | Known::Plugins(_) => {}
                 }
             }
             join.ok_or_else(|| ConfigError::Decode {

@@ -19,6 +19,7 @@ fn config() -> InitConfig {
         cluster: default_cluster_configuration(),
         kubelet: None,
         kube_proxy: None,
+        plugins: None,
     }
 }
 

@@ -10,6 +10,7 @@ fn valid_init() -> InitConfig {
         cluster: default_cluster_configuration(),
         kubelet: None,
         kube_proxy: None,
+        plugins: None,
     }
 }
 

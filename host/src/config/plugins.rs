@@ -1,0 +1,492 @@
+//! `kubeadm-rs.io/v1alpha1` `PluginConfiguration`: which WebAssembly plugins run, where
+//! they come from, how they are trusted, and everything the operator grants them. It is one
+//! more document of the `--config` file; nothing is granted that is not written here.
+//!
+//! ```yaml
+//! apiVersion: kubeadm-rs.io/v1alpha1
+//! kind: PluginConfiguration
+//! trustedKeys:
+//!   - name: acme
+//!     publicKey: RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3
+//! plugins:
+//!   - name: net-sysctls
+//!     path: net-sysctls.wasm            # default <name>.wasm in --plugin-dir
+//!     sha256: 3f1c…                     # and/or a minisign signature (<path>.minisig)
+//!     grants:
+//!       sysctls: [net.ipv4.ip_forward]
+//!     parameters:
+//!       min-cpus: 2
+//!     limits: {timeout: 5s, memory: 64Mi}
+//!     onFailure: error
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::duration::GoDuration;
+use super::{ConfigError, Document};
+
+pub const GROUP_VERSION: &str = "kubeadm-rs.io/v1alpha1";
+pub const KIND: &str = "PluginConfiguration";
+
+/// Where plugins are looked up by name when `--plugin-dir` is not given.
+pub const DEFAULT_PLUGIN_DIR: &str = "/etc/kubeadm-rs/plugins";
+
+/// The operator's plugin document.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginConfiguration {
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub kind: String,
+    /// Public keys whose minisign signatures make a plugin trusted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_keys: Vec<TrustedKey>,
+    /// The enabled plugins, in the order their phases run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<PluginSpec>,
+}
+
+/// A minisign public key the operator trusts, with a name for messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TrustedKey {
+    pub name: String,
+    /// The base64 key line of a minisign `.pub` file (`RWQ…`).
+    pub public_key: String,
+}
+
+/// One enabled plugin.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginSpec {
+    /// The plugin's name, as its `describe` reports it; its phase is `preflight/<name>` or `addon/<name>`.
+    pub name: String,
+    /// The component file: absolute, or relative to the plugin directory; default `<name>.wasm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The hex sha256 the file must have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The minisign signature file: absolute, or relative to the plugin directory; default
+    /// `<path>.minisig` when that file exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    #[serde(default)]
+    pub grants: Grants,
+    /// Parameters handed to the plugin, in the order written.
+    #[serde(default, skip_serializing_if = "Parameters::is_empty")]
+    pub parameters: Parameters,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub on_failure: OnFailure,
+}
+
+impl PluginSpec {
+    /// A spec for `name` with nothing granted and default limits.
+    pub fn new(name: impl Into<String>) -> Self {
+        PluginSpec {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// What the operator grants one plugin. Each list holds exactly what the plugin may use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Grants {
+    /// Absolute directories the plugin may read (read-only, mounted at the same path).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read_paths: Vec<String>,
+    /// Sysctl keys the plugin may read (`net.ipv4.ip_forward`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sysctls: Vec<String>,
+    /// Object kinds and namespaces an addon may read from the cluster.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cluster_read: Vec<ObjectScope>,
+    /// Object kinds and namespaces an addon may render.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cluster_apply: Vec<ObjectScope>,
+}
+
+/// A Kubernetes object kind, in one namespace or (without one) cluster-scoped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ObjectScope {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl fmt::Display for ObjectScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{{kind: {}, namespace: {ns}}}", self.kind),
+            None => write!(f, "{{kind: {}}}", self.kind),
+        }
+    }
+}
+
+/// Resource limits of one plugin; unset fields take the host's defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Limits {
+    /// Wall-clock time per call, host calls included (default 5s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<GoDuration>,
+    /// Linear memory per call (default 64Mi).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<ByteSize>,
+    /// Total size of an addon's rendered manifests (default 4Mi).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_output_bytes: Option<ByteSize>,
+    /// Number of objects an addon may render (default 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_objects: Option<u32>,
+}
+
+/// What a plugin failure (trap, timeout, denial, bad output) does to its phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailure {
+    /// The phase fails.
+    #[default]
+    Error,
+    /// A warning is shown and the phase goes on.
+    Warn,
+    /// The failure is only recorded as information.
+    Ignore,
+}
+
+/// A byte count written as a Kubernetes quantity (`64Mi`, `1Gi`, `500k`) or a plain integer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    pub const fn mib(n: u64) -> Self {
+        ByteSize(n * 1024 * 1024)
+    }
+}
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(&str, u64); 3] = [("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)];
+        match UNITS.iter().find(|(_, n)| self.0 >= *n && self.0 % n == 0) {
+            Some((unit, n)) => write!(f, "{}{unit}", self.0 / n),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+        let (number, unit) = s.split_at(digits);
+        let scale: u64 = match unit {
+            "" => 1,
+            "k" => 1_000,
+            "M" => 1_000_000,
+            "G" => 1_000_000_000,
+            "Ki" => 1 << 10,
+            "Mi" => 1 << 20,
+            "Gi" => 1 << 30,
+            _ => 0,
+        };
+        number
+            .parse::<u64>()
+            .ok()
+            .filter(|_| scale != 0)
+            .and_then(|n| n.checked_mul(scale))
+            .map(ByteSize)
+            .ok_or_else(|| format!("{s:?} is not a byte size; expected a number with an optional unit Ki, Mi, Gi, k, M or G (64Mi)"))
+    }
+}
+
+impl Serialize for ByteSize {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ByteSize;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a byte size such as 64Mi")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ByteSize, E> {
+                Ok(ByteSize(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ByteSize, E> {
+                u64::try_from(v).map(ByteSize).map_err(|_| E::custom(format!("{v} is negative; expected a byte size such as 64Mi")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteSize, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Plugin parameters: key/value strings in the order written, keys unique. Scalars of any
+/// YAML type are accepted and kept as written (`min-cpus: 2` is `"2"`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parameters(pub Vec<(String, String)>);
+
+impl Parameters {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Sets `key` (replacing an earlier value), keeping the order of first appearance.
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let (key, value) = (key.into(), value.into());
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+}
+
+impl Serialize for Parameters {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// A parameter value: any scalar, as text.
+struct Scalar(String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Parameters {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Parameters;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of parameter names to values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parameters, A::Error> {
+                let mut out = Vec::new();
+                while let Some((key, Scalar(value))) = map.next_entry::<String, Scalar>()? {
+                    if out.iter().any(|(k, _)| *k == key) {
+                        return Err(de::Error::custom(format!("duplicate parameter {key:?}")));
+                    }
+                    out.push((key, value));
+                }
+                Ok(Parameters(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Longest plugin name: it becomes a phase path segment and a preflight check prefix.
+const MAX_NAME_LEN: usize = 63;
+/// Limits the operator may not exceed, so one plugin cannot stall `init` or exhaust the node.
+const MAX_TIMEOUT_SECS: u64 = 600;
+const MAX_MEMORY: ByteSize = ByteSize(4 << 30);
+const MIN_MEMORY: ByteSize = ByteSize(1 << 20);
+
+/// Lowercase letters, digits and `-`, starting with a letter and not ending with `-`.
+pub fn is_plugin_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A sysctl key as `/proc/sys` names it, dotted (`net.ipv4.ip_forward`, `net.ipv4.conf.all.rp_filter`).
+pub fn is_sysctl_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+}
+
+/// An absolute path without `.`/`..` components or empty segments.
+pub fn is_clean_absolute_path(path: &str) -> bool {
+    path.starts_with('/')
+        && (path == "/"
+            || path[1..]
+                .split('/')
+                .all(|seg| !seg.is_empty() && seg != "." && seg != ".."))
+}
+
+impl PluginConfiguration {
+    /// Every problem of the document, each as `field.path: problem`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut errors = Vec::new();
+        let mut key_names = BTreeSet::new();
+        for (i, key) in self.trusted_keys.iter().enumerate() {
+            let path = format!("trustedKeys[{i}]");
+            if key.name.is_empty() {
+                errors.push(format!("{path}.name: must not be empty"));
+            } else if !key_names.insert(key.name.as_str()) {
+                errors.push(format!("{path}.name: duplicate key name {:?}", key.name));
+            }
+            if let Err(e) = minisign_verify::PublicKey::from_base64(key.public_key.trim()) {
+                errors.push(format!(
+                    "{path}.publicKey: {:?} is not a minisign public key ({e}); expected the base64 line of a minisign .pub file",
+                    key.public_key
+                ));
+            }
+        }
+        let mut names = BTreeSet::new();
+        for (i, plugin) in self.plugins.iter().enumerate() {
+            let path = format!("plugins[{i}]");
+            if !is_plugin_name(&plugin.name) {
+                errors.push(format!(
+                    "{path}.name: {:?} is not a plugin name; expected lowercase letters, digits and '-', starting with a letter, at most {MAX_NAME_LEN} characters",
+                    plugin.name
+                ));
+            } else if !names.insert(plugin.name.as_str()) {
+                errors.push(format!("{path}.name: duplicate plugin {:?}", plugin.name));
+            }
+            plugin.validate(&path, &mut errors);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(errors))
+        }
+    }
+
+    /// The spec of the plugin called `name`.
+    pub fn plugin(&self, name: &str) -> Option<&PluginSpec> {
+        self.plugins.iter().find(|p| p.name == name)
+    }
+}
+
+impl PluginSpec {
+    fn validate(&self, path: &str, errors: &mut Vec<String>) {
+        for (field, value) in [("path", &self.path), ("signature", &self.signature)] {
+            if let Some(value) = value
+                && (value.is_empty() || value.split('/').any(|seg| seg == ".."))
+            {
+                errors.push(format!(
+                    "{path}.{field}: {value:?} is not a file path; expected an absolute path or a file name in the plugin directory, without '..'"
+                ));
+            }
+        }
+        if let Some(sha) = &self.sha256
+            && !(sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            errors.push(format!(
+                "{path}.sha256: {sha:?} is not a sha256 digest; expected 64 hexadecimal digits (sha256sum FILE)"
+            ));
+        }
+        for (j, dir) in self.grants.read_paths.iter().enumerate() {
+            if !is_clean_absolute_path(dir) {
+                errors.push(format!(
+                    "{path}.grants.readPaths[{j}]: {dir:?} is not a clean absolute path; expected a directory such as /etc/modprobe.d"
+                ));
+            }
+        }
+        for (j, key) in self.grants.sysctls.iter().enumerate() {
+            if !is_sysctl_key(key) {
+                errors.push(format!(
+                    "{path}.grants.sysctls[{j}]: {key:?} is not a sysctl key; expected a dotted name such as net.ipv4.ip_forward"
+                ));
+            }
+        }
+        for (field, scopes) in [
+            ("clusterRead", &self.grants.cluster_read),
+            ("clusterApply", &self.grants.cluster_apply),
+        ] {
+            for (j, scope) in scopes.iter().enumerate() {
+                if scope.kind.is_empty() || !scope.kind.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    errors.push(format!(
+                        "{path}.grants.{field}[{j}].kind: {:?} is not an object kind; expected a kind such as ConfigMap",
+                        scope.kind
+                    ));
+                }
+                if scope.namespace.as_deref() == Some("") {
+                    errors.push(format!(
+                        "{path}.grants.{field}[{j}].namespace: must not be empty; leave it out for cluster-scoped kinds"
+                    ));
+                }
+            }
+        }
+        if let Some(timeout) = self.limits.timeout
+            && (timeout.0.is_zero() || timeout.0.as_secs() > MAX_TIMEOUT_SECS)
+        {
+            errors.push(format!(
+                "{path}.limits.timeout: {timeout} is out of range; expected more than 0s and at most {MAX_TIMEOUT_SECS}s"
+            ));
+        }
+        if let Some(memory) = self.limits.memory
+            && !(MIN_MEMORY..=MAX_MEMORY).contains(&memory)
+        {
+            errors.push(format!(
+                "{path}.limits.memory: {memory} is out of range; expected between {MIN_MEMORY} and {MAX_MEMORY}"
+            ));
+        }
+        if self.limits.max_objects == Some(0) {
+            errors.push(format!("{path}.limits.maxObjects: must be at least 1"));
+        }
+    }
+}
+
+/// Decodes and validates a `PluginConfiguration` document.
+pub(crate) fn decode(doc: &Document, source: &str) -> Result<PluginConfiguration, ConfigError> {
+    let config: PluginConfiguration = doc.decode(source)?;
+    config.validate().map_err(|err| match err {
+        ConfigError::Invalid(problems) => ConfigError::Invalid(
+            problems
+                .into_iter()
+                .map(|p| format!("{}: {p}", doc.location(source)))
+                .collect(),
+        ),
+        other => other,
+    })?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests;

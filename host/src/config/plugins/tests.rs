@@ -1,0 +1,216 @@
+use super::*;
+use crate::config::testing::FakeHost;
+use crate::config::{InitOverrides, load_documents, resolve_init};
+
+const KEY: &str = "RWRgYmNz8z9TxF7NCTvEfw4ZbFzC0sunieOw8dGwqJ3gdvinH2Li1xn3";
+
+const FULL: &str = r#"apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+---
+apiVersion: kubeadm-rs.io/v1alpha1
+kind: PluginConfiguration
+trustedKeys:
+  - name: acme
+    publicKey: RWRgYmNz8z9TxF7NCTvEfw4ZbFzC0sunieOw8dGwqJ3gdvinH2Li1xn3
+plugins:
+  - name: min-resources
+    sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+    parameters:
+      min-cpus: 2
+      min-memory: 1700Mi
+      strict: true
+    limits:
+      timeout: 500ms
+      memory: 32Mi
+    onFailure: warn
+  - name: flannel
+    path: /opt/plugins/flannel.wasm
+    signature: flannel.wasm.minisig
+    grants:
+      readPaths: [/etc/cni]
+      clusterApply:
+        - {kind: Namespace}
+        - {kind: DaemonSet, namespace: kube-flannel}
+    limits: {maxObjects: 20, maxOutputBytes: 1Mi}
+"#;
+
+fn resolve(text: &str) -> Result<Option<PluginConfiguration>, String> {
+    let docs = load_documents(text, "kubeadm.yaml").map_err(|e| e.to_string())?;
+    resolve_init(Some(&docs), &InitOverrides::default(), &FakeHost::default())
+        .map(|(cfg, _)| cfg.plugins)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_plugin_document_of_a_config_file_lands_on_init_config() {
+    let plugins = resolve(FULL).unwrap().expect("plugins parsed");
+    assert_eq!(plugins.trusted_keys[0].name, "acme");
+    let min = plugins.plugin("min-resources").unwrap();
+    assert_eq!(
+        min.parameters.0,
+        vec![
+            ("min-cpus".to_string(), "2".to_string()),
+            ("min-memory".to_string(), "1700Mi".to_string()),
+            ("strict".to_string(), "true".to_string()),
+        ]
+    );
+    assert_eq!(min.limits.timeout, Some("500ms".parse().unwrap()));
+    assert_eq!(min.limits.memory, Some(ByteSize::mib(32)));
+    assert_eq!(min.on_failure, OnFailure::Warn);
+    let flannel = plugins.plugin("flannel").unwrap();
+    assert_eq!(flannel.on_failure, OnFailure::Error);
+    assert_eq!(flannel.grants.read_paths, vec!["/etc/cni"]);
+    assert_eq!(
+        flannel.grants.cluster_apply[1],
+        ObjectScope {
+            kind: "DaemonSet".into(),
+            namespace: Some("kube-flannel".into())
+        }
+    );
+    assert_eq!(flannel.limits.max_objects, Some(20));
+    assert_eq!(flannel.limits.max_output_bytes, Some(ByteSize::mib(1)));
+}
+
+#[test]
+fn a_file_without_plugins_has_none() {
+    let text = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n";
+    assert_eq!(resolve(text).unwrap(), None);
+}
+
+fn plugin_doc(body: &str) -> String {
+    format!(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n---\napiVersion: kubeadm-rs.io/v1alpha1\nkind: PluginConfiguration\n{body}"
+    )
+}
+
+#[test]
+fn invalid_plugin_documents_say_which_field_is_wrong() {
+    let cases = [
+        (
+            "unknown field",
+            "plugins:\n  - name: a\n    grant: {}\n",
+            "unknown field `grant`",
+        ),
+        (
+            "bad name",
+            "plugins:\n  - name: Net_Sysctls\n",
+            "plugins[0].name: \"Net_Sysctls\" is not a plugin name",
+        ),
+        (
+            "duplicate name",
+            "plugins:\n  - name: a\n  - name: a\n",
+            "plugins[1].name: duplicate plugin \"a\"",
+        ),
+        (
+            "short digest",
+            "plugins:\n  - name: a\n    sha256: abc\n",
+            "plugins[0].sha256: \"abc\" is not a sha256 digest",
+        ),
+        (
+            "relative read path",
+            "plugins:\n  - name: a\n    grants: {readPaths: [etc]}\n",
+            "plugins[0].grants.readPaths[0]: \"etc\" is not a clean absolute path",
+        ),
+        (
+            "dot-dot read path",
+            "plugins:\n  - name: a\n    grants: {readPaths: [/etc/../root]}\n",
+            "plugins[0].grants.readPaths[0]: \"/etc/../root\" is not a clean absolute path",
+        ),
+        (
+            "sysctl with a slash",
+            "plugins:\n  - name: a\n    grants: {sysctls: [net/ipv4]}\n",
+            "plugins[0].grants.sysctls[0]: \"net/ipv4\" is not a sysctl key",
+        ),
+        (
+            "empty namespace",
+            "plugins:\n  - name: a\n    grants: {clusterApply: [{kind: Secret, namespace: ''}]}\n",
+            "plugins[0].grants.clusterApply[0].namespace: must not be empty",
+        ),
+        (
+            "zero timeout",
+            "plugins:\n  - name: a\n    limits: {timeout: 0s}\n",
+            "plugins[0].limits.timeout: 0s is out of range",
+        ),
+        (
+            "huge memory",
+            "plugins:\n  - name: a\n    limits: {memory: 8Gi}\n",
+            "plugins[0].limits.memory: 8Gi is out of range",
+        ),
+        (
+            "memory unit",
+            "plugins:\n  - name: a\n    limits: {memory: 64MB}\n",
+            "\"64MB\" is not a byte size",
+        ),
+        (
+            "onFailure",
+            "plugins:\n  - name: a\n    onFailure: panic\n",
+            "unknown variant `panic`",
+        ),
+        (
+            "duplicate parameter",
+            "plugins:\n  - name: a\n    parameters: {x: 1, x: 2}\n",
+            "duplicate",
+        ),
+        (
+            "bad key",
+            "trustedKeys:\n  - name: k\n    publicKey: not-a-key\n",
+            "trustedKeys[0].publicKey: \"not-a-key\" is not a minisign public key",
+        ),
+        (
+            "path escape",
+            "plugins:\n  - name: a\n    path: ../other.wasm\n",
+            "plugins[0].path: \"../other.wasm\" is not a file path",
+        ),
+    ];
+    for (case, body, want) in cases {
+        let err = resolve(&plugin_doc(body)).expect_err(case);
+        assert!(err.contains(want), "{case}: {err}");
+        assert!(!err.contains('\n'), "{case}: error spans lines: {err}");
+    }
+}
+
+#[test]
+fn validation_errors_name_the_document() {
+    let err = resolve(&plugin_doc("plugins:\n  - name: A\n")).unwrap_err();
+    assert!(
+        err.starts_with("kubeadm.yaml: document 2 (PluginConfiguration): plugins[0].name"),
+        "{err}"
+    );
+}
+
+#[test]
+fn other_kinds_of_the_kubeadm_rs_group_are_refused() {
+    let text = "apiVersion: kubeadm-rs.io/v1alpha1\nkind: PluginConfig\n";
+    let err = load_documents(text, "c.yaml")
+        .and_then(|d| d.decode_all().map(|_| ()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no kind \"PluginConfig\" is registered"), "{err}");
+}
+
+#[test]
+fn byte_sizes_read_kubernetes_quantities() {
+    for (text, bytes) in [
+        ("64Mi", 64 << 20),
+        ("1Gi", 1 << 30),
+        ("512Ki", 512 << 10),
+        ("2M", 2_000_000),
+        ("100", 100),
+    ] {
+        assert_eq!(text.parse::<ByteSize>(), Ok(ByteSize(bytes)), "{text}");
+    }
+    for bad in ["", "Mi", "1.5Gi", "-1", "64mb", "99999999999999999999Gi"] {
+        assert!(bad.parse::<ByteSize>().is_err(), "{bad}");
+    }
+    assert_eq!(ByteSize::mib(64).to_string(), "64Mi");
+    assert_eq!(ByteSize(1000).to_string(), "1000");
+}
+
+#[test]
+fn a_config_round_trips_through_yaml() {
+    let plugins = resolve(FULL).unwrap().unwrap();
+    let text = serde_saphyr::to_string(&plugins).unwrap();
+    let back: PluginConfiguration = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(back, plugins);
+    assert!(text.contains(KEY));
+}
