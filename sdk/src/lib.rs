@@ -217,3 +217,25 @@ macro_rules! export_plugin {
         };
     };
 }
+
+#[cfg(test)]
+mod tests {
+    /// `WIT_VERSION` is what the generated bindings were built from.
+    #[test]
+    fn wit_version_matches_the_wit_package() {
+        let declared = format!("package kubeadm-rs:plugin@{};", super::WIT_VERSION);
+        let files = [
+            ("types.wit", include_str!("../../wit/types.wit")),
+            ("log.wit", include_str!("../../wit/log.wit")),
+            ("node.wit", include_str!("../../wit/node.wit")),
+            ("cluster.wit", include_str!("../../wit/cluster.wit")),
+            ("worlds.wit", include_str!("../../wit/worlds.wit")),
+        ];
+        for (name, text) in files {
+            assert!(
+                text.contains(&declared),
+                "wit/{name} does not declare `{declared}`"
+            );
+        }
+    }
+}
