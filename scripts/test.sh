@@ -10,6 +10,14 @@ bash scripts/setup.sh
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The example and hostile plugins are their own wasm32-wasip2 workspace; their logic is
+# unit-tested natively (tests/build.rs builds the .wasm files for the integration tests).
+(
+    cd plugins
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+    cargo test --workspace --locked --target "$(rustc -vV | sed -n 's/^host: //p')"
+)
 if command -v cargo-nextest >/dev/null; then
     cargo nextest run --workspace --locked --no-fail-fast
 else
