@@ -10,6 +10,7 @@ pub mod manifests;
 pub mod node;
 pub mod phases;
 pub mod pki;
+pub mod plugins;
 pub mod preflight;
 pub mod system;
 pub mod workflow;

@@ -5,20 +5,24 @@
 //! ```yaml
 //! apiVersion: kubeadm-rs.io/v1alpha1
 //! kind: PluginConfiguration
+//! pluginDir: /etc/kubeadm-rs/plugins       # where source.name is looked up
 //! trustedKeys:
 //!   - name: acme
 //!     publicKey: RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3
 //! plugins:
 //!   - name: net-sysctls
-//!     path: net-sysctls.wasm            # default <name>.wasm in --plugin-dir
-//!     sha256: 3f1c…                     # and/or a minisign signature (<path>.minisig)
+//!     source: {name: net_sysctls}            # or {path: /opt/x.wasm}, relative to the config file
+//!     sha256: 3f1c…                          # and/or a minisign signature (<wasm>.minisig)
 //!     grants:
 //!       sysctls: [net.ipv4.ip_forward]
+//!       clusterApply: [{kind: DaemonSet, namespaces: [kube-flannel]}]
 //!     parameters:
 //!       min-cpus: 2
 //!     limits: {timeout: 5s, memory: 64Mi}
 //!     onFailure: error
 //! ```
+//!
+//! The plugin author's side of this document is described in `sdk/README.md`.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -43,6 +47,9 @@ pub struct PluginConfiguration {
     pub api_version: String,
     #[serde(default)]
     pub kind: String,
+    /// Where `source.name` is looked up; `--plugin-dir` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_dir: Option<String>,
     /// Public keys whose minisign signatures make a plugin trusted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trusted_keys: Vec<TrustedKey>,
@@ -60,20 +67,29 @@ pub struct TrustedKey {
     pub public_key: String,
 }
 
-/// One enabled plugin.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// One plugin the operator lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PluginSpec {
     /// The plugin's name, as its `describe` reports it; its phase is `preflight/<name>` or `addon/<name>`.
     pub name: String,
-    /// The component file: absolute, or relative to the plugin directory; default `<name>.wasm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    /// `false` keeps the entry without running the plugin.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub enabled: bool,
+    pub source: PluginSource,
     /// The hex sha256 the file must have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
-    /// The minisign signature file: absolute, or relative to the plugin directory; default
-    /// `<path>.minisig` when that file exists.
+    /// The minisign signature file: absolute, or relative to the config file's directory;
+    /// default `<wasm>.minisig` when that file exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
     #[serde(default)]
@@ -88,11 +104,39 @@ pub struct PluginSpec {
 }
 
 impl PluginSpec {
-    /// A spec for `name` with nothing granted and default limits.
-    pub fn new(name: impl Into<String>) -> Self {
+    /// An enabled plugin from `source`, with nothing granted and default limits.
+    pub fn new(name: impl Into<String>, source: PluginSource) -> Self {
         PluginSpec {
             name: name.into(),
-            ..Default::default()
+            enabled: true,
+            source,
+            sha256: None,
+            signature: None,
+            grants: Grants::default(),
+            parameters: Parameters::default(),
+            limits: Limits::default(),
+            on_failure: OnFailure::default(),
+        }
+    }
+}
+
+/// Where a plugin's component file is: exactly one of `path` and `name`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginSource {
+    /// The `.wasm` file: absolute, or relative to the directory of the `--config` file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// A file name in the plugin directory, `.wasm` optional (`net_sysctls`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl PluginSource {
+    pub fn path(path: impl Into<String>) -> Self {
+        PluginSource {
+            path: Some(path.into()),
+            name: None,
         }
     }
 }
@@ -109,26 +153,55 @@ pub struct Grants {
     pub sysctls: Vec<String>,
     /// Object kinds and namespaces an addon may read from the cluster.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cluster_read: Vec<ObjectScope>,
+    pub cluster_read: Vec<GrantScope>,
     /// Object kinds and namespaces an addon may render.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cluster_apply: Vec<ObjectScope>,
+    pub cluster_apply: Vec<GrantScope>,
 }
 
-/// A Kubernetes object kind, in one namespace or (without one) cluster-scoped.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// A granted object kind, in the listed namespaces; with none, its cluster-scoped form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GrantScope {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+}
+
+impl GrantScope {
+    /// Whether this grant covers `scope`.
+    pub fn covers(&self, scope: &ObjectScope) -> bool {
+        self.kind == scope.kind
+            && match &scope.namespace {
+                Some(ns) => self.namespaces.contains(ns),
+                None => self.namespaces.is_empty(),
+            }
+    }
+}
+
+/// A Kubernetes object kind, in one namespace or (without one) cluster-scoped: what a
+/// plugin requests and what a rendered object is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectScope {
     pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+}
+
+impl ObjectScope {
+    /// The `grants` list item that covers exactly this scope.
+    pub fn grant_item(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{{kind: {}, namespaces: [{ns}]}}", self.kind),
+            None => format!("{{kind: {}}}", self.kind),
+        }
+    }
 }
 
 impl fmt::Display for ObjectScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.namespace {
-            Some(ns) => write!(f, "{{kind: {}, namespace: {ns}}}", self.kind),
-            None => write!(f, "{{kind: {}}}", self.kind),
+            Some(ns) => write!(f, "{} in namespace {ns}", self.kind),
+            None => write!(f, "{} (cluster-scoped)", self.kind),
         }
     }
 }
@@ -143,7 +216,7 @@ pub struct Limits {
     /// Linear memory per call (default 64Mi).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<ByteSize>,
-    /// Total size of an addon's rendered manifests (default 4Mi).
+    /// Total size of an addon's rendered manifests (default 8Mi).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_output_bytes: Option<ByteSize>,
     /// Number of objects an addon may render (default 1000).
@@ -228,7 +301,11 @@ impl<'de> Deserialize<'de> for ByteSize {
                 Ok(ByteSize(v))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<ByteSize, E> {
-                u64::try_from(v).map(ByteSize).map_err(|_| E::custom(format!("{v} is negative; expected a byte size such as 64Mi")))
+                u64::try_from(v).map(ByteSize).map_err(|_| {
+                    E::custom(format!(
+                        "{v} is negative; expected a byte size such as 64Mi"
+                    ))
+                })
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteSize, E> {
                 v.parse().map_err(E::custom)
@@ -249,7 +326,10 @@ impl Parameters {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Sets `key` (replacing an earlier value), keeping the order of first appearance.
@@ -335,7 +415,9 @@ pub fn is_plugin_name(name: &str) -> bool {
         && name.len() <= MAX_NAME_LEN
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && !name.ends_with('-')
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// A sysctl key as `/proc/sys` names it, dotted (`net.ipv4.ip_forward`, `net.ipv4.conf.all.rp_filter`).
@@ -405,13 +487,25 @@ impl PluginConfiguration {
 
 impl PluginSpec {
     fn validate(&self, path: &str, errors: &mut Vec<String>) {
-        for (field, value) in [("path", &self.path), ("signature", &self.signature)] {
-            if let Some(value) = value
-                && (value.is_empty() || value.split('/').any(|seg| seg == ".."))
-            {
+        match (&self.source.path, &self.source.name) {
+            (Some(_), Some(_)) | (None, None) => errors.push(format!(
+                "{path}.source: expected exactly one of path (the .wasm file) and name (a file in the plugin directory)"
+            )),
+            (None, Some(name)) if name.is_empty() || name.contains('/') || name.starts_with('.') => {
                 errors.push(format!(
-                    "{path}.{field}: {value:?} is not a file path; expected an absolute path or a file name in the plugin directory, without '..'"
-                ));
+                    "{path}.source.name: {name:?} is not a file name; expected a name such as net_sysctls, without '/'"
+                ))
+            }
+            _ => {}
+        }
+        for (field, value) in [
+            ("source.path", &self.source.path),
+            ("signature", &self.signature),
+        ] {
+            if let Some(value) = value
+                && value.is_empty()
+            {
+                errors.push(format!("{path}.{field}: must not be empty"));
             }
         }
         if let Some(sha) = &self.sha256
@@ -446,9 +540,9 @@ impl PluginSpec {
                         scope.kind
                     ));
                 }
-                if scope.namespace.as_deref() == Some("") {
+                if scope.namespaces.iter().any(String::is_empty) {
                     errors.push(format!(
-                        "{path}.grants.{field}[{j}].namespace: must not be empty; leave it out for cluster-scoped kinds"
+                        "{path}.grants.{field}[{j}].namespaces: a namespace must not be empty; leave namespaces out for cluster-scoped kinds"
                     ));
                 }
             }

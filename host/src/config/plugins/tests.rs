@@ -14,6 +14,7 @@ trustedKeys:
     publicKey: RWRgYmNz8z9TxF7NCTvEfw4ZbFzC0sunieOw8dGwqJ3gdvinH2Li1xn3
 plugins:
   - name: min-resources
+    source: {name: min_resources}
     sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
     parameters:
       min-cpus: 2
@@ -24,13 +25,14 @@ plugins:
       memory: 32Mi
     onFailure: warn
   - name: flannel
-    path: /opt/plugins/flannel.wasm
+    enabled: false
+    source: {path: /opt/plugins/flannel.wasm}
     signature: flannel.wasm.minisig
     grants:
       readPaths: [/etc/cni]
       clusterApply:
         - {kind: Namespace}
-        - {kind: DaemonSet, namespace: kube-flannel}
+        - {kind: DaemonSet, namespaces: [kube-flannel, kube-system]}
     limits: {maxObjects: 20, maxOutputBytes: 1Mi}
 "#;
 
@@ -57,15 +59,27 @@ fn the_plugin_document_of_a_config_file_lands_on_init_config() {
     assert_eq!(min.limits.timeout, Some("500ms".parse().unwrap()));
     assert_eq!(min.limits.memory, Some(ByteSize::mib(32)));
     assert_eq!(min.on_failure, OnFailure::Warn);
+    assert!(min.enabled);
+    assert_eq!(min.source.name.as_deref(), Some("min_resources"));
     let flannel = plugins.plugin("flannel").unwrap();
     assert_eq!(flannel.on_failure, OnFailure::Error);
+    assert!(!flannel.enabled);
     assert_eq!(flannel.grants.read_paths, vec!["/etc/cni"]);
+    let scope = |kind: &str, ns: Option<&str>| ObjectScope {
+        kind: kind.into(),
+        namespace: ns.map(str::to_string),
+    };
+    let [namespace, daemonset] = &flannel.grants.cluster_apply[..] else {
+        panic!("two grants")
+    };
+    assert!(namespace.covers(&scope("Namespace", None)));
+    assert!(!namespace.covers(&scope("Namespace", Some("default"))));
+    assert!(daemonset.covers(&scope("DaemonSet", Some("kube-system"))));
+    assert!(!daemonset.covers(&scope("DaemonSet", Some("default"))));
+    assert!(!daemonset.covers(&scope("DaemonSet", None)));
     assert_eq!(
-        flannel.grants.cluster_apply[1],
-        ObjectScope {
-            kind: "DaemonSet".into(),
-            namespace: Some("kube-flannel".into())
-        }
+        scope("DaemonSet", Some("kube-flannel")).grant_item(),
+        "{kind: DaemonSet, namespaces: [kube-flannel]}"
     );
     assert_eq!(flannel.limits.max_objects, Some(20));
     assert_eq!(flannel.limits.max_output_bytes, Some(ByteSize::mib(1)));
@@ -88,67 +102,67 @@ fn invalid_plugin_documents_say_which_field_is_wrong() {
     let cases = [
         (
             "unknown field",
-            "plugins:\n  - name: a\n    grant: {}\n",
+            "plugins:\n  - name: a\n    source: {name: a}\n    grant: {}\n",
             "unknown field `grant`",
         ),
         (
             "bad name",
-            "plugins:\n  - name: Net_Sysctls\n",
+            "plugins:\n  - name: Net_Sysctls\n    source: {name: a}\n",
             "plugins[0].name: \"Net_Sysctls\" is not a plugin name",
         ),
         (
             "duplicate name",
-            "plugins:\n  - name: a\n  - name: a\n",
+            "plugins:\n  - name: a\n    source: {name: a}\n  - name: a\n    source: {name: a}\n",
             "plugins[1].name: duplicate plugin \"a\"",
         ),
         (
             "short digest",
-            "plugins:\n  - name: a\n    sha256: abc\n",
+            "plugins:\n  - name: a\n    source: {name: a}\n    sha256: abc\n",
             "plugins[0].sha256: \"abc\" is not a sha256 digest",
         ),
         (
             "relative read path",
-            "plugins:\n  - name: a\n    grants: {readPaths: [etc]}\n",
+            "plugins:\n  - name: a\n    source: {name: a}\n    grants: {readPaths: [etc]}\n",
             "plugins[0].grants.readPaths[0]: \"etc\" is not a clean absolute path",
         ),
         (
             "dot-dot read path",
-            "plugins:\n  - name: a\n    grants: {readPaths: [/etc/../root]}\n",
+            "plugins:\n  - name: a\n    source: {name: a}\n    grants: {readPaths: [/etc/../root]}\n",
             "plugins[0].grants.readPaths[0]: \"/etc/../root\" is not a clean absolute path",
         ),
         (
             "sysctl with a slash",
-            "plugins:\n  - name: a\n    grants: {sysctls: [net/ipv4]}\n",
+            "plugins:\n  - name: a\n    source: {name: a}\n    grants: {sysctls: [net/ipv4]}\n",
             "plugins[0].grants.sysctls[0]: \"net/ipv4\" is not a sysctl key",
         ),
         (
             "empty namespace",
-            "plugins:\n  - name: a\n    grants: {clusterApply: [{kind: Secret, namespace: ''}]}\n",
-            "plugins[0].grants.clusterApply[0].namespace: must not be empty",
+            "plugins:\n  - name: a\n    source: {name: a}\n    grants: {clusterApply: [{kind: Secret, namespaces: ['']}]}\n",
+            "plugins[0].grants.clusterApply[0].namespaces: a namespace must not be empty",
         ),
         (
             "zero timeout",
-            "plugins:\n  - name: a\n    limits: {timeout: 0s}\n",
+            "plugins:\n  - name: a\n    source: {name: a}\n    limits: {timeout: 0s}\n",
             "plugins[0].limits.timeout: 0s is out of range",
         ),
         (
             "huge memory",
-            "plugins:\n  - name: a\n    limits: {memory: 8Gi}\n",
+            "plugins:\n  - name: a\n    source: {name: a}\n    limits: {memory: 8Gi}\n",
             "plugins[0].limits.memory: 8Gi is out of range",
         ),
         (
             "memory unit",
-            "plugins:\n  - name: a\n    limits: {memory: 64MB}\n",
+            "plugins:\n  - name: a\n    source: {name: a}\n    limits: {memory: 64MB}\n",
             "\"64MB\" is not a byte size",
         ),
         (
             "onFailure",
-            "plugins:\n  - name: a\n    onFailure: panic\n",
+            "plugins:\n  - name: a\n    source: {name: a}\n    onFailure: panic\n",
             "unknown variant `panic`",
         ),
         (
             "duplicate parameter",
-            "plugins:\n  - name: a\n    parameters: {x: 1, x: 2}\n",
+            "plugins:\n  - name: a\n    source: {name: a}\n    parameters: {x: 1, x: 2}\n",
             "duplicate",
         ),
         (
@@ -157,9 +171,19 @@ fn invalid_plugin_documents_say_which_field_is_wrong() {
             "trustedKeys[0].publicKey: \"not-a-key\" is not a minisign public key",
         ),
         (
-            "path escape",
-            "plugins:\n  - name: a\n    path: ../other.wasm\n",
-            "plugins[0].path: \"../other.wasm\" is not a file path",
+            "no source",
+            "plugins:\n  - name: a\n",
+            "missing field `source`",
+        ),
+        (
+            "two sources",
+            "plugins:\n  - name: a\n    source: {name: a, path: /a.wasm}\n",
+            "plugins[0].source: expected exactly one of path",
+        ),
+        (
+            "source name with a slash",
+            "plugins:\n  - name: a\n    source: {name: ../a}\n",
+            "plugins[0].source.name: \"../a\" is not a file name",
         ),
     ];
     for (case, body, want) in cases {
@@ -171,7 +195,10 @@ fn invalid_plugin_documents_say_which_field_is_wrong() {
 
 #[test]
 fn validation_errors_name_the_document() {
-    let err = resolve(&plugin_doc("plugins:\n  - name: A\n")).unwrap_err();
+    let err = resolve(&plugin_doc(
+        "plugins:\n  - name: A\n    source: {name: a}\n",
+    ))
+    .unwrap_err();
     assert!(
         err.starts_with("kubeadm.yaml: document 2 (PluginConfiguration): plugins[0].name"),
         "{err}"
@@ -185,7 +212,10 @@ fn other_kinds_of_the_kubeadm_rs_group_are_refused() {
         .and_then(|d| d.decode_all().map(|_| ()))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("no kind \"PluginConfig\" is registered"), "{err}");
+    assert!(
+        err.contains("no kind \"PluginConfig\" is registered"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1,0 +1,154 @@
+//! The import audit: before a plugin is instantiated, what its component imports is compared
+//! with its world, with what `describe` declared and with what the operator granted.
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use super::WIT_VERSION;
+use super::error::Denial;
+use super::model::{Permission, PermissionRequest, PluginKind};
+use crate::config::plugins::Grants;
+
+const PACKAGE: &str = "kubeadm-rs:plugin/";
+
+/// What a component says about itself before anything runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComponentShape {
+    /// The world its exports implement.
+    pub kind: PluginKind,
+    /// Its import names, sorted (`kubeadm-rs:plugin/node@0.1.0`, `wasi:cli/stdout@0.2.6`).
+    pub imports: Vec<String>,
+    /// The `kubeadm-rs:plugin` version its imports name, if it imports any of them.
+    pub wit_version: Option<String>,
+}
+
+/// Reads the world and imports of a component, or says why it is no plugin.
+pub fn shape(engine: &Engine, component: &Component) -> Result<ComponentShape, String> {
+    let ty = component.component_type();
+    let exports: Vec<&str> = ty.exports(engine).map(|(name, _)| name).collect();
+    let has = |name: &str| exports.contains(&name);
+    let kind = match (has("describe"), has("run"), has("render")) {
+        (true, true, false) => PluginKind::Preflight,
+        (true, false, true) => PluginKind::Addon,
+        _ => {
+            return Err(format!(
+                "it exports [{}]; a preflight plugin exports describe and run, an addon describe and render",
+                exports.join(", ")
+            ));
+        }
+    };
+    let mut imports: Vec<String> = ty
+        .imports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    imports.sort();
+    let wit_version = imports
+        .iter()
+        .filter(|name| name.starts_with(PACKAGE))
+        .find_map(|name| name.split_once('@').map(|(_, v)| v.to_string()));
+    Ok(ComponentShape {
+        kind,
+        imports,
+        wit_version,
+    })
+}
+
+/// `major.minor.patch` of a semver string (pre-release and build suffixes ignored).
+pub fn semver(v: &str) -> Option<(u64, u64, u64)> {
+    let core = v.split(['-', '+']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+    let version = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(version)
+}
+
+/// Whether a plugin built against WIT `plugin` runs on this host: same major version, and
+/// for 0.x the same minor, as semver promises compatibility.
+pub fn wit_compatible(plugin: &str) -> bool {
+    match (semver(plugin), semver(WIT_VERSION)) {
+        (Some((pm, pn, _)), Some((hm, hn, _))) => pm == hm && (hm > 0 || pn == hn),
+        _ => false,
+    }
+}
+
+/// Imports no plugin of `kind` may have, whatever it declares.
+pub fn forbidden_imports(kind: PluginKind, imports: &[String]) -> Vec<Denial> {
+    imports
+        .iter()
+        .filter_map(|import| {
+            let base = import.split('@').next().unwrap_or(import);
+            let what = match base {
+                "kubeadm-rs:plugin/types" | "kubeadm-rs:plugin/log" => return None,
+                "kubeadm-rs:plugin/node" if kind == PluginKind::Preflight => return None,
+                "kubeadm-rs:plugin/cluster" if kind == PluginKind::Addon => return None,
+                "kubeadm-rs:plugin/node" => {
+                    "node facts, which only preflight plugins get".to_string()
+                }
+                "kubeadm-rs:plugin/cluster" => {
+                    "a cluster view, which only addon plugins get".to_string()
+                }
+                b if b.starts_with("wasi:sockets/ip-name-lookup") => "DNS lookups".to_string(),
+                b if b.starts_with("wasi:sockets/") => "network access".to_string(),
+                b if b.starts_with("wasi:cli/")
+                    || b.starts_with("wasi:io/")
+                    || b.starts_with("wasi:clocks/")
+                    || b.starts_with("wasi:random/")
+                    || b.starts_with("wasi:filesystem/") =>
+                {
+                    return None;
+                }
+                _ => "an interface this host does not provide".to_string(),
+            };
+            Some(Denial::NeverGranted {
+                import: import.clone(),
+                what,
+            })
+        })
+        .collect()
+}
+
+/// Imports that need a declared permission: files need at least one read path.
+pub fn undeclared_imports(imports: &[String], declared: &[PermissionRequest]) -> Vec<Denial> {
+    let reads_files = declared
+        .iter()
+        .any(|r| matches!(r.permission, Permission::ReadPath(_)));
+    imports
+        .iter()
+        .filter(|i| i.starts_with("wasi:filesystem/preopens") && !reads_files)
+        .map(|import| Denial::Undeclared {
+            import: import.clone(),
+            needs: "read-path",
+        })
+        .collect()
+}
+
+/// Whether the operator's grants cover one permission. A granted directory covers the
+/// directories below it.
+pub fn granted(grants: &Grants, permission: &Permission) -> bool {
+    match permission {
+        Permission::ReadPath(path) => grants.read_paths.iter().any(|g| {
+            g == path
+                || g == "/"
+                || path
+                    .strip_prefix(g.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        }),
+        Permission::Sysctl(key) => grants.sysctls.contains(key),
+        Permission::ClusterRead(scope) => grants.cluster_read.iter().any(|g| g.covers(scope)),
+        Permission::ClusterApply(scope) => grants.cluster_apply.iter().any(|g| g.covers(scope)),
+    }
+}
+
+/// Every declared permission the operator did not grant.
+pub fn ungranted(plugin: &str, declared: &[PermissionRequest], grants: &Grants) -> Vec<Denial> {
+    declared
+        .iter()
+        .filter(|r| !granted(grants, &r.permission))
+        .map(|request| Denial::NotGranted {
+            plugin: plugin.to_string(),
+            request: request.clone(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,83 @@
+//! The one wasmtime engine of a plugin host: Cranelift with epoch interruption (a 10 ms
+//! ticker thread), a linker per world, and the executor that drives calls under a timeout.
+
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+use super::bindings::{addon::Addon, preflight::Preflight};
+use super::sandbox::CallState;
+
+/// How often the epoch advances: the granularity of the wall-clock limit in wasm code.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+pub struct PluginEngine {
+    pub engine: Engine,
+    pub preflight: Linker<CallState>,
+    pub addon: Linker<CallState>,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// The call ran past its limit while waiting (in a host call, such as a WASI sleep).
+pub struct Elapsed;
+
+impl PluginEngine {
+    pub fn new() -> wasmtime::Result<Self> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        start_ticker(&engine)?;
+
+        let mut preflight = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut preflight)?;
+        Preflight::add_to_linker::<_, HasSelf<_>>(&mut preflight, |s| s)?;
+        let mut addon = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut addon)?;
+        Addon::add_to_linker::<_, HasSelf<_>>(&mut addon, |s| s)?;
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        Ok(PluginEngine {
+            engine,
+            preflight,
+            addon,
+            runtime,
+        })
+    }
+
+    /// Drives one call to its end, or drops it (and with it the store's execution) at `limit`.
+    pub fn block_on<F: Future>(&self, limit: Duration, call: F) -> Result<F::Output, Elapsed> {
+        self.runtime
+            .block_on(tokio::time::timeout(limit, call))
+            .map_err(|_| Elapsed)
+    }
+
+    /// Part of the compile cache key: compiled code is only valid for an engine whose
+    /// settings and wasmtime version hash the same.
+    pub fn compatibility_key(&self) -> String {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
+    }
+}
+
+/// Advances the engine's epoch every tick for as long as the engine lives.
+fn start_ticker(engine: &Engine) -> std::io::Result<()> {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("plugin-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .map(drop)
+}

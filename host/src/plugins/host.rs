@@ -1,0 +1,689 @@
+//! The plugin host: loads plugin files (integrity, compile cache, import audit, `describe`
+//! in a sandbox with no grants) and runs them, one fresh sandbox per call.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use wasmtime::Store;
+use wasmtime::component::Component;
+use wasmtime_wasi::I32Exit;
+
+use super::audit::{self, ComponentShape};
+use super::bindings::addon::AddonPre;
+use super::bindings::preflight::PreflightPre;
+use super::cache::{CacheOutcome, CompileCache};
+use super::capture::{self, Streams, neutralise};
+use super::engine::{Elapsed, PluginEngine};
+use super::error::{Call, Denial, OutputProblem, PluginError};
+use super::facts::NodeFacts;
+use super::imports::{ClusterReader, NoCluster};
+use super::integrity::{self, Digest, Trust, Verification};
+use super::model::{ClusterView, Finding, Manifest, Permission, PluginInfo, PluginKind};
+use super::output;
+use super::sandbox::{self, CallState, EffectiveLimits, Grants, SandboxSpec};
+use crate::config::plugins::{DEFAULT_PLUGIN_DIR, PluginConfiguration, PluginSpec, TrustedKey};
+use crate::workflow::Events;
+
+/// Everything the host needs besides the plugins' own specs.
+pub struct HostConfig {
+    /// The compile cache directory on the host (the CLI resolves it under `--rootfs`).
+    pub cache_dir: PathBuf,
+    /// Where `source.name` plugin files are found (`--plugin-dir`, else `pluginDir`).
+    pub plugin_dir: PathBuf,
+    /// The directory of the `--config` file: relative `source.path` and `signature` start there.
+    pub config_dir: PathBuf,
+    /// Where granted read paths are found on the host: `/`, or the `--rootfs`.
+    pub files_root: PathBuf,
+    pub trusted_keys: Vec<TrustedKey>,
+    /// `--allow-unsigned-plugins`: run plugins that are neither pinned nor signed.
+    pub allow_unsigned: bool,
+    pub facts: Arc<dyn NodeFacts>,
+    /// Receives cache notices and the plugins' log lines and output.
+    pub events: Events,
+}
+
+impl HostConfig {
+    /// A configuration with the default plugin directory, paths relative to the working
+    /// directory, files under `/`, no trusted keys, and unsigned plugins refused.
+    pub fn new(cache_dir: impl Into<PathBuf>, facts: Arc<dyn NodeFacts>, events: Events) -> Self {
+        HostConfig {
+            cache_dir: cache_dir.into(),
+            plugin_dir: PathBuf::from(DEFAULT_PLUGIN_DIR),
+            config_dir: PathBuf::from("."),
+            files_root: PathBuf::from("/"),
+            trusted_keys: Vec::new(),
+            allow_unsigned: false,
+            facts,
+            events,
+        }
+    }
+
+    /// Takes the plugin directory and trusted keys of the operator's document.
+    pub fn with_configuration(mut self, config: &PluginConfiguration) -> Self {
+        if let Some(dir) = &config.plugin_dir {
+            self.plugin_dir = PathBuf::from(dir);
+        }
+        self.trusted_keys = config.trusted_keys.clone();
+        self
+    }
+}
+
+struct Shared {
+    engine: PluginEngine,
+    engine_key: String,
+    cache: CompileCache,
+    config: HostConfig,
+}
+
+/// Loads and runs plugins. Cheap to share: loaded plugins keep the host alive.
+pub struct PluginHost {
+    shared: Arc<Shared>,
+}
+
+/// A component ready to instantiate, per world.
+enum WorldPre {
+    Preflight(PreflightPre<CallState>),
+    Addon(AddonPre<CallState>),
+}
+
+/// What `plugin inspect` shows: the file's digest, its world and imports, and what
+/// `describe` says (run with nothing granted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inspection {
+    pub digest: Digest,
+    pub kind: PluginKind,
+    /// The `kubeadm-rs:plugin` version in the component's import names, if any.
+    pub wit_version: Option<String>,
+    pub imports: Vec<String>,
+    pub info: PluginInfo,
+    pub cache: CacheOutcome,
+}
+
+impl PluginHost {
+    pub fn new(config: HostConfig) -> Result<Self, PluginError> {
+        let engine_error = |message: String| PluginError::Engine {
+            plugin: "(host)".into(),
+            message,
+        };
+        let engine =
+            PluginEngine::new().map_err(|e| engine_error(format!("cannot start wasmtime: {e}")))?;
+        let cache =
+            CompileCache::open(&config.cache_dir).map_err(|e| engine_error(e.to_string()))?;
+        Ok(PluginHost {
+            shared: Arc::new(Shared {
+                engine_key: engine.compatibility_key(),
+                engine,
+                cache,
+                config,
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &HostConfig {
+        &self.shared.config
+    }
+
+    /// The file of a plugin: `source.path` (absolute, or relative to the config file's
+    /// directory), or `source.name` in the plugin directory (`.wasm` added when missing).
+    pub fn plugin_file(&self, spec: &PluginSpec) -> PathBuf {
+        let config = &self.shared.config;
+        match (&spec.source.path, &spec.source.name) {
+            (Some(path), _) => config.config_dir.join(path),
+            (None, Some(name)) if name.ends_with(".wasm") => config.plugin_dir.join(name),
+            (None, name) => config
+                .plugin_dir
+                .join(format!("{}.wasm", name.as_deref().unwrap_or(&spec.name))),
+        }
+    }
+
+    /// The signature file of a plugin: `signature` (absolute, or relative to the config
+    /// file's directory), else `<file>.minisig`.
+    pub fn signature_file(&self, spec: &PluginSpec) -> PathBuf {
+        match &spec.signature {
+            Some(sig) => self.shared.config.config_dir.join(sig),
+            None => integrity::default_signature_path(&self.plugin_file(spec)),
+        }
+    }
+
+    /// Reads and verifies a plugin's file against its pin and the trusted keys.
+    pub fn verify(&self, spec: &PluginSpec) -> Result<(Vec<u8>, Verification, Trust), PluginError> {
+        let file = self.plugin_file(spec);
+        let bytes = std::fs::read(&file).map_err(|source| PluginError::Io {
+            plugin: spec.name.clone(),
+            action: "read",
+            path: file.clone(),
+            source,
+        })?;
+        let signature_file = self.signature_file(spec);
+        let verification = integrity::verify_bytes(
+            &file,
+            &bytes,
+            &signature_file,
+            &self.shared.config.trusted_keys,
+        )
+        .map_err(|source| PluginError::Io {
+            plugin: spec.name.clone(),
+            action: "read signature",
+            path: signature_file,
+            source,
+        })?;
+        let trust = verification.judge(
+            &spec.name,
+            spec.sha256.as_deref(),
+            self.shared.config.allow_unsigned,
+        )?;
+        Ok((bytes, verification, trust))
+    }
+
+    /// Loads an enabled plugin: integrity, compile cache, import audit, `describe` in a
+    /// sandbox with no grants, version and grant checks. A plugin that loads can be run.
+    pub fn load(&self, spec: &PluginSpec) -> Result<LoadedPlugin, PluginError> {
+        let (bytes, verification, trust) = self.verify(spec)?;
+        let file = self.plugin_file(spec);
+        let (component, cache) = self.compile(&spec.name, &file, &bytes, &verification.digest)?;
+        let limits = EffectiveLimits::of(&spec.limits);
+        let (shape, plugin) = self.prepare(&spec.name, &file, component, limits)?;
+        let info = plugin.describe(&shape)?;
+        if info.name != spec.name {
+            return Err(plugin.bad_describe(format!(
+                "describe names the plugin {:?}, but the PluginConfiguration enables it as {:?}",
+                info.name, spec.name
+            )));
+        }
+        let mut denials = audit::undeclared_imports(&shape.imports, &info.permissions);
+        denials.extend(audit::ungranted(
+            &spec.name,
+            &info.permissions,
+            &spec.grants,
+        ));
+        if !denials.is_empty() {
+            return Err(PluginError::PermissionDenied {
+                plugin: spec.name.clone(),
+                denials,
+            });
+        }
+        let unknown: Vec<String> = spec
+            .parameters
+            .0
+            .iter()
+            .map(|(k, _)| k.clone())
+            .filter(|k| !info.parameters.iter().any(|p| p.name == *k))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(PluginError::UnknownParameters {
+                plugin: spec.name.clone(),
+                unknown,
+                known: info.parameters.iter().map(|p| p.name.clone()).collect(),
+            });
+        }
+        Ok(LoadedPlugin {
+            grants: Arc::new(Grants::of(&info.permissions)),
+            plugin,
+            spec: spec.clone(),
+            info,
+            digest: verification.digest,
+            trust,
+            cache,
+        })
+    }
+
+    /// `plugin inspect`: what a component is and says about itself, with nothing granted.
+    pub fn inspect(&self, file: &Path) -> Result<Inspection, PluginError> {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes = std::fs::read(file).map_err(|source| PluginError::Io {
+            plugin: name.clone(),
+            action: "read",
+            path: file.to_path_buf(),
+            source,
+        })?;
+        let digest = Digest::of(&bytes);
+        let (component, cache) = self.compile(&name, file, &bytes, &digest)?;
+        let (shape, plugin) = self.prepare(
+            &name,
+            file,
+            component,
+            EffectiveLimits::of(&Default::default()),
+        )?;
+        let info = plugin.describe(&shape)?;
+        Ok(Inspection {
+            digest,
+            kind: shape.kind,
+            wit_version: shape.wit_version,
+            imports: shape.imports,
+            info,
+            cache,
+        })
+    }
+
+    fn compile(
+        &self,
+        plugin: &str,
+        file: &Path,
+        bytes: &[u8],
+        digest: &Digest,
+    ) -> Result<(Component, CacheOutcome), PluginError> {
+        let shared = &self.shared;
+        let (component, outcome) = shared
+            .cache
+            .load(&shared.engine.engine, &shared.engine_key, bytes, digest)
+            .map_err(|e| PluginError::NotAPlugin {
+                plugin: plugin.to_string(),
+                file: file.to_path_buf(),
+                reason: format!("it does not compile as a WebAssembly component: {e}"),
+            })?;
+        if let CacheOutcome::Recompiled { reason } = &outcome {
+            shared.config.events.warn(format!(
+                "plugin {plugin}: compile cache entry {} was not loaded ({reason}); compiled it again",
+                shared.cache.entry_path(digest, &shared.engine_key).display()
+            ));
+        }
+        Ok((component, outcome))
+    }
+
+    /// Static checks of a component (world, imports, WIT version), then its `InstancePre`.
+    fn prepare(
+        &self,
+        plugin: &str,
+        file: &Path,
+        component: Component,
+        limits: EffectiveLimits,
+    ) -> Result<(ComponentShape, Prepared), PluginError> {
+        let engine = &self.shared.engine;
+        let shape =
+            audit::shape(&engine.engine, &component).map_err(|reason| PluginError::NotAPlugin {
+                plugin: plugin.to_string(),
+                file: file.to_path_buf(),
+                reason,
+            })?;
+        if let Some(found) = &shape.wit_version
+            && !audit::wit_compatible(found)
+        {
+            return Err(PluginError::WitMismatch {
+                plugin: plugin.to_string(),
+                found: found.clone(),
+            });
+        }
+        let denials = audit::forbidden_imports(shape.kind, &shape.imports);
+        if !denials.is_empty() {
+            return Err(PluginError::PermissionDenied {
+                plugin: plugin.to_string(),
+                denials,
+            });
+        }
+        let link_error = |e: wasmtime::Error| PluginError::NotAPlugin {
+            plugin: plugin.to_string(),
+            file: file.to_path_buf(),
+            reason: format!("its imports do not link: {e}"),
+        };
+        let pre = match shape.kind {
+            PluginKind::Preflight => WorldPre::Preflight(
+                PreflightPre::new(
+                    engine
+                        .preflight
+                        .instantiate_pre(&component)
+                        .map_err(link_error)?,
+                )
+                .map_err(link_error)?,
+            ),
+            PluginKind::Addon => WorldPre::Addon(
+                AddonPre::new(
+                    engine
+                        .addon
+                        .instantiate_pre(&component)
+                        .map_err(link_error)?,
+                )
+                .map_err(link_error)?,
+            ),
+        };
+        Ok((
+            shape,
+            Prepared {
+                shared: self.shared.clone(),
+                name: plugin.to_string(),
+                limits,
+                pre,
+            },
+        ))
+    }
+}
+
+/// A component linked for its world, with its name and limits: what every call starts from.
+struct Prepared {
+    shared: Arc<Shared>,
+    name: String,
+    limits: EffectiveLimits,
+    pre: WorldPre,
+}
+
+/// A call's result before classification: the timeout, then wasmtime's verdict.
+type Outcome<R> = Result<wasmtime::Result<R>, Elapsed>;
+
+impl Prepared {
+    fn store(
+        &self,
+        grants: Arc<Grants>,
+        cluster: Arc<dyn ClusterReader>,
+    ) -> Result<(Store<CallState>, Streams), PluginError> {
+        let config = &self.shared.config;
+        sandbox::new_store(SandboxSpec {
+            engine: &self.shared.engine.engine,
+            files_root: &config.files_root,
+            grants,
+            limits: &self.limits,
+            facts: config.facts.clone(),
+            cluster,
+        })
+        .map_err(|e| PluginError::Engine {
+            plugin: self.name.clone(),
+            message: format!("cannot set up the sandbox: {e}"),
+        })
+    }
+
+    fn bad_describe(&self, reason: String) -> PluginError {
+        PluginError::BadOutput {
+            plugin: self.name.clone(),
+            call: Call::Describe,
+            problem: OutputProblem::Describe(reason),
+        }
+    }
+
+    /// Calls `describe` with nothing granted and checks its answer against the component.
+    fn describe(&self, shape: &ComponentShape) -> Result<PluginInfo, PluginError> {
+        let (mut store, streams) = self.store(Arc::default(), no_cluster())?;
+        let outcome = match &self.pre {
+            WorldPre::Preflight(pre) => self.shared.engine.block_on(self.limits.timeout, async {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance.call_describe(&mut store).await
+            }),
+            WorldPre::Addon(pre) => self.shared.engine.block_on(self.limits.timeout, async {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance.call_describe(&mut store).await
+            }),
+        };
+        let info = PluginInfo::from(self.finish(Call::Describe, outcome, &store, &streams)?);
+        if !audit::wit_compatible(&info.wit_version) {
+            return Err(PluginError::WitMismatch {
+                plugin: self.name.clone(),
+                found: info.wit_version,
+            });
+        }
+        if let Some(found) = &shape.wit_version
+            && *found != info.wit_version
+        {
+            return Err(self.bad_describe(format!(
+                "describe says WIT {}, but the component imports kubeadm-rs:plugin@{found}",
+                info.wit_version
+            )));
+        }
+        match (
+            audit::semver(&info.min_host_version),
+            audit::semver(super::HOST_VERSION),
+        ) {
+            (Some(wanted), Some(ours)) if wanted > ours => {
+                return Err(PluginError::HostTooOld {
+                    plugin: self.name.clone(),
+                    needs: info.min_host_version,
+                });
+            }
+            (None, _) => {
+                return Err(self.bad_describe(format!(
+                    "min-host-version {:?} is not a semver version",
+                    info.min_host_version
+                )));
+            }
+            _ => {}
+        }
+        output::check_describe(&info, shape.kind).map_err(|reason| self.bad_describe(reason))?;
+        Ok(info)
+    }
+
+    /// Turns a call's outcome into its result or a named error, and reports what it captured.
+    fn finish<R>(
+        &self,
+        call: Call,
+        outcome: Outcome<R>,
+        store: &Store<CallState>,
+        streams: &Streams,
+    ) -> Result<R, PluginError> {
+        let state = store.data();
+        let plugin = self.name.clone();
+        let result = if !state.violations.is_empty() {
+            Err(PluginError::PermissionDenied {
+                plugin,
+                denials: state
+                    .violations
+                    .iter()
+                    .map(|what| Denial::UsedUndeclared { what: what.clone() })
+                    .collect(),
+            })
+        } else {
+            match outcome {
+                Ok(Ok(value)) => Ok(value),
+                Err(Elapsed) => Err(PluginError::TimedOut {
+                    plugin,
+                    call,
+                    limit: self.limits.timeout,
+                }),
+                Ok(Err(error)) => Err(self.classify(call, error, state, streams)),
+            }
+        };
+        let with_stderr = !matches!(result, Err(PluginError::Trapped { .. }));
+        capture::report(
+            &self.shared.config.events,
+            &self.name,
+            &state.logs,
+            streams,
+            with_stderr,
+        );
+        result
+    }
+
+    fn classify(
+        &self,
+        call: Call,
+        error: wasmtime::Error,
+        state: &CallState,
+        streams: &Streams,
+    ) -> PluginError {
+        let plugin = self.name.clone();
+        if state.timed_out {
+            return PluginError::TimedOut {
+                plugin,
+                call,
+                limit: self.limits.timeout,
+            };
+        }
+        if let Some(requested) = state.limiter.exceeded {
+            return PluginError::OutOfMemory {
+                plugin,
+                call,
+                limit: self.limits.memory,
+                requested: requested as u64,
+            };
+        }
+        if let Some(stream) = streams.full() {
+            return PluginError::BadOutput {
+                plugin,
+                call,
+                problem: OutputProblem::StreamFull {
+                    stream,
+                    limit: capture::CAPTURE_LIMIT,
+                },
+            };
+        }
+        let trap = match (
+            error.downcast_ref::<wasmtime::Trap>(),
+            error.downcast_ref::<I32Exit>(),
+        ) {
+            (Some(wasmtime::Trap::StackOverflow), _) => "stack overflow".to_string(),
+            (Some(wasmtime::Trap::UnreachableCodeReached), _) => {
+                "unreachable code (a panic or abort)".to_string()
+            }
+            (Some(trap), _) => trap.to_string(),
+            (None, Some(I32Exit(status))) => format!("the plugin exited with status {status}"),
+            (None, None) => neutralise(&error.to_string(), false),
+        };
+        PluginError::Trapped {
+            plugin,
+            call,
+            trap,
+            message: streams.stderr_summary(),
+        }
+    }
+}
+
+fn no_cluster() -> Arc<dyn ClusterReader> {
+    Arc::new(NoCluster(
+        "no API server is reachable from this phase (dry-run, or the control plane is not up yet)"
+            .into(),
+    ))
+}
+
+/// A plugin that passed every load check: run it as often as needed, each call in a fresh
+/// sandbox with exactly the declared (and granted) permissions.
+pub struct LoadedPlugin {
+    plugin: Prepared,
+    spec: PluginSpec,
+    info: PluginInfo,
+    grants: Arc<Grants>,
+    digest: Digest,
+    trust: Trust,
+    cache: CacheOutcome,
+}
+
+impl LoadedPlugin {
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// What `describe` said at load time.
+    pub fn describe(&self) -> &PluginInfo {
+        &self.info
+    }
+
+    pub fn kind(&self) -> PluginKind {
+        self.info.kind
+    }
+
+    /// The plugin's phase: `preflight/<name>` or `addon/<name>`.
+    pub fn phase_path(&self) -> String {
+        format!("{}/{}", self.info.kind.world(), self.spec.name)
+    }
+
+    pub fn spec(&self) -> &PluginSpec {
+        &self.spec
+    }
+
+    pub fn limits(&self) -> &EffectiveLimits {
+        &self.plugin.limits
+    }
+
+    pub fn digest(&self) -> &Digest {
+        &self.digest
+    }
+
+    pub fn trust(&self) -> &Trust {
+        &self.trust
+    }
+
+    /// Whether the component came from the compile cache.
+    pub fn cache(&self) -> &CacheOutcome {
+        &self.cache
+    }
+
+    /// Creates an instance in a fresh sandbox and drops it: the cost every call pays first.
+    pub fn instantiate(&self) -> Result<(), PluginError> {
+        let p = &self.plugin;
+        let (mut store, streams) = p.store(self.grants.clone(), no_cluster())?;
+        let outcome = match &p.pre {
+            WorldPre::Preflight(pre) => p.shared.engine.block_on(p.limits.timeout, async {
+                pre.instantiate_async(&mut store).await.map(drop)
+            }),
+            WorldPre::Addon(pre) => p.shared.engine.block_on(p.limits.timeout, async {
+                pre.instantiate_async(&mut store).await.map(drop)
+            }),
+        };
+        p.finish(Call::Instantiate, outcome, &store, &streams)
+    }
+
+    fn wrong_world(&self, wanted: PluginKind) -> PluginError {
+        PluginError::NotAPlugin {
+            plugin: self.spec.name.clone(),
+            file: PathBuf::from(&self.spec.name),
+            reason: format!(
+                "it is {} plugin, not {} plugin",
+                article(self.info.kind),
+                article(wanted)
+            ),
+        }
+    }
+
+    /// Runs a preflight plugin's checks with its configured parameters.
+    pub fn run_preflight(&self) -> Result<Vec<Finding>, PluginError> {
+        let p = &self.plugin;
+        let WorldPre::Preflight(pre) = &p.pre else {
+            return Err(self.wrong_world(PluginKind::Preflight));
+        };
+        let (mut store, streams) = p.store(self.grants.clone(), no_cluster())?;
+        let params = &self.spec.parameters.0;
+        let outcome = p.shared.engine.block_on(p.limits.timeout, async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance.call_run(&mut store, params).await
+        });
+        let findings = p
+            .finish(Call::Run, outcome, &store, &streams)?
+            .map_err(|message| PluginError::Failed {
+                plugin: self.spec.name.clone(),
+                call: Call::Run,
+                message: neutralise(&message, false),
+            })?;
+        output::findings(&self.spec.name, &self.info, findings)
+    }
+
+    /// Renders an addon for `cluster` with its configured parameters; `reader` answers its
+    /// cluster reads. The manifests are validated against the declared, granted scopes.
+    pub fn render_addon(
+        &self,
+        cluster: &ClusterView,
+        reader: Arc<dyn ClusterReader>,
+    ) -> Result<Vec<Manifest>, PluginError> {
+        let p = &self.plugin;
+        let WorldPre::Addon(pre) = &p.pre else {
+            return Err(self.wrong_world(PluginKind::Addon));
+        };
+        let (mut store, streams) = p.store(self.grants.clone(), reader)?;
+        let params = &self.spec.parameters.0;
+        let view = cluster.into();
+        let outcome = p.shared.engine.block_on(p.limits.timeout, async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance.call_render(&mut store, &view, params).await
+        });
+        let manifests = p
+            .finish(Call::Render, outcome, &store, &streams)?
+            .map_err(|message| PluginError::Failed {
+                plugin: self.spec.name.clone(),
+                call: Call::Render,
+                message: neutralise(&message, false),
+            })?;
+        let apply: Vec<_> = self
+            .info
+            .permissions
+            .iter()
+            .filter_map(|r| match &r.permission {
+                Permission::ClusterApply(scope) => Some(scope.clone()),
+                _ => None,
+            })
+            .collect();
+        output::manifests(&self.spec.name, &apply, &p.limits, manifests)
+    }
+}
+
+fn article(kind: PluginKind) -> &'static str {
+    match kind {
+        PluginKind::Preflight => "a preflight",
+        PluginKind::Addon => "an addon",
+    }
+}

@@ -1,0 +1,208 @@
+//! Whether a plugin file may run: its sha256 against the operator's pin, its minisign
+//! signature against the operator's trusted keys. Unpinned, unsigned files run only when
+//! the caller allows it (`--allow-unsigned-plugins`).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use aws_lc_rs::digest;
+
+use super::error::IntegrityError;
+use crate::config::plugins::TrustedKey;
+
+/// A sha256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    pub fn of(bytes: &[u8]) -> Self {
+        let d = digest::digest(&digest::SHA256, bytes);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(d.as_ref());
+        Digest(out)
+    }
+
+    pub fn hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", self.hex())
+    }
+}
+
+/// What a signature file says about a plugin file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignatureStatus {
+    /// No signature file.
+    Missing,
+    /// Verified with the trusted key `key`; `comment` is the signer's trusted comment.
+    Valid { key: String, comment: String },
+    /// Present but not valid for any trusted key (or malformed).
+    Invalid { reason: String },
+}
+
+impl fmt::Display for SignatureStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignatureStatus::Missing => f.write_str("unsigned"),
+            SignatureStatus::Valid { key, .. } => write!(f, "signed by {key}"),
+            SignatureStatus::Invalid { reason } => write!(f, "invalid signature: {reason}"),
+        }
+    }
+}
+
+/// Why a plugin file was accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// Its sha256 matches the pin (and it has no signature, or a valid one).
+    Pinned { signed_by: Option<String> },
+    /// A trusted key signed it.
+    Signed { key: String },
+    /// Neither, accepted because the caller allowed unsigned plugins.
+    AllowedUnsigned,
+}
+
+impl fmt::Display for Trust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Trust::Pinned { signed_by: None } => f.write_str("pinned by sha256"),
+            Trust::Pinned {
+                signed_by: Some(key),
+            } => write!(f, "pinned by sha256, signed by {key}"),
+            Trust::Signed { key } => write!(f, "signed by {key}"),
+            Trust::AllowedUnsigned => f.write_str("unsigned, allowed by --allow-unsigned-plugins"),
+        }
+    }
+}
+
+/// Checks a minisign signature (the text of a `.minisig` file) against every trusted key.
+pub fn check_signature(bytes: &[u8], signature: &str, keys: &[TrustedKey]) -> SignatureStatus {
+    let sig = match minisign_verify::Signature::decode(signature) {
+        Ok(sig) => sig,
+        Err(e) => {
+            return SignatureStatus::Invalid {
+                reason: format!("not a minisign signature ({e})"),
+            };
+        }
+    };
+    if keys.is_empty() {
+        return SignatureStatus::Invalid {
+            reason: "no trustedKeys are configured".into(),
+        };
+    }
+    let mut reasons = Vec::new();
+    for key in keys {
+        let verdict = minisign_verify::PublicKey::from_base64(key.public_key.trim())
+            .and_then(|pk| pk.verify(bytes, &sig, false));
+        match verdict {
+            Ok(()) => {
+                return SignatureStatus::Valid {
+                    key: key.name.clone(),
+                    comment: sig.trusted_comment().to_string(),
+                };
+            }
+            Err(e) => reasons.push(format!("{}: {e}", key.name)),
+        }
+    }
+    SignatureStatus::Invalid {
+        reason: reasons.join(", "),
+    }
+}
+
+/// A plugin file and what its digest and signature say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    pub file: PathBuf,
+    pub digest: Digest,
+    pub signature_file: PathBuf,
+    pub signature: SignatureStatus,
+}
+
+/// The signature file of `file` when the configuration names none: `<file>.minisig`.
+pub fn default_signature_path(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".minisig");
+    PathBuf::from(name)
+}
+
+/// Verifies `bytes` (read from `file`) with the signature file at `signature_file`, if it exists.
+pub fn verify_bytes(
+    file: &Path,
+    bytes: &[u8],
+    signature_file: &Path,
+    keys: &[TrustedKey],
+) -> std::io::Result<Verification> {
+    let signature = match std::fs::read_to_string(signature_file) {
+        Ok(text) => check_signature(bytes, &text, keys),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => SignatureStatus::Missing,
+        Err(e) => return Err(e),
+    };
+    Ok(Verification {
+        file: file.to_path_buf(),
+        digest: Digest::of(bytes),
+        signature_file: signature_file.to_path_buf(),
+        signature,
+    })
+}
+
+/// `kubeadm-rs plugin verify FILE`: the digest of `file` and the status of `<file>.minisig`.
+pub fn verify_file(file: &Path, keys: &[TrustedKey]) -> std::io::Result<Verification> {
+    let bytes = std::fs::read(file)?;
+    verify_bytes(file, &bytes, &default_signature_path(file), keys)
+}
+
+impl Verification {
+    /// The verdict for a plugin with this sha256 pin: a wrong pin or a bad signature is always
+    /// refused; with neither a pin nor a valid signature, only `allow_unsigned` admits it.
+    pub fn judge(
+        &self,
+        plugin: &str,
+        pin: Option<&str>,
+        allow_unsigned: bool,
+    ) -> Result<Trust, IntegrityError> {
+        if let Some(pin) = pin
+            && !pin.eq_ignore_ascii_case(&self.digest.hex())
+        {
+            return Err(IntegrityError::DigestMismatch {
+                plugin: plugin.to_string(),
+                file: self.file.clone(),
+                expected: pin.to_ascii_lowercase(),
+                actual: self.digest,
+            });
+        }
+        let signed_by = match &self.signature {
+            SignatureStatus::Invalid { reason } => {
+                return Err(IntegrityError::BadSignature {
+                    plugin: plugin.to_string(),
+                    file: self.file.clone(),
+                    signature: self.signature_file.clone(),
+                    reason: reason.clone(),
+                });
+            }
+            SignatureStatus::Valid { key, .. } => Some(key.clone()),
+            SignatureStatus::Missing => None,
+        };
+        match (pin, signed_by) {
+            (Some(_), signed_by) => Ok(Trust::Pinned { signed_by }),
+            (None, Some(key)) => Ok(Trust::Signed { key }),
+            (None, None) if allow_unsigned => Ok(Trust::AllowedUnsigned),
+            (None, None) => Err(IntegrityError::Unsigned {
+                plugin: plugin.to_string(),
+                file: self.file.clone(),
+                digest: self.digest,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

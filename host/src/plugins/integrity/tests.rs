@@ -1,0 +1,129 @@
+use super::*;
+
+fn verification(signature: SignatureStatus) -> Verification {
+    Verification {
+        file: PathBuf::from("/plugins/p.wasm"),
+        digest: Digest::of(b"plugin"),
+        signature_file: PathBuf::from("/plugins/p.wasm.minisig"),
+        signature,
+    }
+}
+
+#[test]
+fn digests_are_sha256() {
+    assert_eq!(
+        Digest::of(b"abc").hex(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+}
+
+#[test]
+fn the_verdict_follows_pin_signature_and_the_unsigned_flag() {
+    let right = Digest::of(b"plugin").hex();
+    let upper = right.to_uppercase();
+    let wrong = "0".repeat(64);
+    let valid = SignatureStatus::Valid {
+        key: "acme".into(),
+        comment: String::new(),
+    };
+    let invalid = SignatureStatus::Invalid {
+        reason: "acme: bad signature".into(),
+    };
+    let cases: Vec<(
+        &str,
+        Option<&str>,
+        SignatureStatus,
+        bool,
+        Result<Trust, &str>,
+    )> = vec![
+        (
+            "pinned",
+            Some(&right),
+            SignatureStatus::Missing,
+            false,
+            Ok(Trust::Pinned { signed_by: None }),
+        ),
+        (
+            "pinned upper-case",
+            Some(&upper),
+            SignatureStatus::Missing,
+            false,
+            Ok(Trust::Pinned { signed_by: None }),
+        ),
+        (
+            "pinned and signed",
+            Some(&right),
+            valid.clone(),
+            false,
+            Ok(Trust::Pinned {
+                signed_by: Some("acme".into()),
+            }),
+        ),
+        (
+            "signed",
+            None,
+            valid.clone(),
+            false,
+            Ok(Trust::Signed { key: "acme".into() }),
+        ),
+        (
+            "wrong pin",
+            Some(&wrong),
+            valid.clone(),
+            true,
+            Err("but the PluginConfiguration pins 0000"),
+        ),
+        (
+            "bad signature, pinned",
+            Some(&right),
+            invalid.clone(),
+            true,
+            Err("is not valid for any trusted key: acme: bad signature"),
+        ),
+        (
+            "bad signature, allowed unsigned",
+            None,
+            invalid,
+            true,
+            Err("is not valid for any trusted key"),
+        ),
+        (
+            "unsigned",
+            None,
+            SignatureStatus::Missing,
+            false,
+            Err("is neither pinned nor signed; add \"sha256: "),
+        ),
+        (
+            "unsigned but allowed",
+            None,
+            SignatureStatus::Missing,
+            true,
+            Ok(Trust::AllowedUnsigned),
+        ),
+    ];
+    for (case, pin, signature, allow, want) in cases {
+        let got = verification(signature).judge("p", pin, allow);
+        match (got, want) {
+            (Ok(trust), Ok(want)) => assert_eq!(trust, want, "{case}"),
+            (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{case}: {e}"),
+            (got, want) => panic!("{case}: got {got:?}, want {want:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_signature_needs_a_trusted_key() {
+    let keys = [TrustedKey {
+        name: "acme".into(),
+        public_key: "RWRgYmNz8z9TxF7NCTvEfw4ZbFzC0sunieOw8dGwqJ3gdvinH2Li1xn3".into(),
+    }];
+    assert!(matches!(
+        check_signature(b"x", "not a signature", &keys),
+        SignatureStatus::Invalid { .. }
+    ));
+    assert_eq!(
+        default_signature_path(Path::new("/p/a.wasm")),
+        PathBuf::from("/p/a.wasm.minisig")
+    );
+}

@@ -1,0 +1,74 @@
+//! The WebAssembly plugin host (wasmtime, used nowhere else in kubeadm-rs).
+//!
+//! Plugins are components of the WIT package `kubeadm-rs:plugin` (`wit/`): preflight plugins
+//! add checks, addon plugins render manifests. [`PluginHost::load`] admits a plugin the
+//! operator enabled in the `PluginConfiguration`: its sha256 pin or minisign signature, the
+//! compile cache, an import audit, `describe` in a sandbox with no grants, and the operator's
+//! grants against what it declared. [`LoadedPlugin::run_preflight`] and
+//! [`LoadedPlugin::render_addon`] then run it, each call in a fresh sandbox (empty WASI
+//! context, read-only preopens of granted paths, memory and wall-clock limits, bounded
+//! output). Every failure is a [`PluginError`]; `onFailure` decides what it does to the phase
+//! ([`handle_failure`]).
+
+mod audit;
+mod bindings;
+mod cache;
+mod capture;
+mod engine;
+mod error;
+mod facts;
+mod host;
+mod imports;
+mod integrity;
+mod model;
+mod output;
+mod sandbox;
+
+pub use cache::{CacheError, CacheOutcome, DEFAULT_CACHE_DIR};
+pub use capture::{CAPTURE_LIMIT, neutralise};
+pub use engine::EPOCH_TICK;
+pub use error::{Call, Denial, IntegrityError, OutputProblem, PluginError};
+pub use facts::{CgroupVersion, FactError, LiveNodeFacts, NodeFacts};
+pub use host::{HostConfig, Inspection, LoadedPlugin, PluginHost};
+pub use imports::{ClusterReader, NoCluster};
+pub use integrity::{
+    Digest, SignatureStatus, Trust, Verification, check_signature, default_signature_path,
+    verify_file,
+};
+pub use model::{
+    CheckInfo, ClusterView, Finding, KubeObject, Manifest, ParameterInfo, Permission,
+    PermissionRequest, PluginInfo, PluginKind,
+};
+pub use output::{MAX_FINDINGS, MAX_FINDINGS_BYTES};
+pub use sandbox::{
+    DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY, DEFAULT_TIMEOUT, EffectiveLimits,
+};
+
+use crate::config::plugins::OnFailure;
+use crate::workflow::Events;
+
+/// The version of the WIT package `kubeadm-rs:plugin` this host implements.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// This host's version, compared with a plugin's `min-host-version`.
+pub const HOST_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What a plugin failure does to its phase: `error` fails it, `warn` shows a warning and goes
+/// on, `ignore` only reports it as information.
+pub fn handle_failure(
+    on_failure: OnFailure,
+    error: PluginError,
+    events: &Events,
+) -> Result<(), PluginError> {
+    match on_failure {
+        OnFailure::Error => Err(error),
+        OnFailure::Warn => {
+            events.warn(format!("{error} (onFailure: warn)"));
+            Ok(())
+        }
+        OnFailure::Ignore => {
+            events.info(format!("{error} (onFailure: ignore)"));
+            Ok(())
+        }
+    }
+}

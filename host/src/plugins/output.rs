@@ -1,0 +1,276 @@
+//! Checks of what plugins return, before anything reaches the operator: `describe` must be
+//! coherent, findings must name declared checks and stay small, and addon manifests must be
+//! Kubernetes objects of declared, granted kinds and namespaces, within the size caps.
+
+use super::bindings::preflight::kubeadm_rs::plugin::types as wit;
+use super::bindings::severity;
+use super::capture::neutralise;
+use super::error::{Call, Denial, OutputProblem, PluginError};
+use super::model::{Finding, KubeObject, Manifest, Permission, PluginInfo, PluginKind};
+use super::sandbox::EffectiveLimits;
+use crate::config::plugins::{ObjectScope, is_clean_absolute_path, is_plugin_name, is_sysctl_key};
+
+pub const MAX_FINDINGS: usize = 1000;
+/// Bytes of check names, messages and remedies a `run` may return.
+pub const MAX_FINDINGS_BYTES: usize = 1 << 20;
+/// Checks, parameters and permissions a `describe` may list, each.
+const MAX_DESCRIBE_ITEMS: usize = 256;
+
+fn bad(plugin: &str, call: Call, problem: OutputProblem) -> PluginError {
+    PluginError::BadOutput {
+        plugin: plugin.to_string(),
+        call,
+        problem,
+    }
+}
+
+/// What is wrong with `info` for a component of world `kind`, if anything.
+pub fn check_describe(info: &PluginInfo, kind: PluginKind) -> Result<(), String> {
+    if !is_plugin_name(&info.name) {
+        return Err(format!(
+            "describe names the plugin {:?}; expected lowercase letters, digits and '-'",
+            info.name
+        ));
+    }
+    if info.kind != kind {
+        return Err(format!(
+            "describe says it is a {} plugin, but the component exports the {kind} world",
+            info.kind
+        ));
+    }
+    let counts = [
+        ("checks", info.checks.len()),
+        ("parameters", info.parameters.len()),
+        ("permissions", info.permissions.len()),
+    ];
+    if let Some((what, n)) = counts.iter().find(|(_, n)| *n > MAX_DESCRIBE_ITEMS) {
+        return Err(format!(
+            "describe lists {n} {what}, more than {MAX_DESCRIBE_ITEMS}"
+        ));
+    }
+    if kind == PluginKind::Preflight && info.checks.is_empty() {
+        return Err("describe declares no checks".into());
+    }
+    if kind == PluginKind::Addon && !info.checks.is_empty() {
+        return Err("an addon declares checks".into());
+    }
+    let mut names: Vec<&str> = info.checks.iter().map(|c| c.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("describe declares check {:?} twice", w[0]));
+    }
+    if let Some(c) = info.checks.iter().find(|c| !is_plugin_name(&c.name)) {
+        return Err(format!("check name {:?} is not kebab-case", c.name));
+    }
+    for request in &info.permissions {
+        let ok = match &request.permission {
+            Permission::ReadPath(path) => is_clean_absolute_path(path),
+            Permission::Sysctl(key) => is_sysctl_key(key),
+            Permission::ClusterRead(_) | Permission::ClusterApply(_) => kind == PluginKind::Addon,
+        };
+        if !ok {
+            return Err(format!(
+                "describe requests {}, which a {kind} plugin cannot be granted",
+                request.permission
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Validates findings against the declared checks; text is neutralised for the terminal.
+pub fn findings(
+    plugin: &str,
+    info: &PluginInfo,
+    raw: Vec<wit::Finding>,
+) -> Result<Vec<Finding>, PluginError> {
+    if raw.len() > MAX_FINDINGS {
+        return Err(bad(
+            plugin,
+            Call::Run,
+            OutputProblem::TooManyFindings {
+                count: raw.len(),
+                limit: MAX_FINDINGS,
+            },
+        ));
+    }
+    let bytes: usize = raw
+        .iter()
+        .map(|f| f.check.len() + f.message.len() + f.remedy.as_ref().map_or(0, String::len))
+        .sum();
+    if bytes > MAX_FINDINGS_BYTES {
+        return Err(bad(
+            plugin,
+            Call::Run,
+            OutputProblem::FindingsTooLarge {
+                bytes,
+                limit: MAX_FINDINGS_BYTES,
+            },
+        ));
+    }
+    raw.into_iter()
+        .map(|f| {
+            if !info.checks.iter().any(|c| c.name == f.check) {
+                return Err(bad(
+                    plugin,
+                    Call::Run,
+                    OutputProblem::UnknownCheck {
+                        check: neutralise(&f.check, false),
+                        declared: info.checks.iter().map(|c| c.name.clone()).collect(),
+                    },
+                ));
+            }
+            Ok(Finding {
+                check: f.check,
+                severity: severity(f.severity),
+                message: neutralise(&f.message, false),
+                remedy: f.remedy.map(|r| neutralise(&r, false)),
+            })
+        })
+        .collect()
+}
+
+/// Splits YAML text on `---` document lines; JSON text is one document.
+fn documents(content: &str) -> Vec<String> {
+    if content.trim_start().starts_with(['{', '[']) {
+        return vec![content.to_string()];
+    }
+    let mut docs = vec![String::new()];
+    for line in content.lines() {
+        if line == "---" || line.starts_with("--- ") {
+            docs.push(String::new());
+        } else {
+            let doc = docs.last_mut().expect("at least one document");
+            doc.push_str(line);
+            doc.push('\n');
+        }
+    }
+    docs.retain(|d| {
+        d.lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+    });
+    docs
+}
+
+fn text_field<'a>(value: &'a serde_json::Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(value, |v, key| v.get(key))?
+        .as_str()
+        .filter(|s| !s.is_empty())
+}
+
+/// One document as a Kubernetes object: apiVersion, kind and metadata.name must be set.
+fn object(doc: &str) -> Result<KubeObject, String> {
+    let value: serde_json::Value = serde_saphyr::from_str(doc).map_err(|e| {
+        let e = e.to_string();
+        format!(
+            "invalid YAML: {}",
+            neutralise(e.lines().next().unwrap_or(""), false)
+        )
+    })?;
+    if !value.is_object() {
+        return Err("a document is not a mapping".into());
+    }
+    let field = |path: &[&str]| {
+        text_field(&value, path)
+            .map(str::to_string)
+            .ok_or_else(|| format!("an object has no {}", path.join(".")))
+    };
+    Ok(KubeObject {
+        api_version: field(&["apiVersion"])?,
+        kind: field(&["kind"])?,
+        name: field(&["metadata", "name"])?,
+        namespace: text_field(&value, &["metadata", "namespace"]).map(str::to_string),
+        value,
+    })
+}
+
+/// Validates rendered manifests: total size, object count, object shape, and that every
+/// object's kind and namespace is one of `apply` (declared and granted).
+pub fn manifests(
+    plugin: &str,
+    apply: &[ObjectScope],
+    limits: &EffectiveLimits,
+    raw: Vec<wit::Manifest>,
+) -> Result<Vec<Manifest>, PluginError> {
+    let bytes: usize = raw.iter().map(|m| m.name.len() + m.content.len()).sum();
+    if bytes as u64 > limits.max_output_bytes.0 {
+        return Err(bad(
+            plugin,
+            Call::Render,
+            OutputProblem::TooLarge {
+                bytes,
+                limit: limits.max_output_bytes.0,
+            },
+        ));
+    }
+    let mut count = 0u32;
+    let mut out = Vec::with_capacity(raw.len());
+    for m in raw {
+        let name = neutralise(&m.name, false);
+        // The content is shown as it is in --dry-run, so it may not carry terminal controls.
+        if let Some(c) = m
+            .content
+            .chars()
+            .find(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+        {
+            return Err(bad(
+                plugin,
+                Call::Render,
+                OutputProblem::InvalidManifest {
+                    manifest: name,
+                    reason: format!("it contains the control character U+{:04X}", c as u32),
+                },
+            ));
+        }
+        let mut objects = Vec::new();
+        for doc in documents(&m.content) {
+            count += 1;
+            if count > limits.max_objects {
+                return Err(bad(
+                    plugin,
+                    Call::Render,
+                    OutputProblem::TooManyObjects {
+                        limit: limits.max_objects,
+                    },
+                ));
+            }
+            let object = object(&doc).map_err(|reason| {
+                bad(
+                    plugin,
+                    Call::Render,
+                    OutputProblem::InvalidManifest {
+                        manifest: name.clone(),
+                        reason,
+                    },
+                )
+            })?;
+            if !apply.contains(&object.scope()) {
+                return Err(PluginError::PermissionDenied {
+                    plugin: plugin.to_string(),
+                    denials: vec![Denial::rendered(&name, &object)],
+                });
+            }
+            objects.push(object);
+        }
+        if objects.is_empty() {
+            return Err(bad(
+                plugin,
+                Call::Render,
+                OutputProblem::InvalidManifest {
+                    manifest: name,
+                    reason: "it holds no objects".into(),
+                },
+            ));
+        }
+        out.push(Manifest {
+            name,
+            content: m.content,
+            objects,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;
