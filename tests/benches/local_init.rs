@@ -9,54 +9,31 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kubeadm_rs::config::{HostFacts, InitOverrides, resolve_init};
-use kubeadm_rs::node::NodeRoot;
-use kubeadm_rs::phases::init::{InitContext, InitData, InitOptions, init_workflow};
-use kubeadm_rs::system::LiveSystem;
-use kubeadm_rs::workflow::{Events, Selection};
-
-struct Facts;
-
-impl HostFacts for Facts {
-    fn hostname(&self) -> Result<String, String> {
-        Ok("bench-node".into())
-    }
-    fn default_address(&self) -> Result<String, String> {
-        Ok("10.0.0.5".into())
-    }
-    fn new_token(&self) -> String {
-        "abcdef.0123456789abcdef".into()
-    }
-}
+use kubeadm_rs::config::InitOverrides;
+use kubeadm_rs::workflow::Events;
+use kubeadm_rs_tests::{init_config, run_phases};
 
 /// One local init (or one phase subtree) into a fresh temporary root.
 fn local_init(algorithm: &str, filter: Option<&str>) -> Duration {
     let dir = tempfile::tempdir().expect("temp dir");
     let start = Instant::now();
-    let mut cfg_text = String::from("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n");
+    let mut cfg_text =
+        String::from("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n");
     cfg_text.push_str(&format!("encryptionAlgorithm: {algorithm}\n"));
     cfg_text.push_str(
         "---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nlocalAPIEndpoint:\n  advertiseAddress: 10.0.0.5\nnodeRegistration:\n  name: bench-node\n",
     );
-    let docs = kubeadm_rs::config::load_documents(&cfg_text, "bench.yaml").expect("config");
-    let (cfg, _) = resolve_init(Some(&docs), &InitOverrides::default(), &Facts).expect("config resolves");
-    let root = NodeRoot::open(dir.path(), Events::discard()).expect("root");
-    let mut data = InitData::new(cfg, root, InitOptions::default(), Box::new(LiveSystem));
-    let workflow = init_workflow();
-    let plan = workflow
-        .plan(&Selection {
-            filter: filter.map(String::from),
-            skip: vec!["preflight".into()],
-        })
-        .expect("plan");
-    let ctx: &mut dyn InitContext = &mut data;
-    workflow.execute(&plan, ctx, &Events::discard()).expect("local init succeeds");
+    let cfg = init_config(Some(&cfg_text), &InitOverrides::default());
+    run_phases(dir.path(), &cfg, filter, &["preflight"], Events::discard())
+        .expect("local init succeeds");
     start.elapsed()
 }
 
 fn script(name: &str, alg: &str) -> Duration {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/bench").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts/bench")
+        .join(name);
     let start = Instant::now();
     let status = Command::new("bash")
         .arg(&path)
@@ -94,31 +71,73 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--test") || std::env::var_os("KUBEADM_RS_BENCH_QUICK").is_some();
+    let quick = std::env::args().any(|a| a == "--test")
+        || std::env::var_os("KUBEADM_RS_BENCH_QUICK").is_some();
     let (fast_runs, slow_runs) = if quick { (1, 1) } else { (25, 5) };
     // Warm up page cache, allocator and lazily initialised crypto state.
     local_init("ECDSA-P256", None);
 
     let rows = vec![
-        Row::measure("local init, ECDSA-P256", fast_runs, || local_init("ECDSA-P256", None)),
-        Row::measure("certs phase, ECDSA-P256", fast_runs, || local_init("ECDSA-P256", Some("certs"))),
-        Row::measure("local init, RSA-2048", slow_runs, || local_init("RSA-2048", None)),
-        Row::measure("certs phase, RSA-2048", slow_runs, || local_init("RSA-2048", Some("certs"))),
-        Row::measure("openssl recipe, same PKI, RSA-2048", slow_runs, || script("openssl-pki.sh", "rsa")),
-        Row::measure("cfssl, same PKI, RSA-2048", slow_runs, || script("cfssl-pki.sh", "rsa")),
-        Row::measure("openssl recipe, same PKI, ECDSA-P256", slow_runs, || script("openssl-pki.sh", "ecdsa")),
-        Row::measure("cfssl, same PKI, ECDSA-P256", slow_runs, || script("cfssl-pki.sh", "ecdsa")),
+        Row::measure("local init, ECDSA-P256", fast_runs, || {
+            local_init("ECDSA-P256", None)
+        }),
+        Row::measure("certs phase, ECDSA-P256", fast_runs, || {
+            local_init("ECDSA-P256", Some("certs"))
+        }),
+        Row::measure("local init, RSA-2048", slow_runs, || {
+            local_init("RSA-2048", None)
+        }),
+        Row::measure("certs phase, RSA-2048", slow_runs, || {
+            local_init("RSA-2048", Some("certs"))
+        }),
+        Row::measure("openssl recipe, same PKI, RSA-2048", slow_runs, || {
+            script("openssl-pki.sh", "rsa")
+        }),
+        Row::measure("cfssl, same PKI, RSA-2048", slow_runs, || {
+            script("cfssl-pki.sh", "rsa")
+        }),
+        Row::measure("openssl recipe, same PKI, ECDSA-P256", slow_runs, || {
+            script("openssl-pki.sh", "ecdsa")
+        }),
+        Row::measure("cfssl, same PKI, ECDSA-P256", slow_runs, || {
+            script("cfssl-pki.sh", "ecdsa")
+        }),
     ];
-    println!("{:<40} {:>12} {:>12} {:>12} {:>5}", "benchmark", "median", "min", "max", "runs");
+    println!(
+        "{:<40} {:>12} {:>12} {:>12} {:>5}",
+        "benchmark", "median", "min", "max", "runs"
+    );
     for r in &rows {
         let min = *r.samples.iter().min().expect("samples");
         let max = *r.samples.iter().max().expect("samples");
-        println!("{:<40} {:>12} {:>12} {:>12} {:>5}", r.name, ms(r.median()), ms(min), ms(max), r.samples.len());
+        println!(
+            "{:<40} {:>12} {:>12} {:>12} {:>5}",
+            r.name,
+            ms(r.median()),
+            ms(min),
+            ms(max),
+            r.samples.len()
+        );
     }
-    let find = |n: &str| rows.iter().find(|r| r.name == n).expect("row").median().as_secs_f64();
+    let find = |n: &str| {
+        rows.iter()
+            .find(|r| r.name == n)
+            .expect("row")
+            .median()
+            .as_secs_f64()
+    };
     let ours = find("local init, RSA-2048");
     println!();
-    println!("local init RSA-2048 vs openssl recipe: {:.1}x faster (target ≥ 3x)", find("openssl recipe, same PKI, RSA-2048") / ours);
-    println!("local init RSA-2048 vs cfssl:          {:.1}x faster (target ≥ 2x)", find("cfssl, same PKI, RSA-2048") / ours);
-    println!("local init ECDSA-P256 median:          {} (target ≤ 30 ms)", ms(rows[0].median()));
+    println!(
+        "local init RSA-2048 vs openssl recipe: {:.1}x faster (target ≥ 3x)",
+        find("openssl recipe, same PKI, RSA-2048") / ours
+    );
+    println!(
+        "local init RSA-2048 vs cfssl:          {:.1}x faster (target ≥ 2x)",
+        find("cfssl, same PKI, RSA-2048") / ours
+    );
+    println!(
+        "local init ECDSA-P256 median:          {} (target ≤ 30 ms)",
+        ms(rows[0].median())
+    );
 }

@@ -11,29 +11,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{run_ok, stdout, tool};
-use kubeadm_rs::config::{HostFacts, InitOverrides, load_documents, resolve_init};
-use kubeadm_rs::node::NodeRoot;
-use kubeadm_rs::phases::init::{InitContext, InitData, InitOptions, init_workflow};
-use kubeadm_rs::system::LiveSystem;
-use kubeadm_rs::workflow::{Events, Selection};
+use kubeadm_rs::config::InitOverrides;
+use kubeadm_rs::workflow::Events;
+use kubeadm_rs_tests::{init_config, run_phases};
 
 const NODE: &str = "etcd-node";
 /// The node's address: it exists only on the namespace's loopback device.
 const ADVERTISE: &str = "10.200.0.1";
-
-struct Facts;
-
-impl HostFacts for Facts {
-    fn hostname(&self) -> Result<String, String> {
-        Ok(NODE.into())
-    }
-    fn default_address(&self) -> Result<String, String> {
-        Ok(ADVERTISE.into())
-    }
-    fn new_token(&self) -> String {
-        "abcdef.0123456789abcdef".into()
-    }
-}
 
 /// A network namespace with only loopback up, holding the node's address, and the etcd
 /// running in it. Dropping it
@@ -85,22 +69,9 @@ fn init_certs_and_etcd(root: &Path) {
          apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n\
          etcd:\n  local:\n    imageTag: 3.5.21-0\n"
     );
-    let docs = load_documents(&config, "etcd.yaml").expect("test config loads");
-    let (cfg, _) =
-        resolve_init(Some(&docs), &InitOverrides::default(), &Facts).expect("test config resolves");
-    let node_root = NodeRoot::open(root, Events::discard()).expect("node root");
-    let mut data = InitData::new(cfg, node_root, InitOptions::default(), Box::new(LiveSystem));
-    let workflow = init_workflow();
+    let cfg = init_config(Some(&config), &InitOverrides::default());
     for phase in ["certs", "etcd/local"] {
-        let plan = workflow
-            .plan(&Selection {
-                filter: Some(phase.into()),
-                skip: vec![],
-            })
-            .expect("plan");
-        let ctx: &mut dyn InitContext = &mut data;
-        workflow
-            .execute(&plan, ctx, &Events::discard())
+        run_phases(root, &cfg, Some(phase), &[], Events::discard())
             .unwrap_or_else(|e| panic!("{e}"));
     }
 }

@@ -9,25 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::{openssl, run_err, run_ok, stdout, tool};
-use kubeadm_rs::config::{HostFacts, InitOverrides, resolve_init};
-use kubeadm_rs::node::NodeRoot;
-use kubeadm_rs::phases::init::{InitContext, InitData, InitOptions, init_workflow};
-use kubeadm_rs::system::LiveSystem;
-use kubeadm_rs::workflow::{Events, Selection};
-
-struct Facts;
-
-impl HostFacts for Facts {
-    fn hostname(&self) -> Result<String, String> {
-        Ok("node-a".into())
-    }
-    fn default_address(&self) -> Result<String, String> {
-        Ok("10.0.0.5".into())
-    }
-    fn new_token(&self) -> String {
-        "abcdef.0123456789abcdef".into()
-    }
-}
+use kubeadm_rs::config::InitOverrides;
+use kubeadm_rs::workflow::Events;
+use kubeadm_rs_tests::{init_config, run_phases};
 
 /// A node root after `init phase certs` and `init phase kubeconfig`, with a control-plane endpoint.
 struct Node {
@@ -41,22 +25,10 @@ impl Node {
             control_plane_endpoint: Some("lb.example.com:8443".into()),
             ..Default::default()
         };
-        let (cfg, _) = resolve_init(None, &flags, &Facts).expect("test config resolves");
+        let cfg = init_config(None, &flags);
         let dir = tempfile::tempdir().expect("temp dir");
-        let root = NodeRoot::open(dir.path(), Events::discard()).expect("node root");
-        let mut data = InitData::new(cfg, root, InitOptions::default(), Box::new(LiveSystem));
-        let workflow = init_workflow();
         for phase in ["certs", "kubeconfig"] {
-            let plan = workflow
-                .plan(&Selection {
-                    filter: Some(phase.into()),
-                    skip: vec![],
-                })
-                .expect("plan");
-            let ctx: &mut dyn InitContext = &mut data;
-            workflow
-                .execute(&plan, ctx, &Events::discard())
-                .expect("phase runs");
+            run_phases(dir.path(), &cfg, Some(phase), &[], Events::discard()).expect("phase runs");
         }
         Node {
             dir,

@@ -7,47 +7,13 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::{run_err, run_ok, stdout};
-use kubeadm_rs::config::{HostFacts, InitConfig, InitOverrides, load_documents, resolve_init};
+use kubeadm_rs::config::{InitConfig, InitOverrides};
 use kubeadm_rs::manifests::kubelet::instance_config;
 use kubeadm_rs::manifests::{defaulted_kubelet_configuration, render_kubelet_config};
-use kubeadm_rs::node::NodeRoot;
-use kubeadm_rs::phases::init::{InitContext, InitData, InitOptions, init_workflow};
-use kubeadm_rs::system::LiveSystem;
-use kubeadm_rs::workflow::{Events, Selection};
-
-struct Facts;
-
-impl HostFacts for Facts {
-    fn hostname(&self) -> Result<String, String> {
-        Ok("node-a".into())
-    }
-    fn default_address(&self) -> Result<String, String> {
-        Ok("10.0.0.5".into())
-    }
-    fn new_token(&self) -> String {
-        "abcdef.0123456789abcdef".into()
-    }
-}
-
-/// The validator venv the setup script creates (`$KUBEADM_RS_TOOLS/venv`).
-fn validator() -> Command {
-    let tools = std::env::var_os("KUBEADM_RS_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools"));
-    let python = tools.join("venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/setup.sh, which creates the schema-validator venv",
-        python.display()
-    );
-    let mut cmd = Command::new(python);
-    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/k8s_schema_check.py"))
-        .args(["-k", "1.34"]);
-    cmd
-}
+use kubeadm_rs::workflow::Events;
+use kubeadm_rs_tests::{init_config, run_phases, schema_validator};
 
 /// A node root on which the manifest phases ran for one configuration.
 struct Node {
@@ -57,9 +23,7 @@ struct Node {
 
 impl Node {
     fn init(config: &str) -> Self {
-        let docs = load_documents(config, "test.yaml").expect("test config loads");
-        let (cfg, _) = resolve_init(Some(&docs), &InitOverrides::default(), &Facts)
-            .expect("test config resolves");
+        let cfg = init_config(Some(config), &InitOverrides::default());
         let node = Node {
             dir: tempfile::tempdir().expect("temp dir"),
             cfg,
@@ -72,24 +36,14 @@ impl Node {
     }
 
     fn run(&self, filter: &str) {
-        let root = NodeRoot::open(self.dir.path(), Events::discard()).expect("node root");
-        let mut data = InitData::new(
-            self.cfg.clone(),
-            root,
-            InitOptions::default(),
-            Box::new(LiveSystem),
-        );
-        let workflow = init_workflow();
-        let plan = workflow
-            .plan(&Selection {
-                filter: Some(filter.into()),
-                skip: vec![],
-            })
-            .expect("plan");
-        let ctx: &mut dyn InitContext = &mut data;
-        workflow
-            .execute(&plan, ctx, &Events::discard())
-            .expect("phases run");
+        run_phases(
+            self.dir.path(),
+            &self.cfg,
+            Some(filter),
+            &[],
+            Events::discard(),
+        )
+        .expect("phases run");
     }
 
     /// config.yaml as kubelet-start writes it (its systemd handling is not the subject here).
@@ -127,7 +81,7 @@ impl Node {
     /// Runs the strict schema check over every manifest and config.yaml.
     fn check(&self) -> String {
         let out = run_ok(
-            validator()
+            schema_validator()
                 .args(self.manifests())
                 .arg(self.path("/var/lib/kubelet/config.yaml")),
         );
@@ -272,7 +226,7 @@ fn the_strict_schema_check_rejects_a_misspelt_field() {
         .unwrap()
         .replace("path: /healthz", "pathh: /healthz");
     std::fs::write(&path, broken).unwrap();
-    let out = run_err(validator().arg(&path));
+    let out = run_err(schema_validator().arg(&path));
     let report = stdout(&out);
     assert!(
         report.contains("Additional properties are not allowed ('pathh' was unexpected)"),

@@ -4,33 +4,17 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use common::run_ok;
-use kubeadm_rs::config::{HostFacts, InitConfig, InitOverrides, load_documents, resolve_init};
+use kubeadm_rs::config::{InitConfig, InitOverrides};
 use kubeadm_rs::manifests::kubelet::instance_config;
 use kubeadm_rs::manifests::patches::Patches;
 use kubeadm_rs::manifests::{defaulted_kubelet_configuration, render_kubelet_config};
-use kubeadm_rs::node::NodeRoot;
-use kubeadm_rs::phases::init::{InitContext, InitData, InitOptions, init_workflow};
-use kubeadm_rs::system::LiveSystem;
-use kubeadm_rs::workflow::{Event, Events, Recorder, Selection};
+use kubeadm_rs::workflow::{Event, Events, Recorder};
+use kubeadm_rs_tests::{init_config, run_phases, schema_validator};
 use serde_json::{Value, json};
-
-struct Facts;
-
-impl HostFacts for Facts {
-    fn hostname(&self) -> Result<String, String> {
-        Ok("node-a".into())
-    }
-    fn default_address(&self) -> Result<String, String> {
-        Ok("10.0.0.5".into())
-    }
-    fn new_token(&self) -> String {
-        "abcdef.0123456789abcdef".into()
-    }
-}
 
 struct Setup {
     root: tempfile::TempDir,
@@ -56,33 +40,14 @@ impl Setup {
              patches:\n  directory: {}\n",
             self.patches.path().display()
         );
-        let docs = load_documents(&text, "test.yaml").expect("test config loads");
-        resolve_init(Some(&docs), &InitOverrides::default(), &Facts)
-            .expect("test config resolves")
-            .0
+        init_config(Some(&text), &InitOverrides::default())
     }
 
     /// Runs `init phase <filter>`; returns the info messages, or the failure.
     fn run(&self, filter: &str) -> Result<Vec<String>, String> {
         let recorder = Arc::new(Recorder::default());
         let events = Events::new(recorder.clone());
-        let root = NodeRoot::open(self.root.path(), events.clone()).expect("node root");
-        let mut data = InitData::new(
-            self.cfg(),
-            root,
-            InitOptions::default(),
-            Box::new(LiveSystem),
-        );
-        let workflow = init_workflow();
-        let plan = workflow
-            .plan(&Selection {
-                filter: Some(filter.into()),
-                skip: vec![],
-            })
-            .expect("plan");
-        let ctx: &mut dyn InitContext = &mut data;
-        workflow
-            .execute(&plan, ctx, &events)
+        run_phases(self.root.path(), &self.cfg(), Some(filter), &[], events)
             .map_err(|e| e.to_string())?;
         Ok(recorder
             .take()
@@ -111,22 +76,7 @@ fn container(pod: &Value) -> &Value {
 }
 
 fn validator_check(files: &[PathBuf]) -> String {
-    let tools = std::env::var_os("KUBEADM_RS_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools"));
-    let python = tools.join("venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/setup.sh",
-        python.display()
-    );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/k8s_schema_check.py");
-    let out = run_ok(
-        std::process::Command::new(python)
-            .arg(script)
-            .args(["-k", "1.34"])
-            .args(files),
-    );
+    let out = run_ok(schema_validator().args(files));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

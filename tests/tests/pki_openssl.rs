@@ -10,26 +10,10 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use common::{openssl, run_err, run_ok, stderr, stdout, tool};
-use kubeadm_rs::config::{HostFacts, InitConfig, InitOverrides, load_documents, resolve_init};
-use kubeadm_rs::node::NodeRoot;
-use kubeadm_rs::phases::init::{InitContext, InitData, InitOptions, init_workflow};
+use kubeadm_rs::config::{InitConfig, InitOverrides};
 use kubeadm_rs::pki::{CaPin, Certificate};
-use kubeadm_rs::system::LiveSystem;
-use kubeadm_rs::workflow::{Events, Selection};
-
-struct Facts;
-
-impl HostFacts for Facts {
-    fn hostname(&self) -> Result<String, String> {
-        Ok("node-a".into())
-    }
-    fn default_address(&self) -> Result<String, String> {
-        Ok("10.0.0.5".into())
-    }
-    fn new_token(&self) -> String {
-        "abcdef.0123456789abcdef".into()
-    }
-}
+use kubeadm_rs::workflow::Events;
+use kubeadm_rs_tests::{init_config, run_phases};
 
 /// A node root with a configuration, on which `init` phases run.
 struct Pki {
@@ -45,9 +29,7 @@ impl Pki {
             "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nencryptionAlgorithm: {algorithm}\n\
              apiServer:\n  certSANs: [api.example.com, 10.0.0.100]\n"
         );
-        let docs = load_documents(&text, "test.yaml").expect("test config loads");
-        let (cfg, _) = resolve_init(Some(&docs), &InitOverrides::default(), &Facts)
-            .expect("test config resolves");
+        let cfg = init_config(Some(&text), &InitOverrides::default());
         let dir = tempfile::tempdir().expect("temp dir");
         let pki = dir.path().join("etc/kubernetes/pki");
         let node = Pki { dir, pki, cfg };
@@ -57,24 +39,14 @@ impl Pki {
 
     /// Runs `init phase <filter>` on this root.
     fn run(&self, filter: &str) {
-        let root = NodeRoot::open(self.dir.path(), Events::discard()).expect("node root");
-        let mut data = InitData::new(
-            self.cfg.clone(),
-            root,
-            InitOptions::default(),
-            Box::new(LiveSystem),
-        );
-        let workflow = init_workflow();
-        let plan = workflow
-            .plan(&Selection {
-                filter: Some(filter.into()),
-                skip: vec![],
-            })
-            .expect("plan");
-        let ctx: &mut dyn InitContext = &mut data;
-        workflow
-            .execute(&plan, ctx, &Events::discard())
-            .expect("phases run");
+        run_phases(
+            self.dir.path(),
+            &self.cfg,
+            Some(filter),
+            &[],
+            Events::discard(),
+        )
+        .expect("phases run");
     }
 
     fn file(&self, name: &str) -> String {
