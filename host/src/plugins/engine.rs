@@ -51,8 +51,9 @@ impl PluginEngine {
 
     /// Drives one call to its end, or drops it (and with it the store's execution) at `limit`.
     pub fn block_on<F: Future>(&self, limit: Duration, call: F) -> Result<F::Output, Elapsed> {
+        // The timer must be created inside the runtime, hence the async block.
         self.runtime
-            .block_on(tokio::time::timeout(limit, call))
+            .block_on(async { tokio::time::timeout(limit, call).await })
             .map_err(|_| Elapsed)
     }
 

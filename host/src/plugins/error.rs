@@ -222,6 +222,7 @@ pub enum OutputProblem {
         limit: u64,
     },
     TooManyObjects {
+        count: usize,
         limit: u32,
     },
     /// The plugin filled a capture stream and failed writing to it.
@@ -256,8 +257,11 @@ impl fmt::Display for OutputProblem {
                 "{bytes} bytes of manifests, more than the {} allowed (limits.maxOutputBytes)",
                 ByteSize(*limit)
             ),
-            OutputProblem::TooManyObjects { limit } => {
-                write!(f, "more than {limit} objects (limits.maxObjects)")
+            OutputProblem::TooManyObjects { count, limit } => {
+                write!(
+                    f,
+                    "{count} objects, more than the {limit} allowed (limits.maxObjects)"
+                )
             }
             OutputProblem::StreamFull { stream, limit } => write!(
                 f,

@@ -519,6 +519,10 @@ impl Prepared {
             error.downcast_ref::<I32Exit>(),
         ) {
             (Some(wasmtime::Trap::StackOverflow), _) => "stack overflow".to_string(),
+            // Rust keeps its stack in linear memory: deep recursion runs off its start.
+            (Some(wasmtime::Trap::MemoryOutOfBounds), _) => {
+                "out-of-bounds memory access (the plugin's stack overflowed, or it used a bad pointer)".to_string()
+            }
             (Some(wasmtime::Trap::UnreachableCodeReached), _) => {
                 "unreachable code (a panic or abort)".to_string()
             }
@@ -552,6 +556,17 @@ pub struct LoadedPlugin {
     digest: Digest,
     trust: Trust,
     cache: CacheOutcome,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("name", &self.spec.name)
+            .field("kind", &self.info.kind)
+            .field("digest", &self.digest)
+            .field("trust", &self.trust)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LoadedPlugin {

@@ -193,7 +193,29 @@ pub fn manifests(
     limits: &EffectiveLimits,
     raw: Vec<wit::Manifest>,
 ) -> Result<Vec<Manifest>, PluginError> {
-    let bytes: usize = raw.iter().map(|m| m.name.len() + m.content.len()).sum();
+    // Counting documents is cheap, so a flood of objects is named as such before its size.
+    let split: Vec<(wit::Manifest, Vec<String>)> = raw
+        .into_iter()
+        .map(|m| {
+            let docs = documents(&m.content);
+            (m, docs)
+        })
+        .collect();
+    let count: usize = split.iter().map(|(_, docs)| docs.len()).sum();
+    if count > limits.max_objects as usize {
+        return Err(bad(
+            plugin,
+            Call::Render,
+            OutputProblem::TooManyObjects {
+                count,
+                limit: limits.max_objects,
+            },
+        ));
+    }
+    let bytes: usize = split
+        .iter()
+        .map(|(m, _)| m.name.len() + m.content.len())
+        .sum();
     if bytes as u64 > limits.max_output_bytes.0 {
         return Err(bad(
             plugin,
@@ -204,9 +226,8 @@ pub fn manifests(
             },
         ));
     }
-    let mut count = 0u32;
-    let mut out = Vec::with_capacity(raw.len());
-    for m in raw {
+    let mut out = Vec::with_capacity(split.len());
+    for (m, docs) in split {
         let name = neutralise(&m.name, false);
         // The content is shown as it is in --dry-run, so it may not carry terminal controls.
         if let Some(c) = m
@@ -224,17 +245,7 @@ pub fn manifests(
             ));
         }
         let mut objects = Vec::new();
-        for doc in documents(&m.content) {
-            count += 1;
-            if count > limits.max_objects {
-                return Err(bad(
-                    plugin,
-                    Call::Render,
-                    OutputProblem::TooManyObjects {
-                        limit: limits.max_objects,
-                    },
-                ));
-            }
+        for doc in docs {
             let object = object(&doc).map_err(|reason| {
                 bad(
                     plugin,

@@ -150,7 +150,7 @@ fn manifests_hold_granted_kubernetes_objects_within_the_caps() {
             "too many",
             two.clone(),
             limits(1, 4096),
-            "more than 1 objects (limits.maxObjects)",
+            "2 objects, more than the 1 allowed (limits.maxObjects)",
         ),
         (
             "too large",
