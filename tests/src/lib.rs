@@ -10,6 +10,8 @@ use kubeadm_rs::phases::init::{InitContext, InitData, InitOptions, init_workflow
 use kubeadm_rs::system::LiveSystem;
 use kubeadm_rs::workflow::{Events, PhaseFailed, Selection};
 
+pub mod control_plane;
+
 /// The node name, address and token every test host reports.
 pub const NODE_NAME: &str = "node-a";
 pub const NODE_ADDRESS: &str = "10.0.0.5";
