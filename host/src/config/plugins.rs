@@ -250,7 +250,10 @@ impl ByteSize {
 impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const UNITS: [(&str, u64); 3] = [("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)];
-        match UNITS.iter().find(|(_, n)| self.0 >= *n && self.0 % n == 0) {
+        match UNITS
+            .iter()
+            .find(|(_, n)| self.0 >= *n && self.0.is_multiple_of(*n))
+        {
             Some((unit, n)) => write!(f, "{}{unit}", self.0 / n),
             None => write!(f, "{}", self.0),
         }

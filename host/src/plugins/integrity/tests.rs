@@ -17,6 +17,15 @@ fn digests_are_sha256() {
     );
 }
 
+/// Name, pin, signature, unsigned allowed, and the verdict (or part of its error).
+type Case<'a> = (
+    &'a str,
+    Option<&'a str>,
+    SignatureStatus,
+    bool,
+    Result<Trust, &'a str>,
+);
+
 #[test]
 fn the_verdict_follows_pin_signature_and_the_unsigned_flag() {
     let right = Digest::of(b"plugin").hex();
@@ -29,13 +38,7 @@ fn the_verdict_follows_pin_signature_and_the_unsigned_flag() {
     let invalid = SignatureStatus::Invalid {
         reason: "acme: bad signature".into(),
     };
-    let cases: Vec<(
-        &str,
-        Option<&str>,
-        SignatureStatus,
-        bool,
-        Result<Trust, &str>,
-    )> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "pinned",
             Some(&right),

@@ -30,7 +30,8 @@ fn describe_must_match_the_component_and_ask_only_for_what_its_world_allows() {
         check_describe(&i, PluginKind::Preflight)
     };
     assert_eq!(with(&|_| {}), Ok(()));
-    let cases: [(&str, &dyn Fn(&mut PluginInfo), &str); 6] = [
+    type Change = dyn Fn(&mut PluginInfo);
+    let cases: [(&str, &Change, &str); 6] = [
         (
             "bad name",
             &|i| i.name = "Bad Name".into(),
