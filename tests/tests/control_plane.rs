@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{openssl, run_err, run_ok, stderr, stdout, tool};
+use kubeadm_rs_tests::control_plane::client::KubeClient;
 use kubeadm_rs_tests::control_plane::{ControlPlane, JWS_KEY_PREFIX, Options, Running};
 
 /// The node the kubeconfigs name, and its advertise address (which exists only inside the
@@ -673,6 +674,65 @@ fn an_expired_token_stops_authenticating_and_disappears() {
             "kube-system",
         ],
     ));
+}
+
+#[test]
+fn a_watch_from_a_resource_version_reports_each_change_then_ends_at_its_timeout() {
+    let c = Cluster::start();
+    let admin = c.admin();
+    // kubectl's own `get -o json` list drops the server's resourceVersion; the raw list has it.
+    let raw = run_ok(&mut c.kubectl(
+        &admin,
+        &["get", "--raw", "/api/v1/namespaces/default/configmaps"],
+    ));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&raw)).unwrap();
+    let since = list["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    run_ok(&mut c.kubectl(&admin, &["create", "configmap", "w", "--from-literal=k=1"]));
+    run_ok(&mut c.kubectl(&admin, &["label", "configmap", "w", "step=two"]));
+    run_ok(&mut c.kubectl(&admin, &["delete", "configmap", "w"]));
+    run_ok(&mut c.kubectl(
+        &admin,
+        &["create", "configmap", "other", "-n", "kube-system"],
+    ));
+
+    let client = KubeClient::from_kubeconfig(&admin).expect("admin.conf reads");
+    let started = Instant::now();
+    let reply = c
+        .cp
+        .runtime()
+        .block_on(client.get(&format!(
+            "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={since}&timeoutSeconds=1"
+        )))
+        .expect("the watch answers");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the watch ended at its timeout"
+    );
+    assert_eq!(reply.status, 200);
+    let text = reply
+        .body
+        .as_str()
+        .expect("newline-delimited events")
+        .to_string();
+    let events: Vec<(String, String)> = text
+        .lines()
+        .map(|l| {
+            let e: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                e["type"].as_str().unwrap().to_string(),
+                e["object"]["metadata"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    let want = [("ADDED", "w"), ("MODIFIED", "w"), ("DELETED", "w")]
+        .map(|(t, n)| (t.to_string(), n.to_string()));
+    assert_eq!(events, want, "only default's changes, in order");
 }
 
 #[test]
