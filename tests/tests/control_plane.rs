@@ -396,6 +396,107 @@ fn kubectl_labels_select_and_replace_conflicts_are_409() {
 }
 
 #[test]
+fn kubectl_applies_server_side_patches_selects_secrets_by_type_and_deletes_namespaces() {
+    let c = Cluster::start();
+    let admin = c.admin();
+    let manifest = c.cache.path().join("cm.yaml");
+    let write = |value: &str| {
+        std::fs::write(
+            &manifest,
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: kube-system\ndata:\n  a: \"{value}\"\n"),
+        )
+        .unwrap()
+    };
+    let apply = || {
+        let out = run_ok(&mut c.kubectl(
+            &admin,
+            &["apply", "--server-side", "-f", manifest.to_str().unwrap()],
+        ));
+        stdout(&out)
+    };
+    write("1");
+    assert_eq!(apply(), "configmap/applied serverside-applied\n");
+    write("2");
+    apply();
+    run_ok(&mut c.kubectl(
+        &admin,
+        &[
+            "patch",
+            "configmap",
+            "applied",
+            "-n",
+            "kube-system",
+            "-p",
+            r#"{"data":{"b":"3"}}"#,
+        ],
+    ));
+    run_ok(&mut c.kubectl(
+        &admin,
+        &[
+            "patch",
+            "configmap",
+            "applied",
+            "-n",
+            "kube-system",
+            "--type=json",
+            "-p",
+            r#"[{"op":"remove","path":"/data/a"}]"#,
+        ],
+    ));
+    let cm = c.json(
+        &admin,
+        &["get", "configmap", "applied", "-n", "kube-system"],
+    );
+    assert_eq!(cm["data"], serde_json::json!({"b": "3"}));
+
+    c.create_ok(
+        &admin,
+        &token_secret(TOKEN_ID, TOKEN_SECRET, &rfc3339_in(3600)),
+    );
+    run_ok(&mut c.kubectl(
+        &admin,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "plain",
+            "-n",
+            "kube-system",
+            "--from-literal=x=y",
+        ],
+    ));
+    let tokens = run_ok(&mut c.kubectl(
+        &admin,
+        &[
+            "get",
+            "secrets",
+            "-n",
+            "kube-system",
+            "--field-selector",
+            "type=bootstrap.kubernetes.io/token",
+            "-o",
+            "name",
+        ],
+    ));
+    assert_eq!(stdout(&tokens), "secret/bootstrap-token-abcdef\n");
+
+    run_ok(&mut c.kubectl(&admin, &["create", "namespace", "doomed"]));
+    run_ok(&mut c.kubectl(&admin, &["create", "serviceaccount", "sa", "-n", "doomed"]));
+    run_ok(&mut c.kubectl(&admin, &["delete", "namespace", "doomed"]));
+    let left = run_ok(&mut c.kubectl(&admin, &["get", "serviceaccounts", "-n", "doomed"]));
+    assert_eq!(
+        stderr(&left).trim(),
+        "No resources found in doomed namespace."
+    );
+    let nodes = run_ok(&mut c.kubectl(&admin, &["get", "nodes"]));
+    assert_eq!(
+        stderr(&nodes).trim(),
+        "No resources found",
+        "nodes are cluster-scoped"
+    );
+}
+
+#[test]
 fn anonymous_reads_cluster_info_through_its_rolebinding_but_not_secrets() {
     let c = Cluster::start();
     let admin = c.admin();

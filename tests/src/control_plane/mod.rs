@@ -27,6 +27,7 @@ mod selector;
 mod server;
 mod status;
 mod store;
+mod table;
 mod tls;
 mod token;
 mod watch;

@@ -1,5 +1,5 @@
 //! Decoding the Kubernetes protobuf bodies kubectl's typed clients send for built-in kinds
-//! (`kubectl create configmap|secret|namespace|role|clusterrolebinding ...` post
+//! (`kubectl create configmap|secret|namespace|serviceaccount|role|clusterrolebinding ...` post
 //! `application/vnd.kubernetes.protobuf`): the `k8s\0` envelope, `runtime.Unknown`, and the
 //! messages of the kinds those commands create, with field numbers from upstream's
 //! generated.proto. Other kinds are refused with a message that says to send JSON.
@@ -100,6 +100,10 @@ const ROLE_REF: &[Field] = &[
     one(2, "kind", Kind::Str),
     one(3, "name", Kind::Str),
 ];
+const SERVICE_ACCOUNT: &[Field] = &[
+    one(1, "metadata", Kind::Message(OBJECT_META)),
+    one(4, "automountServiceAccountToken", Kind::Bool),
+];
 const BINDING: &[Field] = &[
     one(1, "metadata", Kind::Message(OBJECT_META)),
     many(2, "subjects", Kind::Message(SUBJECT)),
@@ -112,6 +116,7 @@ fn message_of(api_version: &str, kind: &str) -> Option<&'static [Field]> {
         ("v1", "ConfigMap") => CONFIG_MAP,
         ("v1", "Secret") => SECRET,
         ("v1", "Namespace") => NAMESPACE,
+        ("v1", "ServiceAccount") => SERVICE_ACCOUNT,
         ("rbac.authorization.k8s.io/v1", "Role" | "ClusterRole") => ROLE,
         ("rbac.authorization.k8s.io/v1", "RoleBinding" | "ClusterRoleBinding") => BINDING,
         _ => return None,
@@ -205,6 +210,8 @@ fn message(bytes: &[u8], fields: &[Field]) -> Result<Value, String> {
             continue;
         };
         let value = match (field.kind, wire) {
+            // Go writes every string field, set or not; JSON would have left the empty ones out.
+            (Kind::Str, Wire::Bytes([])) if !field.repeated => continue,
             (Kind::Str, Wire::Bytes(b)) => json!(text(b, field.name)?),
             (Kind::Bool, Wire::Varint(v)) => json!(v != 0),
             (Kind::Message(inner), Wire::Bytes(b)) => message(b, inner)?,
@@ -297,6 +304,15 @@ mod tests {
                 "immutable": true,
             })
         );
+    }
+
+    #[test]
+    fn empty_strings_are_left_out_as_json_would() {
+        let meta = [field(1, b"s"), field(2, b"")].concat();
+        let raw = [field(1, &meta), field(3, b"")].concat();
+        let object = decode(&envelope("v1", "Secret", &raw)).unwrap();
+        assert_eq!(object["metadata"], json!({"name": "s"}));
+        assert!(object.get("type").is_none());
     }
 
     #[test]

@@ -165,8 +165,11 @@ impl Ctx<'_> {
         let bad = |e: super::selector::SelectorError| ApiError::bad_request(e.to_string());
         let labels = LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))
             .map_err(bad)?;
-        let fields = FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))
-            .map_err(bad)?;
+        let fields = FieldSelector::parse(
+            query.get("fieldSelector").map_or("", String::as_str),
+            self.resource.plural,
+        )
+        .map_err(bad)?;
         let namespace = (!self.namespace.is_empty()).then_some(self.namespace);
         let listed = self.store.list(self.resource, namespace);
         let items: Vec<Value> = listed

@@ -119,12 +119,26 @@ impl LabelSelector {
     }
 }
 
-/// A field selector over `metadata.name` and `metadata.namespace`, the fields every kind has.
+/// A field selector over the fields kube-apiserver indexes: `metadata.name` and
+/// `metadata.namespace` for every kind, plus a few per kind (`type` of a Secret, which
+/// `kubeadm token list` selects on).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct FieldSelector(Vec<(String, bool, String)>);
 
+/// The extra fields a resource can be selected on.
+fn kind_fields(plural: &str) -> &'static [&'static str] {
+    match plural {
+        "secrets" => &["type"],
+        "certificatesigningrequests" => &["spec.signerName"],
+        "nodes" => &["spec.unschedulable"],
+        "namespaces" => &["status.phase"],
+        _ => &[],
+    }
+}
+
 impl FieldSelector {
-    pub fn parse(text: &str) -> Result<Self, SelectorError> {
+    /// Parses a selector for the resource named `plural`.
+    pub fn parse(text: &str, plural: &str) -> Result<Self, SelectorError> {
         let mut out = Vec::new();
         for req in split_requirements(text) {
             let (field, equal, value) = if let Some((f, v)) = req.split_once("!=") {
@@ -138,10 +152,12 @@ impl FieldSelector {
                 });
             };
             let field = field.trim();
-            if !matches!(field, "metadata.name" | "metadata.namespace") {
+            if !matches!(field, "metadata.name" | "metadata.namespace")
+                && !kind_fields(plural).contains(&field)
+            {
                 return Err(SelectorError {
                     requirement: req.to_string(),
-                    why: "only metadata.name and metadata.namespace are supported",
+                    why: "field label not supported",
                 });
             }
             out.push((field.to_string(), equal, value.trim().to_string()));
@@ -151,12 +167,13 @@ impl FieldSelector {
 
     pub fn matches(&self, object: &Value) -> bool {
         self.0.iter().all(|(field, equal, value)| {
-            let actual = match field.as_str() {
-                "metadata.name" => meta::name(object),
-                _ => meta::namespace(object),
-            }
-            .unwrap_or("");
-            (actual == value) == *equal
+            let pointer = format!("/{}", field.replace('.', "/"));
+            let actual = match object.pointer(&pointer) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Bool(b)) => b.to_string(),
+                _ => String::new(),
+            };
+            (actual == *value) == *equal
         })
     }
 }
@@ -217,11 +234,24 @@ mod tests {
         ];
         for (selector, want) in cases {
             assert_eq!(
-                FieldSelector::parse(selector).unwrap().matches(&obj),
+                FieldSelector::parse(selector, "configmaps")
+                    .unwrap()
+                    .matches(&obj),
                 want,
                 "{selector:?}"
             );
         }
-        assert!(FieldSelector::parse("spec.nodeName=x").is_err());
+        assert!(FieldSelector::parse("spec.nodeName=x", "configmaps").is_err());
+    }
+
+    #[test]
+    fn secrets_select_on_their_type_as_kubeadm_token_list_does() {
+        let token = json!({"metadata": {"name": "t"}, "type": "bootstrap.kubernetes.io/token"});
+        let opaque = json!({"metadata": {"name": "o"}, "type": "Opaque"});
+        let selector =
+            FieldSelector::parse("type=bootstrap.kubernetes.io/token", "secrets").unwrap();
+        assert!(selector.matches(&token));
+        assert!(!selector.matches(&opaque));
+        assert!(FieldSelector::parse("type=x", "configmaps").is_err());
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
+use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
@@ -23,6 +23,7 @@ use super::request::{Target, classify, parse_query};
 use super::rest::{self, Call};
 use super::status::ApiError;
 use super::store::Store;
+use super::table;
 use super::watch;
 
 /// kube-apiserver's limit on a request body.
@@ -136,7 +137,13 @@ async fn handle(
                 content_type: header(CONTENT_TYPE).unwrap_or(""),
                 body: &body,
             };
+            let as_table = matches!(r.verb.as_str(), "get" | "list")
+                && header(ACCEPT).is_some_and(table::wanted);
             match rest::serve(&shared.store, &r, &call) {
+                Ok(answer) if as_table => json(
+                    answer.code,
+                    &table::table(&answer.body, OffsetDateTime::now_utc()),
+                ),
                 Ok(answer) => json(answer.code, &answer.body),
                 Err(e) => error(&e),
             }

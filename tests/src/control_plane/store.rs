@@ -291,6 +291,23 @@ impl Store {
     ) -> Result<Value, StoreError> {
         let mut inner = self.lock();
         let key = Key::new(resource, namespace, name);
+        if resource.plural == "namespaces" && inner.objects.contains_key(&key) {
+            // A namespace goes at once and takes its objects (no Terminating phase here).
+            let contained: Vec<Key> = inner
+                .objects
+                .keys()
+                .filter(|k| k.plural != "namespaces" && k.namespace == name)
+                .cloned()
+                .collect();
+            for k in contained {
+                if let Some(mut gone) = inner.objects.remove(&k) {
+                    inner.revision += 1;
+                    meta::metadata_mut(&mut gone)
+                        .insert("resourceVersion".into(), json!(inner.revision.to_string()));
+                    inner.record(EventType::Deleted, k, &gone);
+                }
+            }
+        }
         let mut object = inner
             .objects
             .remove(&key)

@@ -83,8 +83,11 @@ fn start(
     let filter = Filter {
         labels: LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))
             .map_err(bad)?,
-        fields: FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))
-            .map_err(bad)?,
+        fields: FieldSelector::parse(
+            query.get("fieldSelector").map_or("", String::as_str),
+            resource.plural,
+        )
+        .map_err(bad)?,
     };
     let namespace =
         (resource.namespaced && !req.namespace.is_empty()).then(|| req.namespace.clone());

@@ -1,11 +1,13 @@
 //! The kube-controller-manager controllers kubeadm relies on, run against the store:
-//! tokencleaner, bootstrapsigner, csrapproving and csrsigning. One `sync` runs each once,
-//! in that order (so a CSR can be approved and signed in the same pass).
+//! tokencleaner, the garbage collector, bootstrapsigner, csrapproving and csrsigning. One
+//! `sync` runs each once, in that order (so an expired token's dependents go, and a CSR is
+//! approved and signed, in the same pass).
 
 mod bootstrapsigner;
 mod csr;
 mod csrapproving;
 mod csrsigning;
+mod garbagecollector;
 mod tokencleaner;
 
 use time::OffsetDateTime;
@@ -35,6 +37,7 @@ impl Controllers {
         let stamp = meta::rfc3339(now);
         let results = [
             tokencleaner::sync(store, now),
+            garbagecollector::sync(store),
             bootstrapsigner::sync(store, now),
             csrapproving::sync(store, &stamp),
             csrsigning::sync(store, &self.signer, now),

@@ -178,3 +178,25 @@ fn events_since_a_revision_report_each_change() {
             .is_empty()
     );
 }
+
+#[test]
+fn deleting_a_namespace_deletes_what_is_in_it() {
+    let store = store_with_namespace("doomed");
+    store
+        .create(
+            resources::named("", "namespaces"),
+            "",
+            json!({"metadata": {"name": "kept"}}),
+        )
+        .unwrap();
+    for ns in ["doomed", "kept"] {
+        store
+            .create(configmaps(), ns, json!({"metadata": {"name": "x"}}))
+            .unwrap();
+    }
+    store
+        .delete(resources::named("", "namespaces"), "", "doomed")
+        .unwrap();
+    assert!(store.get(configmaps(), "doomed", "x").is_none());
+    assert!(store.get(configmaps(), "kept", "x").is_some());
+}
