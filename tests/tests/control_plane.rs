@@ -932,7 +932,8 @@ fn the_binary_serves_kubeadms_ports_and_doubles_inside_a_network_namespace() {
         .arg(k8s.join("kubelet.conf"))
         .args(["--node-name", NODE_NAME])
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .arg("--log-requests")
+        .stderr(Stdio::piped())
         .spawn()
         .expect("test-control-plane starts");
     let stdout_pipe = child.stdout.take().unwrap();
@@ -991,4 +992,16 @@ fn the_binary_serves_kubeadms_ports_and_doubles_inside_a_network_namespace() {
         let out = run_ok(curl.arg(url));
         assert_eq!(stdout(&out), "ok", "{url}");
     }
+
+    let mut server = ns.children.pop().expect("the server runs");
+    server.kill().expect("the server stops");
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut server.stderr.take().unwrap(), &mut log).unwrap();
+    server.wait().unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l == "POST /api/v1/nodes system:node:node-a 201"),
+        "the kubelet double registered with kubelet.conf's identity:\n{log}"
+    );
+    assert!(!log.contains("Bearer"), "no credentials in the request log");
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use kubeadm_rs_tests::control_plane::{ControlPlane, doubles};
+use kubeadm_rs_tests::control_plane::{ControlPlane, Options, doubles};
 
 /// An HTTPS Kubernetes API for tests: kubeadm's kinds, client-certificate, bootstrap-token and
 /// anonymous authentication, RBAC, and the bootstrapsigner, tokencleaner and CSR controllers.
@@ -34,10 +34,17 @@ struct Args {
     /// The Node the kubelet double registers.
     #[arg(long)]
     node_name: Option<String>,
+    /// Print one line per request to stderr: method, path, user and status.
+    #[arg(long)]
+    log_requests: bool,
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
-    let cp = ControlPlane::start(&args.pki_dir, args.listen)?;
+    let options = Options {
+        log_requests: args.log_requests,
+        ..Options::default()
+    };
+    let cp = ControlPlane::start(&args.pki_dir, args.listen, options)?;
     println!("serving {}", cp.url());
     for addr in args.kubelet_healthz {
         let local = doubles::spawn_kubelet_healthz(cp.runtime(), addr)?;

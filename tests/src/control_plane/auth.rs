@@ -79,9 +79,12 @@ pub fn authenticate(
     let Some(header) = authorization else {
         return Ok(UserInfo::anonymous());
     };
+    // The scheme is case-insensitive, as kube-apiserver's bearer token reader takes it.
     let token = header
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+        .trim()
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
         .ok_or(Unauthorized)?;
     bootstrap_token_user(token, store, now).ok_or(Unauthorized)

@@ -6,7 +6,8 @@
 //! ```no_run
 //! # use kubeadm_rs_tests::control_plane::ControlPlane;
 //! # let pki_dir = std::path::Path::new("/tmp/node/etc/kubernetes/pki");
-//! let cp = ControlPlane::start(pki_dir, "127.0.0.1:0".parse().unwrap()).unwrap();
+//! # use kubeadm_rs_tests::control_plane::Options;
+//! let cp = ControlPlane::start(pki_dir, "127.0.0.1:0".parse().unwrap(), Options::default()).unwrap();
 //! println!("{}", cp.url()); // https://127.0.0.1:<port>
 //! cp.sync_controllers().unwrap(); // one pass of bootstrapsigner, tokencleaner, csr*
 //! ```
@@ -82,12 +83,15 @@ pub enum ControlPlaneError {
 pub struct Options {
     /// How often the controllers run in the background.
     pub controller_interval: Duration,
+    /// One stderr line per request: method, path, user, status.
+    pub log_requests: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             controller_interval: Duration::from_millis(100),
+            log_requests: false,
         }
     }
 }
@@ -98,13 +102,17 @@ pub struct ControlPlane;
 impl ControlPlane {
     /// Serves on `listen` (port 0 picks a free port) with the PKI in `pki_dir`
     /// (`ca.crt`, `ca.key`, `apiserver.crt`, `apiserver.key`).
-    pub fn start(pki_dir: &Path, listen: SocketAddr) -> Result<Running, ControlPlaneError> {
+    pub fn start(
+        pki_dir: &Path,
+        listen: SocketAddr,
+        options: Options,
+    ) -> Result<Running, ControlPlaneError> {
         let listener =
             std::net::TcpListener::bind(listen).map_err(|source| ControlPlaneError::Listen {
                 addr: listen.to_string(),
                 source,
             })?;
-        Self::start_on(pki_dir, listener, Options::default())
+        Self::start_on(pki_dir, listener, options)
     }
 
     /// Serves on a listener bound beforehand (so a test can write the port into kubeconfigs
@@ -131,6 +139,7 @@ impl ControlPlane {
         let shared = Arc::new(Shared {
             store: store::Store::new(),
             server_address: addr.to_string(),
+            log_requests: options.log_requests,
         });
         policy::seed(&shared.store).map_err(ControlPlaneError::Seed)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -36,6 +36,7 @@ pub struct Shared {
     pub store: Store,
     /// `host:port` as clients reach it, for `/api`'s serverAddressByClientCIDRs.
     pub server_address: String,
+    pub log_requests: bool,
 }
 
 /// Accepts connections until the task is dropped.
@@ -89,11 +90,28 @@ fn error(e: &ApiError) -> Response<Body> {
     json(e.code(), &e.body())
 }
 
+/// Serves one request; with `log_requests`, one stderr line per request (method, path, user,
+/// status: never a header, query or body, which can carry tokens and keys).
 async fn handle(
     shared: &Arc<Shared>,
     cert_user: Option<&UserInfo>,
     req: Request<Incoming>,
 ) -> Response<Body> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let (response, user) = answer(shared, cert_user, req).await;
+    if shared.log_requests {
+        let who = user.map_or_else(|| "(unauthenticated)".to_string(), |u| u.name);
+        eprintln!("{method} {path} {who} {}", response.status().as_u16());
+    }
+    response
+}
+
+async fn answer(
+    shared: &Arc<Shared>,
+    cert_user: Option<&UserInfo>,
+    req: Request<Incoming>,
+) -> (Response<Body>, Option<UserInfo>) {
     let (parts, body) = req.into_parts();
     let header = |name| {
         parts
@@ -108,26 +126,26 @@ async fn handle(
         OffsetDateTime::now_utc(),
     ) {
         Ok(user) => user,
-        Err(_) => return error(&ApiError::unauthorized()),
+        Err(_) => return (error(&ApiError::unauthorized()), None),
     };
     let query = parse_query(parts.uri.query());
     let target = classify(parts.method.as_str(), parts.uri.path(), &query);
     if !authorize(&shared.store, &user, &target.attributes()) {
-        return error(&ApiError::forbidden(
-            target.attributes().forbidden_message(&user),
-        ));
+        let message = target.attributes().forbidden_message(&user);
+        return (error(&ApiError::forbidden(message)), Some(user));
     }
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            return error(&ApiError::new(
+            let too_large = ApiError::new(
                 413,
                 "RequestEntityTooLarge",
                 "the request body is too large or was cut off",
-            ));
+            );
+            return (error(&too_large), Some(user));
         }
     };
-    match target {
+    let response = match target {
         Target::NonResource { verb, path } => non_resource(shared, &verb, &path),
         Target::Resource(r) if r.verb == "watch" => watch::serve(shared, &r, &query),
         Target::Resource(r) => {
@@ -148,7 +166,8 @@ async fn handle(
                 Err(e) => error(&e),
             }
         }
-    }
+    };
+    (response, Some(user))
 }
 
 /// Health, version and discovery.

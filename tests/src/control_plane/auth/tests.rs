@@ -51,6 +51,8 @@ fn no_credentials_is_anonymous() {
 fn a_valid_bootstrap_token_is_its_bootstrap_user() {
     let store = store_with_token(&GOOD);
     let user = authenticate(None, Some("Bearer abcdef.0123456789abcdef"), &store, now()).unwrap();
+    let lower = authenticate(None, Some("bearer abcdef.0123456789abcdef"), &store, now()).unwrap();
+    assert_eq!(lower, user, "the scheme is case-insensitive");
     assert_eq!(user.name, "system:bootstrap:abcdef");
     assert_eq!(
         user.groups,
@@ -73,6 +75,11 @@ fn unusable_bearer_tokens_are_unauthorized_not_anonymous() {
             "Bearer abcdef.0123456789abcdee",
         ),
         ("malformed", GOOD.to_vec(), "Bearer not-a-token"),
+        (
+            "not a bearer token",
+            GOOD.to_vec(),
+            "Basic YWRtaW46YWRtaW4=",
+        ),
         (
             "unknown id",
             GOOD.to_vec(),
