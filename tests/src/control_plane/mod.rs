@@ -4,12 +4,11 @@
 //! installed on the test machines).
 //!
 //! ```no_run
-//! # use kubeadm_rs_tests::control_plane::ControlPlane;
+//! # use kubeadm_rs_tests::control_plane::{ControlPlane, Options};
 //! # let pki_dir = std::path::Path::new("/tmp/node/etc/kubernetes/pki");
-//! # use kubeadm_rs_tests::control_plane::Options;
 //! let cp = ControlPlane::start(pki_dir, "127.0.0.1:0".parse().unwrap(), Options::default()).unwrap();
 //! println!("{}", cp.url()); // https://127.0.0.1:<port>
-//! cp.sync_controllers().unwrap(); // one pass of bootstrapsigner, tokencleaner, csr*
+//! cp.sync_controllers().unwrap(); // one pass of every controller, now
 //! ```
 
 mod auth;
