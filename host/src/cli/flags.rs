@@ -8,7 +8,7 @@ use crate::config::{ConfigError, InitOverrides, parse_extra_args};
 use crate::workflow::render::OutputFormat;
 
 /// Every `init` flag name, in the order `init --help` lists them.
-pub const INIT_FLAGS: [&str; 25] = [
+pub const INIT_FLAGS: [&str; 27] = [
     "apiserver-advertise-address",
     "apiserver-bind-port",
     "apiserver-cert-extra-sans",
@@ -27,6 +27,8 @@ pub const INIT_FLAGS: [&str; 25] = [
     "service-cidr",
     "service-dns-domain",
     "skip-phases",
+    "plugin-dir",
+    "allow-unsigned-plugins",
     "kubeconfig-dir",
     "apiserver-extra-args",
     "controller-manager-extra-args",
@@ -119,6 +121,7 @@ pub fn flag(name: &'static str) -> clap::Arg {
                     _ => "Scheduler",
                 }
             )),
+        "plugin-dir" | "allow-unsigned-plugins" => super::plugins::flag(name),
         "kubeconfig-dir" => arg
             .value_name("DIR")
             .default_value("/etc/kubernetes")

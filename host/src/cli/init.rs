@@ -1,12 +1,16 @@
 //! `kubeadm-rs init` and its `phase` subcommands, generated from the phase tree.
 
+use std::sync::Arc;
+
 use clap::{ArgMatches, Command};
 
 use super::flags::{self, INIT_FLAGS, PHASE_ONLY_FLAGS};
+use super::plugins::{PluginOptions, load_enabled};
 use super::{CliError, reporter};
 use crate::config::{self, constants::KUBERNETES_DIR};
 use crate::node::NodeRoot;
-use crate::phases::init::{InitContext, InitData, InitOptions, init_workflow};
+use crate::phases::init::{InitContext, InitData, InitOptions, init_workflow_with};
+use crate::plugins::LoadedPlugin;
 use crate::system::{LiveHostFacts, LiveSystem};
 use crate::workflow::{Flat, Phase, Selection, Workflow};
 
@@ -37,8 +41,9 @@ pub fn phase_table<C: ?Sized>(command: &str, workflow: &Workflow<C>) -> String {
     out
 }
 
-pub fn command() -> Command {
-    let workflow = init_workflow();
+/// `init` with its phase tree; `plugins` become phases as the configuration enables them.
+pub fn command(plugins: &[Arc<LoadedPlugin>]) -> Command {
+    let workflow = init_workflow_with(plugins);
     let mut cmd = Command::new("init")
         // The phase table is preformatted: wrapping would break its columns.
         .term_width(0)
@@ -141,7 +146,14 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
         events.warn(w);
     }
 
-    let workflow = init_workflow();
+    let plugins = match &cfg.plugins {
+        Some(plugins) => {
+            let host = PluginOptions::from_matches(m).host(Some(plugins), events.clone())?;
+            load_enabled(&host, plugins, &events)?
+        }
+        None => Vec::new(),
+    };
+    let workflow = init_workflow_with(&plugins);
     let selection = Selection {
         filter,
         skip: if overrides.skip_phases.is_empty() {

@@ -5,6 +5,7 @@
 mod config;
 mod flags;
 mod init;
+mod plugins;
 mod version;
 
 use std::process::ExitCode;
@@ -71,8 +72,17 @@ pub(crate) fn reporter(format: OutputFormat) -> Events {
     }
 }
 
-/// The whole command tree.
+/// The whole command tree, with the plugins a `--config` among `args` enables as phases.
+pub fn command_for(args: &[std::ffi::OsString]) -> Command {
+    command_with(&plugins::for_help(args))
+}
+
+/// The whole command tree, without plugin phases.
 pub fn command() -> Command {
+    command_with(&[])
+}
+
+fn command_with(plugins: &[std::sync::Arc<crate::plugins::LoadedPlugin>]) -> Command {
     Command::new("kubeadm-rs")
         .bin_name("kubeadm-rs")
         .about("kubeadm-rs: easily bootstrap a secure Kubernetes cluster")
@@ -85,8 +95,9 @@ pub fn command() -> Command {
         )
         .subcommand_required(true)
         .arg_required_else_help(true)
-        .subcommand(init::command())
+        .subcommand(init::command(plugins))
         .subcommand(config::command())
+        .subcommand(plugins::command())
         .subcommand(version::command())
         .subcommand(
             Command::new("completion")
@@ -103,6 +114,7 @@ fn dispatch(m: &ArgMatches) -> Result<(), CliError> {
     match m.subcommand() {
         Some(("init", sub)) => init::run(sub),
         Some(("config", sub)) => config::run(sub),
+        Some(("plugin", sub)) => plugins::run(sub),
         Some(("version", sub)) => version::run(sub),
         Some(("completion", sub)) => {
             let shell = *sub.get_one::<clap_complete::Shell>("shell").expect("required");
@@ -115,7 +127,8 @@ fn dispatch(m: &ArgMatches) -> Result<(), CliError> {
 
 /// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
-    let matches = match command().try_get_matches() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let matches = match command_for(&args).try_get_matches_from(&args) {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();

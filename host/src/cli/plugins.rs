@@ -1,0 +1,370 @@
+//! Plugins on the command line: loading the enabled ones for `init`, and the plugin author's
+//! and operator's commands `plugin list|inspect|verify|run`.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use super::CliError;
+use crate::config::plugins::{DEFAULT_PLUGIN_DIR, OnFailure, PluginConfiguration, PluginSource, PluginSpec};
+use crate::config::{self, load_documents};
+use crate::plugins::{
+    ClusterView, DEFAULT_CACHE_DIR, HostConfig, LiveNodeFacts, LoadedPlugin, NoCluster, PluginHost, PluginKind,
+    verify_file,
+};
+use crate::system::LiveHostFacts;
+use crate::workflow::{Events, Severity};
+
+/// Where plugins come from and how far they are trusted, from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct PluginOptions {
+    pub config: Option<String>,
+    pub plugin_dir: Option<String>,
+    pub allow_unsigned: bool,
+    pub rootfs: Option<String>,
+}
+
+impl PluginOptions {
+    pub fn from_matches(m: &ArgMatches) -> Self {
+        let string = |name: &str| m.try_get_one::<String>(name).ok().flatten().cloned();
+        PluginOptions {
+            config: string("config"),
+            plugin_dir: string("plugin-dir"),
+            allow_unsigned: m.try_get_one::<bool>("allow-unsigned-plugins").ok().flatten().copied().unwrap_or(false),
+            rootfs: string("rootfs"),
+        }
+    }
+
+    /// The same options read straight from the process arguments, before clap runs: the help
+    /// text and phase subcommands include the configured plugins.
+    pub fn scan(args: &[OsString]) -> Self {
+        let mut opts = PluginOptions::default();
+        let mut it = args.iter().map(|a| a.to_string_lossy().into_owned()).peekable();
+        while let Some(arg) = it.next() {
+            let (name, inline) = match arg.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (arg.clone(), None),
+            };
+            let mut value = || inline.clone().or_else(|| it.next());
+            match name.as_str() {
+                "--config" => opts.config = value(),
+                "--plugin-dir" => opts.plugin_dir = value(),
+                "--rootfs" => opts.rootfs = value(),
+                "--allow-unsigned-plugins" => opts.allow_unsigned = true,
+                _ => {}
+            }
+        }
+        opts
+    }
+
+    fn under_root(&self, path: &str) -> PathBuf {
+        match &self.rootfs {
+            Some(root) => Path::new(root).join(path.trim_start_matches('/')),
+            None => PathBuf::from(path),
+        }
+    }
+
+    /// A host for this configuration: the compile cache under the node root, plugin files from
+    /// `--plugin-dir` (else the configuration's, else the default), relative paths from the
+    /// config file's directory.
+    pub fn host(&self, plugins: Option<&PluginConfiguration>, events: Events) -> Result<PluginHost, CliError> {
+        let mut cfg = HostConfig::new(self.under_root(DEFAULT_CACHE_DIR), Arc::new(LiveNodeFacts), events);
+        if let Some(plugins) = plugins {
+            cfg = cfg.with_configuration(plugins);
+        }
+        if let Some(dir) = &self.plugin_dir {
+            cfg.plugin_dir = PathBuf::from(dir);
+        }
+        if let Some(config) = &self.config {
+            cfg.config_dir = Path::new(config).parent().map(Path::to_path_buf).unwrap_or_default();
+        }
+        if let Some(root) = &self.rootfs {
+            cfg.files_root = PathBuf::from(root);
+        }
+        cfg.allow_unsigned = self.allow_unsigned;
+        PluginHost::new(cfg).map_err(|e| CliError::input(e.to_string()))
+    }
+}
+
+/// Loads every enabled plugin. A plugin that cannot be loaded fails the command before any
+/// phase runs (onFailure: error), or is left out with a warning (warn) or a note (ignore).
+pub fn load_enabled(host: &PluginHost, plugins: &PluginConfiguration, events: &Events) -> Result<Vec<Arc<LoadedPlugin>>, CliError> {
+    let mut loaded = Vec::new();
+    let mut problems = Vec::new();
+    for spec in plugins.plugins.iter().filter(|p| p.enabled) {
+        match host.load(spec) {
+            Ok(plugin) => loaded.push(Arc::new(plugin)),
+            Err(e) => match spec.on_failure {
+                OnFailure::Error => problems.push(e.to_string()),
+                OnFailure::Warn => events.warn(format!("{e}; the plugin is left out (onFailure: warn)")),
+                OnFailure::Ignore => events.info(format!("{e}; the plugin is left out (onFailure: ignore)")),
+            },
+        }
+    }
+    if problems.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(CliError::input(problems.join("; ")))
+    }
+}
+
+/// The plugins named by a `--config` on the command line, for the help text; problems are
+/// reported when the command runs, not here.
+pub fn for_help(args: &[OsString]) -> Vec<Arc<LoadedPlugin>> {
+    let opts = PluginOptions::scan(args);
+    let Some(path) = &opts.config else { return Vec::new() };
+    let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
+    let Some(plugins) = plugin_configuration(&text, path) else { return Vec::new() };
+    let Ok(host) = opts.host(Some(&plugins), Events::discard()) else { return Vec::new() };
+    plugins
+        .plugins
+        .iter()
+        .filter(|p| p.enabled)
+        .filter_map(|spec| host.load(spec).ok().map(Arc::new))
+        .collect()
+}
+
+fn plugin_configuration(text: &str, source: &str) -> Option<PluginConfiguration> {
+    let docs = load_documents(text, source).ok()?;
+    let (cfg, _) = config::resolve_init(Some(&docs), &Default::default(), &LiveHostFacts).ok()?;
+    cfg.plugins
+}
+
+pub fn flag(name: &'static str) -> Arg {
+    match name {
+        "plugin-dir" => Arg::new(name)
+            .long(name)
+            .value_name("DIR")
+            .help(format!("Where plugins named by `source.name` are found [default: the configuration's pluginDir, else {DEFAULT_PLUGIN_DIR}]")),
+        "allow-unsigned-plugins" => Arg::new(name)
+            .long(name)
+            .action(ArgAction::SetTrue)
+            .help("Run plugins that are neither pinned by sha256 nor signed by a trusted key"),
+        other => unreachable!("plugin flag {other} is not defined"),
+    }
+}
+
+pub fn command() -> Command {
+    let file = || Arg::new("file").value_name("FILE").required(true).help("The plugin's .wasm file");
+    let grant = || {
+        Arg::new("grant")
+            .long("grant")
+            .value_name("GRANT")
+            .action(ArgAction::Append)
+            .help("Grant a permission the plugin declared: read-path=/dir, sysctl=key, cluster-read=Kind[/namespace], cluster-apply=Kind[/namespace]")
+    };
+    Command::new("plugin")
+        .about("Inspect, verify and run kubeadm-rs plugins")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(
+            Command::new("list")
+                .about("List the plugins in the plugin directory: digest, signature, and whether the configuration enables them")
+                .arg(super::flags::flag("config"))
+                .arg(flag("plugin-dir")),
+        )
+        .subcommand(
+            Command::new("inspect")
+                .about("Show a plugin's world, WIT version, imports, declared permissions with reasons, digest and signature")
+                .arg(file())
+                .arg(super::flags::flag("config")),
+        )
+        .subcommand(
+            Command::new("verify")
+                .about("Check a plugin's signature (<file>.minisig) against the configuration's trusted keys")
+                .arg(file())
+                .arg(super::flags::flag("config").required(true)),
+        )
+        .subcommand(
+            Command::new("run")
+                .about("Run one plugin exactly as init would and print its findings or manifests: the plugin author's test loop")
+                .arg(file())
+                .arg(
+                    Arg::new("param")
+                        .long("param")
+                        .value_name("KEY=VALUE")
+                        .action(ArgAction::Append)
+                        .help("A plugin parameter"),
+                )
+                .arg(grant())
+                .arg(super::flags::flag("config"))
+                .arg(
+                    Arg::new("pod-network-cidr")
+                        .long("pod-network-cidr")
+                        .value_name("CIDR")
+                        .help("The pod subnet an addon plugin sees, when no --config gives one"),
+                ),
+        )
+}
+
+fn read_plugins(path: &str) -> Result<Option<PluginConfiguration>, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::input(format!("reading config file {path}: {e}")))?;
+    let docs = load_documents(&text, path)?;
+    let (cfg, _) = config::resolve_init(Some(&docs), &Default::default(), &LiveHostFacts)?;
+    Ok(cfg.plugins)
+}
+
+fn apply_grant(spec: &mut PluginSpec, grant: &str) -> Result<(), CliError> {
+    let bad = || CliError::input(format!("--grant {grant:?}: expected read-path=/dir, sysctl=key, cluster-read=Kind[/namespace] or cluster-apply=Kind[/namespace]"));
+    let (kind, value) = grant.split_once('=').ok_or_else(bad)?;
+    let scope = |v: &str| {
+        let (kind, ns) = match v.split_once('/') {
+            Some((k, n)) => (k.to_string(), vec![n.to_string()]),
+            None => (v.to_string(), Vec::new()),
+        };
+        config::plugins::GrantScope { kind, namespaces: ns }
+    };
+    match kind {
+        "read-path" => spec.grants.read_paths.push(value.to_string()),
+        "sysctl" => spec.grants.sysctls.push(value.to_string()),
+        "cluster-read" => spec.grants.cluster_read.push(scope(value)),
+        "cluster-apply" => spec.grants.cluster_apply.push(scope(value)),
+        _ => return Err(bad()),
+    }
+    Ok(())
+}
+
+fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "ERROR",
+        Severity::Warning => "WARNING",
+        Severity::Info => "INFO",
+    }
+}
+
+pub fn run(m: &ArgMatches) -> Result<(), CliError> {
+    let events = super::reporter(crate::workflow::render::OutputFormat::Text);
+    match m.subcommand() {
+        Some(("list", s)) => {
+            let opts = PluginOptions::from_matches(s);
+            let plugins = opts.config.as_deref().map(read_plugins).transpose()?.flatten();
+            let host = opts.host(plugins.as_ref(), Events::discard())?;
+            let dir = host.config().plugin_dir.clone();
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "wasm")).collect())
+                .unwrap_or_default();
+            files.sort();
+            println!("{:<24} {:<66} {:<28} ENABLED", "NAME", "SHA256", "SIGNATURE");
+            for file in files {
+                let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let v = verify_file(&file, &host.config().trusted_keys)
+                    .map_err(|e| CliError::input(format!("reading {}: {e}", file.display())))?;
+                let enabled = plugins.as_ref().and_then(|p| {
+                    p.plugins.iter().find(|spec| host.plugin_file(spec) == file).map(|spec| spec.enabled)
+                });
+                println!(
+                    "{:<24} {:<66} {:<28} {}",
+                    name,
+                    v.digest.to_string(),
+                    v.signature.to_string(),
+                    match enabled {
+                        Some(true) => "yes",
+                        Some(false) => "no (enabled: false)",
+                        None => "no (not in the configuration)",
+                    }
+                );
+            }
+        }
+        Some(("inspect", s)) => {
+            let opts = PluginOptions::from_matches(s);
+            let plugins = opts.config.as_deref().map(read_plugins).transpose()?.flatten();
+            let host = opts.host(plugins.as_ref(), Events::discard())?;
+            let file = PathBuf::from(s.get_one::<String>("file").expect("required"));
+            let i = host.inspect(&file).map_err(|e| CliError::input(e.to_string()))?;
+            let v = verify_file(&file, &host.config().trusted_keys)
+                .map_err(|e| CliError::input(format!("reading {}: {e}", file.display())))?;
+            println!("name:        {}", i.info.name);
+            println!("version:     {}", i.info.version);
+            println!("world:       {}", i.kind.world());
+            println!("wit version: {}", i.wit_version.as_deref().unwrap_or("(none)"));
+            println!("min host:    {}", i.info.min_host_version);
+            println!("sha256:      {}", i.digest);
+            println!("signature:   {}", v.signature);
+            println!("imports:");
+            for import in &i.imports {
+                println!("  {import}");
+            }
+            println!("checks:");
+            for c in &i.info.checks {
+                println!("  {}: {}", c.name, c.description);
+            }
+            println!("permissions:");
+            for p in &i.info.permissions {
+                println!("  {}: {}", p.permission, p.reason);
+            }
+        }
+        Some(("verify", s)) => {
+            let opts = PluginOptions::from_matches(s);
+            let plugins = opts.config.as_deref().map(read_plugins).transpose()?.flatten();
+            let keys = plugins.map(|p| p.trusted_keys).unwrap_or_default();
+            let file = PathBuf::from(s.get_one::<String>("file").expect("required"));
+            let v = verify_file(&file, &keys).map_err(|e| CliError::input(format!("reading {}: {e}", file.display())))?;
+            println!("sha256:    {}", v.digest);
+            println!("signature: {}", v.signature);
+            if !matches!(v.signature, crate::plugins::SignatureStatus::Valid { .. }) {
+                return Err(CliError::input(format!("{}: {}", file.display(), v.signature)));
+            }
+        }
+        Some(("run", s)) => {
+            let mut opts = PluginOptions::from_matches(s);
+            opts.allow_unsigned = true;
+            let file = s.get_one::<String>("file").expect("required");
+            let path = std::path::absolute(file).map_err(|e| CliError::input(format!("{file}: {e}")))?;
+            let host = opts.host(None, events.clone())?;
+            // The plugin runs under the name its own `describe` gives, as a configuration would name it.
+            let name = host.inspect(&path).map_err(|e| CliError::input(e.to_string()))?.info.name;
+            let mut spec = PluginSpec::new(name, PluginSource::path(path.display().to_string()));
+            for param in s.get_many::<String>("param").into_iter().flatten() {
+                let (k, v) = param
+                    .split_once('=')
+                    .ok_or_else(|| CliError::input(format!("--param {param:?}: expected key=value")))?;
+                spec.parameters.set(k, v);
+            }
+            for grant in s.get_many::<String>("grant").into_iter().flatten() {
+                apply_grant(&mut spec, grant)?;
+            }
+            let plugin = host.load(&spec).map_err(|e| CliError::input(e.to_string()))?;
+            match plugin.kind() {
+                PluginKind::Preflight => {
+                    let findings = plugin.run_preflight().map_err(|e| CliError::input(e.to_string()))?;
+                    for f in &findings {
+                        println!("[{} {}/{}]: {}", severity_label(f.severity), plugin.name(), f.check, f.message);
+                        if let Some(remedy) = &f.remedy {
+                            println!("\tremedy: {remedy}");
+                        }
+                    }
+                    if findings.iter().any(|f| f.severity == Severity::Error) {
+                        return Err(CliError::input(format!("plugin {} reported errors", plugin.name())));
+                    }
+                }
+                PluginKind::Addon => {
+                    let mut overrides = config::InitOverrides {
+                        pod_network_cidr: s.get_one::<String>("pod-network-cidr").cloned(),
+                        ..Default::default()
+                    };
+                    let docs = match s.get_one::<String>("config") {
+                        Some(path) => {
+                            overrides.pod_network_cidr = None;
+                            let text = std::fs::read_to_string(path)
+                                .map_err(|e| CliError::input(format!("reading config file {path}: {e}")))?;
+                            Some(load_documents(&text, path)?)
+                        }
+                        None => None,
+                    };
+                    let (cfg, _) = config::resolve_init(docs.as_ref(), &overrides, &LiveHostFacts)?;
+                    let reader = Arc::new(NoCluster("plugin run has no cluster to read from".into()));
+                    let manifests = plugin
+                        .render_addon(&ClusterView::of(&cfg), reader)
+                        .map_err(|e| CliError::input(e.to_string()))?;
+                    for m in manifests {
+                        println!("---\n{}", m.content.trim_start_matches("---\n").trim_end());
+                    }
+                }
+            }
+        }
+        _ => unreachable!("clap requires a subcommand"),
+    }
+    Ok(())
+}
