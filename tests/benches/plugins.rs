@@ -1,0 +1,195 @@
+//! What plugins cost (run with `cargo bench -p kubeadm-rs-tests --bench plugins`): first-time
+//! compile, load from the compile cache, instantiation from the `InstancePre`, a full run,
+//! the same check written natively as the floor, a preflight phase of the example plugins
+//! (and of twenty), and a `loop {}` plugin stopped at its limit. Prints medians.
+
+#[path = "../tests/plugin_support/mod.rs"]
+mod plugin_support;
+
+use std::time::{Duration, Instant};
+
+use kubeadm_rs::config::plugins::PluginSpec;
+use kubeadm_rs::plugins::{CacheOutcome, Finding, NodeFacts, PluginError};
+use kubeadm_rs::workflow::Severity;
+use plugin_support::{FakeNode, TestHost, grant_declared, spec, with_params};
+
+/// The median of `n` timed runs of `f`.
+fn median(n: usize, mut f: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..n)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[n / 2]
+}
+
+fn row(what: &str, n: usize, median: Duration, target: Option<Duration>) {
+    let verdict = match target {
+        Some(t) if median <= t => format!("≤ {t:?} ok"),
+        Some(t) => format!("≤ {t:?} MISSED"),
+        None => String::new(),
+    };
+    println!(
+        "| {what:<58} | {n:>5} | {:>12} | {verdict}",
+        format!("{median:.1?}")
+    );
+}
+
+/// The example preflight plugins, with everything they declare granted.
+fn examples(t: &TestHost) -> Vec<PluginSpec> {
+    vec![
+        grant_declared(&t.host, spec("net-sysctls", "net_sysctls")),
+        spec("kernel-modules", "kernel_modules"),
+        spec("min-resources", "min_resources"),
+    ]
+}
+
+/// net-sysctls' two default checks written natively over the same facts: the floor.
+fn native_net_sysctls(node: &dyn NodeFacts) -> Vec<Finding> {
+    [
+        ("ip-forward", "net.ipv4.ip_forward"),
+        (
+            "bridge-nf-call-iptables",
+            "net.bridge.bridge-nf-call-iptables",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(check, key)| {
+        let value = node.sysctl(key).ok()?;
+        (value != "1").then(|| Finding {
+            check: check.into(),
+            severity: Severity::Error,
+            message: format!("{key} is {value}, want 1"),
+            remedy: None,
+        })
+    })
+    .collect()
+}
+
+fn main() {
+    // `cargo test` runs benches once with `--bench` absent; keep that quick and quiet.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let n = |full: usize| if quick { 3 } else { full };
+
+    println!("| what | n | median | target");
+    println!("|---|---:|---:|---|");
+
+    // First-time compile: each load into an empty cache compiles the component.
+    for file in ["net_sysctls", "kernel_modules", "min_resources", "flannel"] {
+        let mut times: Vec<Duration> = (0..n(5))
+            .map(|_| {
+                let cache = tempfile::tempdir().unwrap();
+                let t = TestHost::with_cache(FakeNode::default(), cache.path());
+                let s = grant_declared(
+                    &TestHost::new(FakeNode::default()).host,
+                    spec(&file.replace('_', "-"), file),
+                );
+                let start = Instant::now();
+                let loaded = t.host.load(&s).unwrap();
+                let took = start.elapsed();
+                assert_eq!(loaded.cache(), &CacheOutcome::Compiled);
+                took
+            })
+            .collect();
+        times.sort();
+        let size = std::fs::metadata(plugin_support::wasm(file)).unwrap().len();
+        row(
+            &format!(
+                "first load of {file}.wasm ({} KiB), compiling it",
+                size / 1024
+            ),
+            n(5),
+            times[times.len() / 2],
+            None,
+        );
+    }
+
+    let t = TestHost::new(FakeNode::default());
+    let net = grant_declared(&t.host, spec("net-sysctls", "net_sysctls"));
+    let warm = t.host.load(&net).unwrap();
+    row(
+        "load net-sysctls from the cache (verify, deserialize, describe)",
+        n(200),
+        median(n(200), || drop(t.host.load(&net).unwrap())),
+        None,
+    );
+    row(
+        "instantiate net-sysctls from its InstancePre (fresh store)",
+        n(2000),
+        median(n(2000), || warm.instantiate().unwrap()),
+        Some(Duration::from_micros(20)),
+    );
+    row(
+        "run net-sysctls (fresh store, instantiate, run, validate)",
+        n(2000),
+        median(n(2000), || drop(warm.run_preflight().unwrap())),
+        None,
+    );
+    row(
+        "cached load + instantiate + run of net-sysctls",
+        n(200),
+        median(n(200), || {
+            drop(t.host.load(&net).unwrap().run_preflight().unwrap())
+        }),
+        Some(Duration::from_micros(200)),
+    );
+    let node = FakeNode::default();
+    row(
+        "the same checks natively (the floor)",
+        n(2000),
+        median(n(2000), || {
+            drop(std::hint::black_box(native_net_sysctls(&node)))
+        }),
+        None,
+    );
+
+    let phase = |specs: &[PluginSpec]| {
+        for s in specs {
+            let findings = t.host.load(s).unwrap().run_preflight().unwrap();
+            std::hint::black_box(findings);
+        }
+    };
+    let three = examples(&t);
+    row(
+        "preflight phase: the 3 example plugins, warm cache",
+        n(50),
+        median(n(50), || phase(&three)),
+        None,
+    );
+    let twenty: Vec<PluginSpec> = three.iter().cycle().take(20).cloned().collect();
+    row(
+        "preflight phase: 20 enabled plugins, warm cache",
+        n(20),
+        median(n(20), || phase(&twenty)),
+        Some(Duration::from_millis(20)),
+    );
+
+    // A `loop {}` plugin with a 100 ms limit, then a good plugin right after it.
+    let mut looping = with_params(
+        spec("hostile-limits", "hostile_limits"),
+        &[("mode", "loop")],
+    );
+    looping.limits.timeout = Some("100ms".parse().unwrap());
+    let looping = t.host.load(&looping).unwrap();
+    let stopped = median(n(10), || {
+        assert!(matches!(
+            looping.run_preflight(),
+            Err(PluginError::TimedOut { .. })
+        ));
+    });
+    row(
+        "loop {} with limits.timeout 100ms, until stopped",
+        n(10),
+        stopped,
+        Some(Duration::from_millis(200)),
+    );
+    row(
+        "net-sysctls run right after it",
+        n(200),
+        median(n(200), || drop(warm.run_preflight().unwrap())),
+        None,
+    );
+}
