@@ -28,56 +28,88 @@ fn top_level_help() {
 
 #[test]
 fn init_help_lists_the_phases_from_the_tree() {
-    snapshot!("init_help", stdout(&run_ok(kubeadm().args(["init", "--help"]))));
+    snapshot!(
+        "init_help",
+        stdout(&run_ok(kubeadm().args(["init", "--help"])))
+    );
 }
 
 #[test]
 fn init_phase_help_lists_one_subcommand_per_phase() {
-    snapshot!("init_phase_help", stdout(&run_ok(kubeadm().args(["init", "phase", "--help"]))));
+    snapshot!(
+        "init_phase_help",
+        stdout(&run_ok(kubeadm().args(["init", "phase", "--help"])))
+    );
 }
 
 #[test]
 fn certs_phase_help_offers_all_and_each_certificate() {
-    snapshot!("init_phase_certs_help", stdout(&run_ok(kubeadm().args(["init", "phase", "certs", "--help"]))));
+    snapshot!(
+        "init_phase_certs_help",
+        stdout(&run_ok(
+            kubeadm().args(["init", "phase", "certs", "--help"])
+        ))
+    );
 }
 
 #[test]
 fn a_phase_subcommand_takes_only_its_flags() {
-    let out = run_err(kubeadm().args(["init", "phase", "certs", "ca", "--pod-network-cidr", "10.244.0.0/16"]));
+    let out = run_err(kubeadm().args([
+        "init",
+        "phase",
+        "certs",
+        "ca",
+        "--pod-network-cidr",
+        "10.244.0.0/16",
+    ]));
     assert_eq!(out.status.code(), Some(2), "a usage error exits 2");
-    assert!(stderr(&out).contains("--pod-network-cidr"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--pod-network-cidr"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn version_short_and_json() {
     let short = stdout(&run_ok(kubeadm().args(["version", "-o", "short"])));
     assert!(short.trim().starts_with("v1."), "{short}");
-    let json: serde_json::Value = serde_json::from_str(&stdout(&run_ok(kubeadm().args(["version", "-o", "json"])))).unwrap();
-    assert_eq!(json["clientVersion"]["gitVersion"].as_str(), Some(short.trim()));
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&run_ok(kubeadm().args(["version", "-o", "json"])))).unwrap();
+    assert_eq!(
+        json["clientVersion"]["gitVersion"].as_str(),
+        Some(short.trim())
+    );
 }
 
 #[test]
 fn completion_scripts_name_the_subcommands() {
     for shell in ["bash", "zsh", "fish"] {
         let script = stdout(&run_ok(kubeadm().args(["completion", shell])));
-        assert!(script.contains("kubeadm-rs") && script.contains("init"), "{shell}: {script}");
+        assert!(
+            script.contains("kubeadm-rs") && script.contains("init"),
+            "{shell}: {script}"
+        );
     }
 }
 
 fn dry_run(extra: &[&str]) -> std::process::Output {
-    run_ok(kubeadm().args([
-        "init",
-        "--dry-run",
-        "--skip-phases",
-        "preflight",
-        "--apiserver-advertise-address",
-        "10.0.0.5",
-        "--node-name",
-        "node-1",
-        "--kubernetes-version",
-        "v1.34.2",
-    ])
-    .args(extra))
+    run_ok(
+        kubeadm()
+            .args([
+                "init",
+                "--dry-run",
+                "--skip-phases",
+                "preflight",
+                "--apiserver-advertise-address",
+                "10.0.0.5",
+                "--node-name",
+                "node-1",
+                "--kubernetes-version",
+                "v1.34.2",
+            ])
+            .args(extra),
+    )
 }
 
 #[test]
@@ -98,9 +130,24 @@ fn dry_run_as_json_is_one_event_per_line() {
         .filter(|e| e["event"] == "phase_finished")
         .map(|e| e["path"].as_str().unwrap())
         .collect();
-    for phase in ["certs/ca", "certs", "kubeconfig/admin", "etcd/local", "control-plane/apiserver", "kubelet-start"] {
-        assert!(finished.contains(&phase), "{phase} missing from {finished:?}");
+    for phase in [
+        "certs/ca",
+        "certs",
+        "kubeconfig/admin",
+        "etcd/local",
+        "control-plane/apiserver",
+        "kubelet-start",
+    ] {
+        assert!(
+            finished.contains(&phase),
+            "{phase} missing from {finished:?}"
+        );
     }
-    assert!(events.iter().any(|e| e["event"] == "file_written" && e["path"] == "/etc/kubernetes/pki/ca.key" && e["mode"] == 0o600));
-    assert!(!finished.contains(&"preflight"), "skipped phases do not run");
+    assert!(events.iter().any(|e| e["event"] == "file_written"
+        && e["path"] == "/etc/kubernetes/pki/ca.key"
+        && e["mode"] == 0o600));
+    assert!(
+        !finished.contains(&"preflight"),
+        "skipped phases do not run"
+    );
 }

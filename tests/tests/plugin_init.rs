@@ -48,12 +48,31 @@ fn dry_run(config: &Path, cache: &Path, extra: &[&str]) -> std::process::Output 
 fn init_help_lists_the_configured_plugins_as_phases() {
     let dir = tempfile::tempdir().unwrap();
     let config = demo_config(dir.path());
-    let help = stdout(&run_ok(kubeadm().args(["init", "--help", "--rootfs"]).arg(dir.path()).arg("--config").arg(&config)));
-    for row in ["  /net-sysctls", "  /kernel-modules", "  /min-resources", "addon ", "  /flannel"] {
-        assert!(help.contains(row), "{row:?} missing from the phase table:\n{help}");
+    let help = stdout(&run_ok(
+        kubeadm()
+            .args(["init", "--help", "--rootfs"])
+            .arg(dir.path())
+            .arg("--config")
+            .arg(&config),
+    ));
+    for row in [
+        "  /net-sysctls",
+        "  /kernel-modules",
+        "  /min-resources",
+        "addon ",
+        "  /flannel",
+    ] {
+        assert!(
+            help.contains(row),
+            "{row:?} missing from the phase table:\n{help}"
+        );
     }
     let phase_help = stdout(&run_ok(
-        kubeadm().args(["init", "phase", "preflight", "--help", "--rootfs"]).arg(dir.path()).arg("--config").arg(&config),
+        kubeadm()
+            .args(["init", "phase", "preflight", "--help", "--rootfs"])
+            .arg(dir.path())
+            .arg("--config")
+            .arg(&config),
     ));
     assert!(phase_help.contains("net-sysctls"), "{phase_help}");
 }
@@ -67,7 +86,10 @@ fn the_flannel_addon_is_rendered_in_dry_run_and_passes_the_schema_check() {
     let log = stderr(&out);
     assert!(log.contains("✓ addon/flannel"), "{log}");
     let manifests = stdout(&out);
-    assert!(manifests.contains("kind: DaemonSet") && manifests.contains("10.244.0.0/16"), "{manifests}");
+    assert!(
+        manifests.contains("kind: DaemonSet") && manifests.contains("10.244.0.0/16"),
+        "{manifests}"
+    );
 
     // Only the addon's documents (the static pods are checked elsewhere).
     let addon: String = manifests
@@ -94,7 +116,13 @@ fn plugin_phases_are_skipped_like_built_ins() {
     let skip_out = kubeadm()
         .args(["init", "--dry-run", "--config"])
         .arg(&config)
-        .args(["--skip-phases", "preflight,addon/flannel", "--output", "json", "--rootfs"])
+        .args([
+            "--skip-phases",
+            "preflight,addon/flannel",
+            "--output",
+            "json",
+            "--rootfs",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -107,11 +135,20 @@ fn a_plugin_finding_is_ignored_by_its_qualified_name() {
     let dir = tempfile::tempdir().unwrap();
     let config = demo_config(dir.path());
     // Run only the min-resources plugin with a threshold no machine meets, then ignore it.
-    let text = std::fs::read_to_string(&config).unwrap().replace("min-cpus: \"2\"", "min-cpus: \"4096\"");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("min-cpus: \"2\"", "min-cpus: \"4096\"");
     std::fs::write(&config, text).unwrap();
     let phase = |extra: &[&str]| {
         kubeadm()
-            .args(["init", "phase", "preflight", "min-resources", "--dry-run", "--config"])
+            .args([
+                "init",
+                "phase",
+                "preflight",
+                "min-resources",
+                "--dry-run",
+                "--config",
+            ])
             .arg(&config)
             .arg("--rootfs")
             .arg(dir.path())
@@ -122,8 +159,18 @@ fn a_plugin_finding_is_ignored_by_its_qualified_name() {
     let failed = phase(&[]);
     assert_eq!(failed.status.code(), Some(1));
     let err = stderr(&failed);
-    assert!(err.contains("phase preflight/min-resources") && err.contains("[ERROR min-resources/"), "{err}");
-    let check = err.split("[ERROR ").nth(1).unwrap().split(']').next().unwrap().to_string();
+    assert!(
+        err.contains("phase preflight/min-resources") && err.contains("[ERROR min-resources/"),
+        "{err}"
+    );
+    let check = err
+        .split("[ERROR ")
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap()
+        .to_string();
     let ignored = phase(&["--ignore-preflight-errors", &check.to_uppercase()]);
     assert!(ignored.status.success(), "{}", stderr(&ignored));
     assert!(stderr(&ignored).contains(&format!("[WARNING {check}]")));
@@ -150,26 +197,66 @@ fn an_unpinned_plugin_is_refused_before_anything_runs() {
             .arg(&root),
     );
     let err = stderr(&out);
-    assert!(err.contains("net-sysctls") && err.contains("--allow-unsigned-plugins"), "{err}");
-    assert!(!root.join("etc").exists(), "nothing may be written when a plugin is refused");
+    assert!(
+        err.contains("net-sysctls") && err.contains("--allow-unsigned-plugins"),
+        "{err}"
+    );
+    assert!(
+        !root.join("etc").exists(),
+        "nothing may be written when a plugin is refused"
+    );
 }
 
 #[test]
 fn plugin_run_is_the_authors_test_loop() {
     let wasm = plugin_dir().join("min_resources.wasm");
-    let out = run_ok(kubeadm().args(["plugin", "run"]).arg(&wasm).args(["--param", "min-cpus=1", "--param", "min-memory=1Mi"]));
+    let out = run_ok(kubeadm().args(["plugin", "run"]).arg(&wasm).args([
+        "--param",
+        "min-cpus=1",
+        "--param",
+        "min-memory=1Mi",
+    ]));
     assert!(!stdout(&out).contains("[ERROR"), "{}", stdout(&out));
-    let out = run_err(kubeadm().args(["plugin", "run"]).arg(&wasm).args(["--param", "min-cpus=4096"]));
-    assert!(stdout(&out).contains("[ERROR min-resources/"), "{}", stdout(&out));
+    let out = run_err(
+        kubeadm()
+            .args(["plugin", "run"])
+            .arg(&wasm)
+            .args(["--param", "min-cpus=4096"]),
+    );
+    assert!(
+        stdout(&out).contains("[ERROR min-resources/"),
+        "{}",
+        stdout(&out)
+    );
 
     let flannel = run_ok(
         kubeadm()
             .args(["plugin", "run"])
             .arg(plugin_dir().join("flannel.wasm"))
-            .args(["--pod-network-cidr", "10.244.0.0/16", "--param", "backend=host-gw"])
-            .args(["--grant", "cluster-apply=Namespace", "--grant", "cluster-apply=ServiceAccount/kube-flannel"])
-            .args(["--grant", "cluster-apply=ClusterRole", "--grant", "cluster-apply=ClusterRoleBinding"])
-            .args(["--grant", "cluster-apply=ConfigMap/kube-flannel", "--grant", "cluster-apply=DaemonSet/kube-flannel"]),
+            .args([
+                "--pod-network-cidr",
+                "10.244.0.0/16",
+                "--param",
+                "backend=host-gw",
+            ])
+            .args([
+                "--grant",
+                "cluster-apply=Namespace",
+                "--grant",
+                "cluster-apply=ServiceAccount/kube-flannel",
+            ])
+            .args([
+                "--grant",
+                "cluster-apply=ClusterRole",
+                "--grant",
+                "cluster-apply=ClusterRoleBinding",
+            ])
+            .args([
+                "--grant",
+                "cluster-apply=ConfigMap/kube-flannel",
+                "--grant",
+                "cluster-apply=DaemonSet/kube-flannel",
+            ]),
     );
     assert!(stdout(&flannel).contains("host-gw"), "{}", stdout(&flannel));
 
@@ -184,9 +271,19 @@ fn plugin_run_is_the_authors_test_loop() {
 
 #[test]
 fn plugin_inspect_shows_world_imports_and_permissions() {
-    let out = run_ok(kubeadm().args(["plugin", "inspect"]).arg(plugin_dir().join("net_sysctls.wasm")));
+    let out = run_ok(
+        kubeadm()
+            .args(["plugin", "inspect"])
+            .arg(plugin_dir().join("net_sysctls.wasm")),
+    );
     let text = stdout(&out);
-    for want in ["world:       preflight", "wit version: 0.1.0", "kubeadm-rs:plugin/node@0.1.0", "sysctl", "sha256:"] {
+    for want in [
+        "world:       preflight",
+        "wit version: 0.1.0",
+        "kubeadm-rs:plugin/node@0.1.0",
+        "sysctl",
+        "sha256:",
+    ] {
         assert!(text.contains(want), "{want:?} missing:\n{text}");
     }
 }
@@ -197,8 +294,17 @@ fn plugin_list_shows_digests_and_whether_the_config_enables_them() {
     let config = demo_config(dir.path());
     let out = run_ok(kubeadm().args(["plugin", "list", "--config"]).arg(&config));
     let text = stdout(&out);
-    let flannel = text.lines().find(|l| l.starts_with("flannel ")).unwrap_or_else(|| panic!("{text}"));
-    assert!(flannel.ends_with("yes") && flannel.contains("unsigned"), "{flannel}");
-    let hostile = text.lines().find(|l| l.starts_with("hostile_fs ")).unwrap_or_else(|| panic!("{text}"));
+    let flannel = text
+        .lines()
+        .find(|l| l.starts_with("flannel "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        flannel.ends_with("yes") && flannel.contains("unsigned"),
+        "{flannel}"
+    );
+    let hostile = text
+        .lines()
+        .find(|l| l.starts_with("hostile_fs "))
+        .unwrap_or_else(|| panic!("{text}"));
     assert!(hostile.contains("not in the configuration"), "{hostile}");
 }

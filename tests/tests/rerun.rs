@@ -44,7 +44,10 @@ fn a_second_init_is_a_no_op_that_reuses_everything() {
     let out = run_ok(kubeadm().args(ARGS).arg("--rootfs").arg(root.path()));
     assert_eq!(snapshot(root.path()), first, "the second run changed files");
     let log = stderr(&out);
-    assert!(!log.contains("\twrote "), "the second run wrote files:\n{log}");
+    assert!(
+        !log.contains("\twrote "),
+        "the second run wrote files:\n{log}"
+    );
     assert!(log.contains("\tkept /etc/kubernetes/pki/ca.crt"), "{log}");
 }
 
@@ -70,12 +73,29 @@ fn a_run_killed_after_certs_completes_when_run_again() {
     }
     child.wait().unwrap();
     let ca = std::fs::read(root.path().join("etc/kubernetes/pki/ca.crt")).unwrap();
-    let leftovers: Vec<String> = tree(root.path()).into_iter().filter(|p| p.contains(".tmp-")).collect();
-    assert!(leftovers.is_empty(), "a killed run left temporary files: {leftovers:?}");
+    let leftovers: Vec<String> = tree(root.path())
+        .into_iter()
+        .filter(|p| p.contains(".tmp-"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "a killed run left temporary files: {leftovers:?}"
+    );
 
     run_ok(kubeadm().args(ARGS).arg("--rootfs").arg(root.path()));
-    assert_eq!(std::fs::read(root.path().join("etc/kubernetes/pki/ca.crt")).unwrap(), ca, "the CA was replaced");
-    for file in ["etc/kubernetes/admin.conf", "etc/kubernetes/manifests/etcd.yaml", "var/lib/kubelet/config.yaml"] {
-        assert!(root.path().join(file).is_file(), "{file} is missing after the re-run");
+    assert_eq!(
+        std::fs::read(root.path().join("etc/kubernetes/pki/ca.crt")).unwrap(),
+        ca,
+        "the CA was replaced"
+    );
+    for file in [
+        "etc/kubernetes/admin.conf",
+        "etc/kubernetes/manifests/etcd.yaml",
+        "var/lib/kubelet/config.yaml",
+    ] {
+        assert!(
+            root.path().join(file).is_file(),
+            "{file} is missing after the re-run"
+        );
     }
 }

@@ -77,7 +77,8 @@ pub fn command() -> Command {
 }
 
 fn read(path: &str) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|e| CliError::input(format!("reading config file {path}: {e}")))
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("reading config file {path}: {e}")))
 }
 
 fn component_kinds(m: &ArgMatches) -> Result<Vec<config::ComponentKind>, CliError> {
@@ -96,7 +97,10 @@ const DEFAULTS: ComponentDefaults<'static> = ComponentDefaults {
 pub fn run(m: &ArgMatches) -> Result<(), CliError> {
     match m.subcommand() {
         Some(("print", p)) => match p.subcommand() {
-            Some(("init-defaults", s)) => print!("{}", config::print_init_defaults(&component_kinds(s)?, &DEFAULTS)?),
+            Some(("init-defaults", s)) => print!(
+                "{}",
+                config::print_init_defaults(&component_kinds(s)?, &DEFAULTS)?
+            ),
             Some(("join-defaults", s)) => print!(
                 "{}",
                 config::print_join_defaults(&component_kinds(s)?, &DEFAULTS, &LiveHostFacts)?
@@ -120,7 +124,9 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             }
         }
         Some(("images", i)) => {
-            let s = i.subcommand_matches("list").expect("clap requires a subcommand");
+            let s = i
+                .subcommand_matches("list")
+                .expect("clap requires a subcommand");
             let docs = match flags::config_path(s) {
                 Some(path) => Some(config::load_documents(&read(&path)?, &path)?),
                 None => None,

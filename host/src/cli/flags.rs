@@ -148,14 +148,17 @@ fn string(m: &ArgMatches, name: &str) -> Option<String> {
 }
 
 fn strings(m: &ArgMatches, name: &str) -> Option<Vec<String>> {
-    m.try_get_many::<String>(name)
-        .ok()
-        .flatten()
-        .map(|v| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+    m.try_get_many::<String>(name).ok().flatten().map(|v| {
+        v.map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
 }
 
 fn extra_args(m: &ArgMatches, name: &str) -> Result<Option<Vec<Arg>>, ConfigError> {
-    string(m, name).map(|s| parse_extra_args(name, &s)).transpose()
+    string(m, name)
+        .map(|s| parse_extra_args(name, &s))
+        .transpose()
 }
 
 /// Reads the config-bound flags that were given (flags a subcommand lacks read as unset).
@@ -165,7 +168,11 @@ pub fn overrides(m: &ArgMatches) -> Result<InitOverrides, ConfigError> {
         controller_manager_extra_args: extra_args(m, "controller-manager-extra-args")?,
         scheduler_extra_args: extra_args(m, "scheduler-extra-args")?,
         advertise_address: string(m, "apiserver-advertise-address"),
-        bind_port: m.try_get_one::<i32>("apiserver-bind-port").ok().flatten().copied(),
+        bind_port: m
+            .try_get_one::<i32>("apiserver-bind-port")
+            .ok()
+            .flatten()
+            .copied(),
         cert_extra_sans: strings(m, "apiserver-cert-extra-sans"),
         cert_dir: string(m, "cert-dir"),
         control_plane_endpoint: string(m, "control-plane-endpoint"),
@@ -180,7 +187,12 @@ pub fn overrides(m: &ArgMatches) -> Result<InitOverrides, ConfigError> {
         patches: string(m, "patches"),
         ignore_preflight_errors: strings(m, "ignore-preflight-errors").unwrap_or_default(),
         skip_phases: strings(m, "skip-phases").unwrap_or_default(),
-        dry_run: m.try_get_one::<bool>("dry-run").ok().flatten().copied().unwrap_or(false),
+        dry_run: m
+            .try_get_one::<bool>("dry-run")
+            .ok()
+            .flatten()
+            .copied()
+            .unwrap_or(false),
     })
 }
 

@@ -117,7 +117,9 @@ fn dispatch(m: &ArgMatches) -> Result<(), CliError> {
         Some(("plugin", sub)) => plugins::run(sub),
         Some(("version", sub)) => version::run(sub),
         Some(("completion", sub)) => {
-            let shell = *sub.get_one::<clap_complete::Shell>("shell").expect("required");
+            let shell = *sub
+                .get_one::<clap_complete::Shell>("shell")
+                .expect("required");
             clap_complete::generate(shell, &mut command(), "kubeadm-rs", &mut std::io::stdout());
             Ok(())
         }

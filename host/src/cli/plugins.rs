@@ -8,11 +8,13 @@ use std::sync::Arc;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use super::CliError;
-use crate::config::plugins::{DEFAULT_PLUGIN_DIR, OnFailure, PluginConfiguration, PluginSource, PluginSpec};
+use crate::config::plugins::{
+    DEFAULT_PLUGIN_DIR, OnFailure, PluginConfiguration, PluginSource, PluginSpec,
+};
 use crate::config::{self, load_documents};
 use crate::plugins::{
-    ClusterView, DEFAULT_CACHE_DIR, HostConfig, LiveNodeFacts, LoadedPlugin, NoCluster, PluginHost, PluginKind,
-    verify_file,
+    ClusterView, DEFAULT_CACHE_DIR, HostConfig, LiveNodeFacts, LoadedPlugin, NoCluster, PluginHost,
+    PluginKind, verify_file,
 };
 use crate::system::LiveHostFacts;
 use crate::workflow::{Events, Severity};
@@ -32,7 +34,12 @@ impl PluginOptions {
         PluginOptions {
             config: string("config"),
             plugin_dir: string("plugin-dir"),
-            allow_unsigned: m.try_get_one::<bool>("allow-unsigned-plugins").ok().flatten().copied().unwrap_or(false),
+            allow_unsigned: m
+                .try_get_one::<bool>("allow-unsigned-plugins")
+                .ok()
+                .flatten()
+                .copied()
+                .unwrap_or(false),
             rootfs: string("rootfs"),
         }
     }
@@ -41,7 +48,10 @@ impl PluginOptions {
     /// text and phase subcommands include the configured plugins.
     pub fn scan(args: &[OsString]) -> Self {
         let mut opts = PluginOptions::default();
-        let mut it = args.iter().map(|a| a.to_string_lossy().into_owned()).peekable();
+        let mut it = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .peekable();
         while let Some(arg) = it.next() {
             let (name, inline) = match arg.split_once('=') {
                 Some((n, v)) => (n.to_string(), Some(v.to_string())),
@@ -69,8 +79,16 @@ impl PluginOptions {
     /// A host for this configuration: the compile cache under the node root, plugin files from
     /// `--plugin-dir` (else the configuration's, else the default), relative paths from the
     /// config file's directory.
-    pub fn host(&self, plugins: Option<&PluginConfiguration>, events: Events) -> Result<PluginHost, CliError> {
-        let mut cfg = HostConfig::new(self.under_root(DEFAULT_CACHE_DIR), Arc::new(LiveNodeFacts), events);
+    pub fn host(
+        &self,
+        plugins: Option<&PluginConfiguration>,
+        events: Events,
+    ) -> Result<PluginHost, CliError> {
+        let mut cfg = HostConfig::new(
+            self.under_root(DEFAULT_CACHE_DIR),
+            Arc::new(LiveNodeFacts),
+            events,
+        );
         if let Some(plugins) = plugins {
             cfg = cfg.with_configuration(plugins);
         }
@@ -78,7 +96,10 @@ impl PluginOptions {
             cfg.plugin_dir = PathBuf::from(dir);
         }
         if let Some(config) = &self.config {
-            cfg.config_dir = Path::new(config).parent().map(Path::to_path_buf).unwrap_or_default();
+            cfg.config_dir = Path::new(config)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
         }
         if let Some(root) = &self.rootfs {
             cfg.files_root = PathBuf::from(root);
@@ -90,7 +111,11 @@ impl PluginOptions {
 
 /// Loads every enabled plugin. A plugin that cannot be loaded fails the command before any
 /// phase runs (onFailure: error), or is left out with a warning (warn) or a note (ignore).
-pub fn load_enabled(host: &PluginHost, plugins: &PluginConfiguration, events: &Events) -> Result<Vec<Arc<LoadedPlugin>>, CliError> {
+pub fn load_enabled(
+    host: &PluginHost,
+    plugins: &PluginConfiguration,
+    events: &Events,
+) -> Result<Vec<Arc<LoadedPlugin>>, CliError> {
     let mut loaded = Vec::new();
     let mut problems = Vec::new();
     for spec in plugins.plugins.iter().filter(|p| p.enabled) {
@@ -98,8 +123,12 @@ pub fn load_enabled(host: &PluginHost, plugins: &PluginConfiguration, events: &E
             Ok(plugin) => loaded.push(Arc::new(plugin)),
             Err(e) => match spec.on_failure {
                 OnFailure::Error => problems.push(e.to_string()),
-                OnFailure::Warn => events.warn(format!("{e}; the plugin is left out (onFailure: warn)")),
-                OnFailure::Ignore => events.info(format!("{e}; the plugin is left out (onFailure: ignore)")),
+                OnFailure::Warn => {
+                    events.warn(format!("{e}; the plugin is left out (onFailure: warn)"))
+                }
+                OnFailure::Ignore => {
+                    events.info(format!("{e}; the plugin is left out (onFailure: ignore)"))
+                }
             },
         }
     }
@@ -114,10 +143,18 @@ pub fn load_enabled(host: &PluginHost, plugins: &PluginConfiguration, events: &E
 /// reported when the command runs, not here.
 pub fn for_help(args: &[OsString]) -> Vec<Arc<LoadedPlugin>> {
     let opts = PluginOptions::scan(args);
-    let Some(path) = &opts.config else { return Vec::new() };
-    let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
-    let Some(plugins) = plugin_configuration(&text, path) else { return Vec::new() };
-    let Ok(host) = opts.host(Some(&plugins), Events::discard()) else { return Vec::new() };
+    let Some(path) = &opts.config else {
+        return Vec::new();
+    };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let Some(plugins) = plugin_configuration(&text, path) else {
+        return Vec::new();
+    };
+    let Ok(host) = opts.host(Some(&plugins), Events::discard()) else {
+        return Vec::new();
+    };
     plugins
         .plugins
         .iter()
@@ -147,7 +184,12 @@ pub fn flag(name: &'static str) -> Arg {
 }
 
 pub fn command() -> Command {
-    let file = || Arg::new("file").value_name("FILE").required(true).help("The plugin's .wasm file");
+    let file = || {
+        Arg::new("file")
+            .value_name("FILE")
+            .required(true)
+            .help("The plugin's .wasm file")
+    };
     let grant = || {
         Arg::new("grant")
             .long("grant")
@@ -200,21 +242,29 @@ pub fn command() -> Command {
 }
 
 fn read_plugins(path: &str) -> Result<Option<PluginConfiguration>, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::input(format!("reading config file {path}: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("reading config file {path}: {e}")))?;
     let docs = load_documents(&text, path)?;
     let (cfg, _) = config::resolve_init(Some(&docs), &Default::default(), &LiveHostFacts)?;
     Ok(cfg.plugins)
 }
 
 fn apply_grant(spec: &mut PluginSpec, grant: &str) -> Result<(), CliError> {
-    let bad = || CliError::input(format!("--grant {grant:?}: expected read-path=/dir, sysctl=key, cluster-read=Kind[/namespace] or cluster-apply=Kind[/namespace]"));
+    let bad = || {
+        CliError::input(format!(
+            "--grant {grant:?}: expected read-path=/dir, sysctl=key, cluster-read=Kind[/namespace] or cluster-apply=Kind[/namespace]"
+        ))
+    };
     let (kind, value) = grant.split_once('=').ok_or_else(bad)?;
     let scope = |v: &str| {
         let (kind, ns) = match v.split_once('/') {
             Some((k, n)) => (k.to_string(), vec![n.to_string()]),
             None => (v.to_string(), Vec::new()),
         };
-        config::plugins::GrantScope { kind, namespaces: ns }
+        config::plugins::GrantScope {
+            kind,
+            namespaces: ns,
+        }
     };
     match kind {
         "read-path" => spec.grants.read_paths.push(value.to_string()),
@@ -239,20 +289,39 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
     match m.subcommand() {
         Some(("list", s)) => {
             let opts = PluginOptions::from_matches(s);
-            let plugins = opts.config.as_deref().map(read_plugins).transpose()?.flatten();
+            let plugins = opts
+                .config
+                .as_deref()
+                .map(read_plugins)
+                .transpose()?
+                .flatten();
             let host = opts.host(plugins.as_ref(), Events::discard())?;
             let dir = host.config().plugin_dir.clone();
             let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "wasm")).collect())
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+                        .collect()
+                })
                 .unwrap_or_default();
             files.sort();
-            println!("{:<24} {:<66} {:<28} ENABLED", "NAME", "SHA256", "SIGNATURE");
+            println!(
+                "{:<24} {:<66} {:<28} ENABLED",
+                "NAME", "SHA256", "SIGNATURE"
+            );
             for file in files {
-                let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let v = verify_file(&file, &host.config().trusted_keys)
                     .map_err(|e| CliError::input(format!("reading {}: {e}", file.display())))?;
                 let enabled = plugins.as_ref().and_then(|p| {
-                    p.plugins.iter().find(|spec| host.plugin_file(spec) == file).map(|spec| spec.enabled)
+                    p.plugins
+                        .iter()
+                        .find(|spec| host.plugin_file(spec) == file)
+                        .map(|spec| spec.enabled)
                 });
                 println!(
                     "{:<24} {:<66} {:<28} {}",
@@ -269,16 +338,26 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
         }
         Some(("inspect", s)) => {
             let opts = PluginOptions::from_matches(s);
-            let plugins = opts.config.as_deref().map(read_plugins).transpose()?.flatten();
+            let plugins = opts
+                .config
+                .as_deref()
+                .map(read_plugins)
+                .transpose()?
+                .flatten();
             let host = opts.host(plugins.as_ref(), Events::discard())?;
             let file = PathBuf::from(s.get_one::<String>("file").expect("required"));
-            let i = host.inspect(&file).map_err(|e| CliError::input(e.to_string()))?;
+            let i = host
+                .inspect(&file)
+                .map_err(|e| CliError::input(e.to_string()))?;
             let v = verify_file(&file, &host.config().trusted_keys)
                 .map_err(|e| CliError::input(format!("reading {}: {e}", file.display())))?;
             println!("name:        {}", i.info.name);
             println!("version:     {}", i.info.version);
             println!("world:       {}", i.kind.world());
-            println!("wit version: {}", i.wit_version.as_deref().unwrap_or("(none)"));
+            println!(
+                "wit version: {}",
+                i.wit_version.as_deref().unwrap_or("(none)")
+            );
             println!("min host:    {}", i.info.min_host_version);
             println!("sha256:      {}", i.digest);
             println!("signature:   {}", v.signature);
@@ -297,46 +376,74 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
         }
         Some(("verify", s)) => {
             let opts = PluginOptions::from_matches(s);
-            let plugins = opts.config.as_deref().map(read_plugins).transpose()?.flatten();
+            let plugins = opts
+                .config
+                .as_deref()
+                .map(read_plugins)
+                .transpose()?
+                .flatten();
             let keys = plugins.map(|p| p.trusted_keys).unwrap_or_default();
             let file = PathBuf::from(s.get_one::<String>("file").expect("required"));
-            let v = verify_file(&file, &keys).map_err(|e| CliError::input(format!("reading {}: {e}", file.display())))?;
+            let v = verify_file(&file, &keys)
+                .map_err(|e| CliError::input(format!("reading {}: {e}", file.display())))?;
             println!("sha256:    {}", v.digest);
             println!("signature: {}", v.signature);
             if !matches!(v.signature, crate::plugins::SignatureStatus::Valid { .. }) {
-                return Err(CliError::input(format!("{}: {}", file.display(), v.signature)));
+                return Err(CliError::input(format!(
+                    "{}: {}",
+                    file.display(),
+                    v.signature
+                )));
             }
         }
         Some(("run", s)) => {
             let mut opts = PluginOptions::from_matches(s);
             opts.allow_unsigned = true;
             let file = s.get_one::<String>("file").expect("required");
-            let path = std::path::absolute(file).map_err(|e| CliError::input(format!("{file}: {e}")))?;
+            let path =
+                std::path::absolute(file).map_err(|e| CliError::input(format!("{file}: {e}")))?;
             let host = opts.host(None, events.clone())?;
             // The plugin runs under the name its own `describe` gives, as a configuration would name it.
-            let name = host.inspect(&path).map_err(|e| CliError::input(e.to_string()))?.info.name;
+            let name = host
+                .inspect(&path)
+                .map_err(|e| CliError::input(e.to_string()))?
+                .info
+                .name;
             let mut spec = PluginSpec::new(name, PluginSource::path(path.display().to_string()));
             for param in s.get_many::<String>("param").into_iter().flatten() {
-                let (k, v) = param
-                    .split_once('=')
-                    .ok_or_else(|| CliError::input(format!("--param {param:?}: expected key=value")))?;
+                let (k, v) = param.split_once('=').ok_or_else(|| {
+                    CliError::input(format!("--param {param:?}: expected key=value"))
+                })?;
                 spec.parameters.set(k, v);
             }
             for grant in s.get_many::<String>("grant").into_iter().flatten() {
                 apply_grant(&mut spec, grant)?;
             }
-            let plugin = host.load(&spec).map_err(|e| CliError::input(e.to_string()))?;
+            let plugin = host
+                .load(&spec)
+                .map_err(|e| CliError::input(e.to_string()))?;
             match plugin.kind() {
                 PluginKind::Preflight => {
-                    let findings = plugin.run_preflight().map_err(|e| CliError::input(e.to_string()))?;
+                    let findings = plugin
+                        .run_preflight()
+                        .map_err(|e| CliError::input(e.to_string()))?;
                     for f in &findings {
-                        println!("[{} {}/{}]: {}", severity_label(f.severity), plugin.name(), f.check, f.message);
+                        println!(
+                            "[{} {}/{}]: {}",
+                            severity_label(f.severity),
+                            plugin.name(),
+                            f.check,
+                            f.message
+                        );
                         if let Some(remedy) = &f.remedy {
                             println!("\tremedy: {remedy}");
                         }
                     }
                     if findings.iter().any(|f| f.severity == Severity::Error) {
-                        return Err(CliError::input(format!("plugin {} reported errors", plugin.name())));
+                        return Err(CliError::input(format!(
+                            "plugin {} reported errors",
+                            plugin.name()
+                        )));
                     }
                 }
                 PluginKind::Addon => {
@@ -347,14 +454,16 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
                     let docs = match s.get_one::<String>("config") {
                         Some(path) => {
                             overrides.pod_network_cidr = None;
-                            let text = std::fs::read_to_string(path)
-                                .map_err(|e| CliError::input(format!("reading config file {path}: {e}")))?;
+                            let text = std::fs::read_to_string(path).map_err(|e| {
+                                CliError::input(format!("reading config file {path}: {e}"))
+                            })?;
                             Some(load_documents(&text, path)?)
                         }
                         None => None,
                     };
                     let (cfg, _) = config::resolve_init(docs.as_ref(), &overrides, &LiveHostFacts)?;
-                    let reader = Arc::new(NoCluster("plugin run has no cluster to read from".into()));
+                    let reader =
+                        Arc::new(NoCluster("plugin run has no cluster to read from".into()));
                     let manifests = plugin
                         .render_addon(&ClusterView::of(&cfg), reader)
                         .map_err(|e| CliError::input(e.to_string()))?;

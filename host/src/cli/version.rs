@@ -23,12 +23,15 @@ struct Info {
 }
 
 fn info() -> Info {
-    let (major, minor, _) = crate::config::parse_version(KUBERNETES_VERSION).expect("built-in version parses");
+    let (major, minor, _) =
+        crate::config::parse_version(KUBERNETES_VERSION).expect("built-in version parses");
     Info {
         major: major.to_string(),
         minor: minor.to_string(),
         git_version: KUBERNETES_VERSION.to_string(),
-        git_commit: option_env!("KUBEADM_RS_GIT_COMMIT").unwrap_or("").to_string(),
+        git_commit: option_env!("KUBEADM_RS_GIT_COMMIT")
+            .unwrap_or("")
+            .to_string(),
         git_tree_state: String::new(),
         build_date: String::new(),
         go_version: String::new(),
@@ -48,28 +51,40 @@ fn go_arch() -> &'static str {
 }
 
 pub fn command() -> Command {
-    Command::new("version").about("Print the version of kubeadm-rs").arg(
-        Arg::new("output")
-            .short('o')
-            .long("output")
-            .value_name("FORMAT")
-            .value_parser(["", "short", "json", "yaml"])
-            .default_value("")
-            .help("Output format; available options are 'yaml', 'json' and 'short'"),
-    )
+    Command::new("version")
+        .about("Print the version of kubeadm-rs")
+        .arg(
+            Arg::new("output")
+                .short('o')
+                .long("output")
+                .value_name("FORMAT")
+                .value_parser(["", "short", "json", "yaml"])
+                .default_value("")
+                .help("Output format; available options are 'yaml', 'json' and 'short'"),
+        )
 }
 
 pub fn run(m: &ArgMatches) -> Result<(), CliError> {
     let info = info();
-    match m.get_one::<String>("output").map(String::as_str).unwrap_or("") {
+    match m
+        .get_one::<String>("output")
+        .map(String::as_str)
+        .unwrap_or("")
+    {
         "short" => println!("{}", info.git_version),
         "json" => {
             let doc = serde_json::json!({ "clientVersion": info });
-            println!("{}", serde_json::to_string_pretty(&doc).expect("version serializes"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("version serializes")
+            );
         }
         "yaml" => {
             let doc = serde_json::json!({ "clientVersion": info });
-            print!("{}", serde_saphyr::to_string(&doc).expect("version serializes"));
+            print!(
+                "{}",
+                serde_saphyr::to_string(&doc).expect("version serializes")
+            );
         }
         _ => println!(
             "kubeadm-rs version: &version.Info{{Major:{:?}, Minor:{:?}, GitVersion:{:?}, GitCommit:{:?}, GitTreeState:{:?}, BuildDate:{:?}, GoVersion:{:?}, Compiler:{:?}, Platform:{:?}, KubeadmRsVersion:{:?}}}",

@@ -19,17 +19,21 @@ mod tests;
 
 use std::net::IpAddr;
 
-pub use defaults::{HostFacts, default_cluster_configuration, default_init_configuration, default_join_configuration};
+pub use defaults::{
+    HostFacts, default_cluster_configuration, default_init_configuration,
+    default_join_configuration,
+};
 pub use duration::{DurationError, GoDuration};
 pub use load::{Document, Documents, load_documents};
+pub use plugins::PluginConfiguration;
 pub use print::{
-    ComponentDefaults, ComponentKind, migrate, parse_component_kinds, print_init_defaults, print_join_defaults, to_yaml,
-    validate_file,
+    ComponentDefaults, ComponentKind, migrate, parse_component_kinds, print_init_defaults,
+    print_join_defaults, to_yaml, validate_file,
 };
 pub use resolve::{
-    InitOverrides, JoinOverrides, control_plane_taint, parse_extra_args, parse_feature_gates, resolve_init, resolve_join,
+    InitOverrides, JoinOverrides, control_plane_taint, parse_extra_args, parse_feature_gates,
+    resolve_init, resolve_join,
 };
-pub use plugins::PluginConfiguration;
 pub use v1beta4::{ClusterConfiguration, InitConfiguration, JoinConfiguration};
 
 use constants::*;
@@ -81,7 +85,13 @@ pub enum EncryptionAlgorithm {
 }
 
 impl EncryptionAlgorithm {
-    pub const NAMES: [&'static str; 5] = ["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384"];
+    pub const NAMES: [&'static str; 5] = [
+        "RSA-2048",
+        "RSA-3072",
+        "RSA-4096",
+        "ECDSA-P256",
+        "ECDSA-P384",
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -96,7 +106,9 @@ impl EncryptionAlgorithm {
     pub fn is_rsa(self) -> bool {
         matches!(
             self,
-            EncryptionAlgorithm::Rsa2048 | EncryptionAlgorithm::Rsa3072 | EncryptionAlgorithm::Rsa4096
+            EncryptionAlgorithm::Rsa2048
+                | EncryptionAlgorithm::Rsa3072
+                | EncryptionAlgorithm::Rsa4096
         )
     }
 }
@@ -159,12 +171,16 @@ impl InitConfig {
     }
 
     pub fn feature_enabled(&self, gate: &str) -> bool {
-        self.cluster.feature_gates.get(gate).copied().unwrap_or_else(|| {
-            FEATURE_GATES
-                .iter()
-                .find(|(name, _)| *name == gate)
-                .is_some_and(|(_, on)| *on)
-        })
+        self.cluster
+            .feature_gates
+            .get(gate)
+            .copied()
+            .unwrap_or_else(|| {
+                FEATURE_GATES
+                    .iter()
+                    .find(|(name, _)| *name == gate)
+                    .is_some_and(|(_, on)| *on)
+            })
     }
 
     /// The service CIDRs (dual-stack allows two, comma-separated).
@@ -189,7 +205,9 @@ impl InitConfig {
             return self.local_api_url();
         }
         let has_port = match endpoint.rsplit_once(':') {
-            Some((host, port)) => port.parse::<u16>().is_ok() && (!host.contains(':') || host.ends_with(']')),
+            Some((host, port)) => {
+                port.parse::<u16>().is_ok() && (!host.contains(':') || host.ends_with(']'))
+            }
             None => false,
         };
         if has_port {
@@ -203,12 +221,16 @@ impl InitConfig {
 
     /// `https://advertiseAddress:bindPort`: how components on this node reach its API server.
     pub fn local_api_url(&self) -> String {
-        format!("https://{}", host_port(self.advertise_address(), self.bind_port()))
+        format!(
+            "https://{}",
+            host_port(self.advertise_address(), self.bind_port())
+        )
     }
 
     /// The Kubernetes version as `(major, minor, patch)`; validation guarantees it parses.
     pub fn kubernetes_version(&self) -> (u64, u64, u64) {
-        parse_version(&self.cluster.kubernetes_version).expect("kubernetesVersion is validated before use")
+        parse_version(&self.cluster.kubernetes_version)
+            .expect("kubernetesVersion is validated before use")
     }
 
     pub fn image_repository(&self) -> &str {
@@ -248,7 +270,11 @@ impl InitConfig {
         } else {
             dns.image_repository.clone()
         };
-        let tag = if dns.image_tag.is_empty() { COREDNS_VERSION } else { &dns.image_tag };
+        let tag = if dns.image_tag.is_empty() {
+            COREDNS_VERSION
+        } else {
+            &dns.image_tag
+        };
         format!("{repo}/coredns:{tag}")
     }
 

@@ -392,7 +392,10 @@ fn apply_flags(
     f: &InitOverrides,
 ) -> Result<(), ConfigError> {
     override_args(&mut cluster.api_server.extra_args, &f.apiserver_extra_args);
-    override_args(&mut cluster.controller_manager.extra_args, &f.controller_manager_extra_args);
+    override_args(
+        &mut cluster.controller_manager.extra_args,
+        &f.controller_manager_extra_args,
+    );
     override_args(&mut cluster.scheduler.extra_args, &f.scheduler_extra_args);
     if let Some(v) = &f.advertise_address {
         init.local_api_endpoint.advertise_address = v.clone();

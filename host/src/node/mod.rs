@@ -40,7 +40,10 @@ fn relative(path: &Path) -> Result<PathBuf, NodeError> {
                 return Err(NodeError {
                     action: "resolve",
                     path: path.display().to_string(),
-                    source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "node paths may not contain '..'"),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "node paths may not contain '..'",
+                    ),
                 });
             }
         }
@@ -52,11 +55,12 @@ impl NodeRoot {
     /// Opens `dir` (which must exist) as the node root.
     pub fn open(dir: impl AsRef<Path>, events: Events) -> Result<Self, NodeError> {
         let host_path = dir.as_ref().to_path_buf();
-        let d = Dir::open_ambient_dir(&host_path, ambient_authority()).map_err(|source| NodeError {
-            action: "open node root",
-            path: host_path.display().to_string(),
-            source,
-        })?;
+        let d =
+            Dir::open_ambient_dir(&host_path, ambient_authority()).map_err(|source| NodeError {
+                action: "open node root",
+                path: host_path.display().to_string(),
+                source,
+            })?;
         Ok(NodeRoot {
             dir: d,
             host_path,
@@ -67,11 +71,14 @@ impl NodeRoot {
 
     /// A fresh, empty root in a temporary directory, removed when dropped (for `--dry-run`).
     pub fn temporary(prefix: &str, events: Events) -> Result<Self, NodeError> {
-        let temp = tempfile::Builder::new().prefix(prefix).tempdir().map_err(|source| NodeError {
-            action: "create dry-run directory",
-            path: std::env::temp_dir().display().to_string(),
-            source,
-        })?;
+        let temp = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .map_err(|source| NodeError {
+                action: "create dry-run directory",
+                path: std::env::temp_dir().display().to_string(),
+                source,
+            })?;
         let mut root = NodeRoot::open(temp.path(), events)?;
         root._temp = Some(temp);
         Ok(root)
@@ -98,7 +105,10 @@ impl NodeRoot {
         &self.events
     }
 
-    fn err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> NodeError + 'a {
+    fn err<'a>(
+        action: &'static str,
+        path: &'a Path,
+    ) -> impl FnOnce(std::io::Error) -> NodeError + 'a {
         move |source| NodeError {
             action,
             path: path.display().to_string(),
@@ -108,7 +118,9 @@ impl NodeRoot {
 
     pub fn exists(&self, path: impl AsRef<Path>) -> Result<bool, NodeError> {
         let path = path.as_ref();
-        self.dir.try_exists(relative(path)?).map_err(Self::err("check", path))
+        self.dir
+            .try_exists(relative(path)?)
+            .map_err(Self::err("check", path))
     }
 
     /// Reads a file, or `None` if it does not exist.
@@ -125,7 +137,11 @@ impl NodeRoot {
     pub fn list(&self, path: impl AsRef<Path>) -> Result<Vec<String>, NodeError> {
         let path = path.as_ref();
         let rel = relative(path)?;
-        let rd = match if rel.as_os_str().is_empty() { self.dir.entries() } else { self.dir.read_dir(&rel) } {
+        let rd = match if rel.as_os_str().is_empty() {
+            self.dir.entries()
+        } else {
+            self.dir.read_dir(&rel)
+        } {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Self::err("list", path)(e)),
@@ -148,12 +164,19 @@ impl NodeRoot {
         }
         let mut b = DirBuilder::new();
         b.recursive(true).mode(mode);
-        self.dir.create_dir_with(&rel, &b).map_err(Self::err("create directory", path))
+        self.dir
+            .create_dir_with(&rel, &b)
+            .map_err(Self::err("create directory", path))
     }
 
     /// Writes a file atomically (temporary file, fsync, rename) with `mode`, creating parent
     /// directories 0755. A file whose content and mode already match is left alone.
-    pub fn write(&self, path: impl AsRef<Path>, contents: &[u8], mode: u32) -> Result<(), NodeError> {
+    pub fn write(
+        &self,
+        path: impl AsRef<Path>,
+        contents: &[u8],
+        mode: u32,
+    ) -> Result<(), NodeError> {
         let path = path.as_ref();
         let rel = relative(path)?;
         if let Ok(meta) = self.dir.metadata(&rel)
@@ -167,7 +190,10 @@ impl NodeRoot {
         if !parent.as_os_str().is_empty() {
             self.create_dir_all(Path::new("/").join(parent), 0o755)?;
         }
-        let name = rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = rel
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut opts = OpenOptions::new();
@@ -189,8 +215,16 @@ impl NodeRoot {
     /// Reports that an existing file was checked and kept.
     pub fn report_kept(&self, path: impl AsRef<Path>) -> Result<(), NodeError> {
         let path = path.as_ref();
-        let meta = self.dir.metadata(relative(path)?).map_err(Self::err("stat", path))?;
-        self.report(path, meta.permissions().mode() & 0o7777, meta.len() as usize, true);
+        let meta = self
+            .dir
+            .metadata(relative(path)?)
+            .map_err(Self::err("stat", path))?;
+        self.report(
+            path,
+            meta.permissions().mode() & 0o7777,
+            meta.len() as usize,
+            true,
+        );
         Ok(())
     }
 

@@ -13,10 +13,14 @@ fn root() -> (tempfile::TempDir, NodeRoot, Arc<Recorder>) {
 #[test]
 fn writes_are_atomic_with_the_requested_mode() {
     let (dir, root, _) = root();
-    root.write("/etc/kubernetes/pki/ca.key", b"secret", 0o600).unwrap();
+    root.write("/etc/kubernetes/pki/ca.key", b"secret", 0o600)
+        .unwrap();
     let host = dir.path().join("etc/kubernetes/pki/ca.key");
     assert_eq!(std::fs::read(&host).unwrap(), b"secret");
-    assert_eq!(std::fs::metadata(&host).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&host).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let leftovers: Vec<_> = std::fs::read_dir(host.parent().unwrap()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
 }
@@ -49,6 +53,9 @@ fn symlinks_cannot_lead_outside_the_root() {
     let (dir, root, _) = root();
     let outside = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(outside.path(), dir.path().join("etc")).unwrap();
-    assert!(root.write("/etc/kubernetes/admin.conf", b"x", 0o600).is_err());
+    assert!(
+        root.write("/etc/kubernetes/admin.conf", b"x", 0o600)
+            .is_err()
+    );
     assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none());
 }

@@ -87,7 +87,10 @@ impl<C: ?Sized> Phase<C> {
         self
     }
 
-    pub fn run_if(mut self, f: impl Fn(&C) -> anyhow::Result<bool> + Send + Sync + 'static) -> Self {
+    pub fn run_if(
+        mut self,
+        f: impl Fn(&C) -> anyhow::Result<bool> + Send + Sync + 'static,
+    ) -> Self {
         self.run_if = Some(Arc::new(f));
         self
     }

@@ -20,7 +20,9 @@ pub struct JsonRenderer<W: Write + Send> {
 
 impl<W: Write + Send> JsonRenderer<W> {
     pub fn new(out: W) -> Self {
-        JsonRenderer { out: Mutex::new(out) }
+        JsonRenderer {
+            out: Mutex::new(out),
+        }
     }
 }
 
@@ -41,7 +43,8 @@ pub struct HumanRenderer<P: Write + Send, D: Write + Send> {
 impl HumanRenderer<std::io::Stderr, std::io::Stdout> {
     /// stderr for progress and stdout for data; colour unless `NO_COLOR` is set or stderr is not a tty.
     pub fn stdio() -> Self {
-        let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal();
+        let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::io::stderr().is_terminal();
         HumanRenderer::new(std::io::stderr(), std::io::stdout(), colour)
     }
 }
@@ -82,18 +85,26 @@ pub fn human_duration(d: std::time::Duration) -> String {
 impl<P: Write + Send, D: Write + Send> Reporter for HumanRenderer<P, D> {
     fn emit(&self, event: Event) {
         let line = match &event {
-            Event::PhaseStarted { path } => Some(format!("{}{} {path}", indent(path), self.paint("36", "▸"))),
+            Event::PhaseStarted { path } => {
+                Some(format!("{}{} {path}", indent(path), self.paint("36", "▸")))
+            }
             Event::PhaseFinished { path, duration, ok } => {
-                let mark = if *ok { self.paint("32", "✓") } else { self.paint("31", "✗") };
+                let mark = if *ok {
+                    self.paint("32", "✓")
+                } else {
+                    self.paint("31", "✗")
+                };
                 Some(format!(
                     "{}{mark} {path} {}",
                     indent(path),
                     self.paint("2", &human_duration(*duration))
                 ))
             }
-            Event::PhaseSkipped { path, reason } => {
-                Some(format!("{}{} {path} (skipped: {reason})", indent(path), self.paint("2", "-")))
-            }
+            Event::PhaseSkipped { path, reason } => Some(format!(
+                "{}{} {path} (skipped: {reason})",
+                indent(path),
+                self.paint("2", "-")
+            )),
             Event::Finding {
                 check,
                 severity,
@@ -105,7 +116,10 @@ impl<P: Write + Send, D: Write + Send> Reporter for HumanRenderer<P, D> {
                     (Severity::Error, true) | (Severity::Warning, _) => ("WARNING", "33"),
                     (Severity::Info, _) => ("INFO", "2"),
                 };
-                Some(format!("\t[{} {check}]: {message}", self.paint(code, label)))
+                Some(format!(
+                    "\t[{} {check}]: {message}",
+                    self.paint(code, label)
+                ))
             }
             Event::FileWritten {
                 path,
@@ -116,7 +130,9 @@ impl<P: Write + Send, D: Write + Send> Reporter for HumanRenderer<P, D> {
                 let verb = if *reused { "kept" } else { "wrote" };
                 Some(format!("\t{verb} {path} ({mode:04o}, {bytes} bytes)"))
             }
-            Event::Warning { message } => Some(format!("{} {message}", self.paint("33", "warning:"))),
+            Event::Warning { message } => {
+                Some(format!("{} {message}", self.paint("33", "warning:")))
+            }
             Event::Info { message } => Some(message.clone()),
             Event::Output { .. } => None,
         };

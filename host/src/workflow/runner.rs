@@ -78,7 +78,10 @@ fn join(prefix: &str, name: &str) -> String {
 }
 
 fn is_within(path: &str, root: &str) -> bool {
-    path == root || path.strip_prefix(root).is_some_and(|rest| rest.starts_with('/'))
+    path == root
+        || path
+            .strip_prefix(root)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 impl<C: ?Sized> Workflow<C> {
@@ -88,10 +91,19 @@ impl<C: ?Sized> Workflow<C> {
 
     /// Parent before children, children in order.
     pub fn flatten(&self) -> Vec<Flat<'_, C>> {
-        fn walk<'a, C: ?Sized>(phases: &'a [Phase<C>], prefix: &str, depth: usize, out: &mut Vec<Flat<'a, C>>) {
+        fn walk<'a, C: ?Sized>(
+            phases: &'a [Phase<C>],
+            prefix: &str,
+            depth: usize,
+            out: &mut Vec<Flat<'a, C>>,
+        ) {
             for phase in phases {
                 let path = join(prefix, &phase.name);
-                out.push(Flat { path: path.clone(), depth, phase });
+                out.push(Flat {
+                    path: path.clone(),
+                    depth,
+                    phase,
+                });
                 walk(&phase.children, &path, depth + 1, out);
             }
         }
@@ -154,7 +166,10 @@ impl<C: ?Sized> Workflow<C> {
                 if !known.contains(dep) {
                     problems.push(format!("phase {} depends on unknown phase {dep}", f.path));
                 } else if skipped(dep) {
-                    problems.push(format!("phase {} needs phase {dep}, which is skipped", f.path));
+                    problems.push(format!(
+                        "phase {} needs phase {dep}, which is skipped",
+                        f.path
+                    ));
                 }
             }
         }
@@ -175,7 +190,13 @@ impl<C: ?Sized> Workflow<C> {
     }
 }
 
-fn visit<C: ?Sized>(phase: &Phase<C>, prefix: &str, plan: &Plan, ctx: &mut C, events: &Events) -> Result<(), PhaseFailed> {
+fn visit<C: ?Sized>(
+    phase: &Phase<C>,
+    prefix: &str,
+    plan: &Plan,
+    ctx: &mut C,
+    events: &Events,
+) -> Result<(), PhaseFailed> {
     let path = join(prefix, &phase.name);
     if !plan.selected.iter().any(|p| is_within(p, &path)) {
         return Ok(());
@@ -188,7 +209,10 @@ fn visit<C: ?Sized>(phase: &Phase<C>, prefix: &str, plan: &Plan, ctx: &mut C, ev
         return Ok(());
     }
     if let Some(run_if) = &phase.run_if {
-        let go = run_if(ctx).map_err(|cause| PhaseFailed { path: path.clone(), cause })?;
+        let go = run_if(ctx).map_err(|cause| PhaseFailed {
+            path: path.clone(),
+            cause,
+        })?;
         if !go {
             events.emit(Event::PhaseSkipped {
                 path,
@@ -200,7 +224,10 @@ fn visit<C: ?Sized>(phase: &Phase<C>, prefix: &str, plan: &Plan, ctx: &mut C, ev
     events.emit(Event::PhaseStarted { path: path.clone() });
     let start = Instant::now();
     let mut result = match &phase.run {
-        Some(run) => run(ctx).map_err(|cause| PhaseFailed { path: path.clone(), cause }),
+        Some(run) => run(ctx).map_err(|cause| PhaseFailed {
+            path: path.clone(),
+            cause,
+        }),
         None => Ok(()),
     };
     if result.is_ok() {

@@ -26,7 +26,8 @@ fn tree() -> Workflow<Trace> {
             .with_all()
             .child(leaf("ca", "certs/ca"))
             .child(leaf("apiserver", "certs/apiserver").depends_on("certs/ca")),
-        Phase::new("etcd", "etcd help").child(leaf("local", "etcd/local").run_if(|t: &Trace| Ok(t.allow_etcd))),
+        Phase::new("etcd", "etcd help")
+            .child(leaf("local", "etcd/local").run_if(|t: &Trace| Ok(t.allow_etcd))),
         Phase::new("addon", "addon help")
             .with_all()
             .child(leaf("coredns", "addon/coredns"))
@@ -46,21 +47,54 @@ fn run(filter: Option<&str>, skip: &[&str], allow_etcd: bool) -> Result<Vec<Stri
         allow_etcd,
         ..Default::default()
     };
-    wf.execute(&plan, &mut trace, &Events::discard()).map_err(|e| e.to_string())?;
+    wf.execute(&plan, &mut trace, &Events::discard())
+        .map_err(|e| e.to_string())?;
     Ok(trace.ran)
 }
 
 /// (case name, filter, skip list, the phases that run or the plan error)
-type Case = (&'static str, Option<&'static str>, &'static [&'static str], Result<&'static [&'static str], &'static str>);
+type Case = (
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+    Result<&'static [&'static str], &'static str>,
+);
 
 #[test]
 fn selection_and_ordering() {
-    const ALL: &[&str] = &["preflight", "certs/ca", "certs/apiserver", "etcd/local", "addon/coredns", "addon/kube-proxy"];
+    const ALL: &[&str] = &[
+        "preflight",
+        "certs/ca",
+        "certs/apiserver",
+        "etcd/local",
+        "addon/coredns",
+        "addon/kube-proxy",
+    ];
     let cases: &[Case] = &[
-        ("no selection runs every phase, parents before children, in order", None, &[], Ok(ALL)),
-        ("a filter runs only that subtree", Some("certs"), &[], Ok(&["certs/ca", "certs/apiserver"])),
-        ("a filter on a leaf runs only the leaf", Some("addon/coredns"), &[], Ok(&["addon/coredns"])),
-        ("filters are case-insensitive", Some("Certs/CA"), &[], Ok(&["certs/ca"])),
+        (
+            "no selection runs every phase, parents before children, in order",
+            None,
+            &[],
+            Ok(ALL),
+        ),
+        (
+            "a filter runs only that subtree",
+            Some("certs"),
+            &[],
+            Ok(&["certs/ca", "certs/apiserver"]),
+        ),
+        (
+            "a filter on a leaf runs only the leaf",
+            Some("addon/coredns"),
+            &[],
+            Ok(&["addon/coredns"]),
+        ),
+        (
+            "filters are case-insensitive",
+            Some("Certs/CA"),
+            &[],
+            Ok(&["certs/ca"]),
+        ),
         (
             "skipping a parent removes its whole subtree",
             None,
@@ -71,11 +105,32 @@ fn selection_and_ordering() {
             "skipping one child keeps its siblings",
             None,
             &["addon/kube-proxy"],
-            Ok(&["preflight", "certs/ca", "certs/apiserver", "etcd/local", "addon/coredns"]),
+            Ok(&[
+                "preflight",
+                "certs/ca",
+                "certs/apiserver",
+                "etcd/local",
+                "addon/coredns",
+            ]),
         ),
-        ("skip wins over filter", Some("addon"), &["addon/coredns"], Ok(&["addon/kube-proxy"])),
-        ("an unknown skip name is an error", None, &["cert"], Err("invalid phase name: cert")),
-        ("an unknown filter is an error", Some("nope"), &[], Err("invalid phase name: nope")),
+        (
+            "skip wins over filter",
+            Some("addon"),
+            &["addon/coredns"],
+            Ok(&["addon/kube-proxy"]),
+        ),
+        (
+            "an unknown skip name is an error",
+            None,
+            &["cert"],
+            Err("invalid phase name: cert"),
+        ),
+        (
+            "an unknown filter is an error",
+            Some("nope"),
+            &[],
+            Err("invalid phase name: nope"),
+        ),
         (
             "a skipped dependency is reported before anything runs",
             None,
@@ -86,7 +141,9 @@ fn selection_and_ordering() {
             "every problem is reported at once",
             None,
             &["x", "certs/ca", "y"],
-            Err("invalid phase name: x; invalid phase name: y; phase certs/apiserver needs phase certs/ca, which is skipped"),
+            Err(
+                "invalid phase name: x; invalid phase name: y; phase certs/apiserver needs phase certs/ca, which is skipped",
+            ),
         ),
         (
             "a filtered phase may run alone: its dependency is not skipped, only not selected",
@@ -97,7 +154,9 @@ fn selection_and_ordering() {
     ];
     for (name, filter, skip, want) in cases {
         let got = run(*filter, skip, true);
-        let want = want.map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>()).map_err(String::from);
+        let want = want
+            .map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .map_err(String::from);
         assert_eq!(got, want, "case: {name}");
     }
 }
@@ -108,20 +167,28 @@ fn run_if_false_skips_the_phase_and_reports_it() {
     let wf = tree();
     let plan = wf.plan(&Selection::default()).unwrap();
     let mut trace = Trace::default();
-    wf.execute(&plan, &mut trace, &Events::new(rec.clone())).unwrap();
+    wf.execute(&plan, &mut trace, &Events::new(rec.clone()))
+        .unwrap();
     assert!(!trace.ran.contains(&"etcd/local".to_string()));
-    assert!(rec.take().iter().any(|e| matches!(e, Event::PhaseSkipped { path, .. } if path == "etcd/local")));
+    assert!(
+        rec.take()
+            .iter()
+            .any(|e| matches!(e, Event::PhaseSkipped { path, .. } if path == "etcd/local"))
+    );
 }
 
 #[test]
 fn a_failure_names_its_phase_and_stops_the_run() {
     let wf: Workflow<Trace> = Workflow::new(vec![
-        Phase::new("certs", "").child(Phase::new("ca", "").run(|_: &mut Trace| anyhow::bail!("disk full"))),
+        Phase::new("certs", "")
+            .child(Phase::new("ca", "").run(|_: &mut Trace| anyhow::bail!("disk full"))),
         leaf("after", "after"),
     ]);
     let plan = wf.plan(&Selection::default()).unwrap();
     let mut trace = Trace::default();
-    let err = wf.execute(&plan, &mut trace, &Events::discard()).unwrap_err();
+    let err = wf
+        .execute(&plan, &mut trace, &Events::discard())
+        .unwrap_err();
     assert_eq!(err.to_string(), "phase certs/ca: disk full");
     assert!(trace.ran.is_empty(), "nothing runs after a failure");
 }
@@ -135,7 +202,8 @@ fn events_pair_every_start_with_a_finish() {
         allow_etcd: true,
         ..Default::default()
     };
-    wf.execute(&plan, &mut trace, &Events::new(rec.clone())).unwrap();
+    wf.execute(&plan, &mut trace, &Events::new(rec.clone()))
+        .unwrap();
     let events = rec.take();
     let started: Vec<_> = events
         .iter()
@@ -157,7 +225,11 @@ fn events_pair_every_start_with_a_finish() {
     a.sort();
     b.sort();
     assert_eq!(a, b);
-    assert_eq!(finished.last().unwrap(), "addon", "a parent finishes after its children");
+    assert_eq!(
+        finished.last().unwrap(),
+        "addon",
+        "a parent finishes after its children"
+    );
 }
 
 #[test]
@@ -182,5 +254,8 @@ fn the_json_renderer_writes_one_object_per_line() {
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(first["event"], "phase_started");
     assert_eq!(first["path"], "preflight");
-    assert!(text.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    assert!(
+        text.lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok())
+    );
 }

@@ -19,7 +19,9 @@ pub fn kubeadm() -> Command {
 
 /// Runs a command and returns its output, panicking with both streams if it failed.
 pub fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
@@ -32,7 +34,9 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 
 /// Runs a command that must fail; returns its output.
 pub fn run_err(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
     assert!(
         !out.status.success(),
         "{cmd:?} unexpectedly succeeded\nstdout:\n{}\nstderr:\n{}",
@@ -55,7 +59,10 @@ pub fn tool(name: &str) -> Command {
     let found = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
         .unwrap_or(false);
-    assert!(found, "{name} is not installed: run scripts/test.sh, which installs every tool the tests use");
+    assert!(
+        found,
+        "{name} is not installed: run scripts/test.sh, which installs every tool the tests use"
+    );
     Command::new(name)
 }
 
@@ -67,7 +74,9 @@ pub fn openssl(args: &[&str]) -> String {
 /// Every file below `dir`, relative, sorted; for "nothing was written" checks.
 pub fn tree(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in rd.flatten() {
             let p = e.path();
             out.push(p.strip_prefix(base).unwrap().display().to_string());

@@ -57,7 +57,12 @@ pub struct InitData {
 }
 
 impl InitData {
-    pub fn new(cfg: InitConfig, root: NodeRoot, options: InitOptions, system: Box<dyn System>) -> Self {
+    pub fn new(
+        cfg: InitConfig,
+        root: NodeRoot,
+        options: InitOptions,
+        system: Box<dyn System>,
+    ) -> Self {
         let ignored = cfg.ignore_preflight_errors().into_iter().collect();
         InitData {
             cfg,

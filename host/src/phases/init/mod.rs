@@ -25,15 +25,23 @@ pub fn init_workflow() -> Workflow<dyn InitContext> {
 /// addon plugins inside `addon`, each in the order the configuration lists them.
 pub fn init_workflow_with(plugins: &[Arc<LoadedPlugin>]) -> Workflow<dyn InitContext> {
     let mut phases = init_phases();
-    let (preflight, addons): (Vec<_>, Vec<_>) = plugins.iter().cloned().partition(|p| p.kind() == PluginKind::Preflight);
+    let (preflight, addons): (Vec<_>, Vec<_>) = plugins
+        .iter()
+        .cloned()
+        .partition(|p| p.kind() == PluginKind::Preflight);
     if let Some(first) = phases.first_mut() {
-        first.children.extend(preflight.into_iter().map(plugins::preflight_plugin_phase));
+        first
+            .children
+            .extend(preflight.into_iter().map(plugins::preflight_plugin_phase));
     }
     if !addons.is_empty() {
         phases.push(
-            Phase::new("addon", "Install required addons for passing conformance tests")
-                .with_all()
-                .children(addons.into_iter().map(plugins::addon_plugin_phase)),
+            Phase::new(
+                "addon",
+                "Install required addons for passing conformance tests",
+            )
+            .with_all()
+            .children(addons.into_iter().map(plugins::addon_plugin_phase)),
         );
     }
     Workflow::new(phases)

@@ -11,15 +11,35 @@ use crate::workflow::{Phase, Severity};
 
 fn short(plugin: &LoadedPlugin) -> String {
     let info = plugin.describe();
-    format!("Run the {} plugin {} ({})", info.kind.world(), info.name, info.version)
+    format!(
+        "Run the {} plugin {} ({})",
+        info.kind.world(),
+        info.name,
+        info.version
+    )
 }
 
 /// `preflight/<plugin>`: the plugin's findings join the node's, named `<plugin>/<check>`.
 pub fn preflight_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContext> {
-    let checks: Vec<String> = plugin.describe().checks.iter().map(|c| format!("{}/{}", plugin.name(), c.name)).collect();
+    let checks: Vec<String> = plugin
+        .describe()
+        .checks
+        .iter()
+        .map(|c| format!("{}/{}", plugin.name(), c.name))
+        .collect();
     Phase::<dyn InitContext>::new(plugin.name(), short(&plugin))
-        .long(format!("{}\n\nChecks: {}", short(&plugin), checks.join(", ")))
-        .flags(&["config", "ignore-preflight-errors", "dry-run", "plugin-dir", "allow-unsigned-plugins"])
+        .long(format!(
+            "{}\n\nChecks: {}",
+            short(&plugin),
+            checks.join(", ")
+        ))
+        .flags(&[
+            "config",
+            "ignore-preflight-errors",
+            "dry-run",
+            "plugin-dir",
+            "allow-unsigned-plugins",
+        ])
         .run(move |ctx| {
             let findings = match plugin.run_preflight() {
                 Ok(findings) => findings,
