@@ -249,6 +249,28 @@ fn read_plugins(path: &str) -> Result<Option<PluginConfiguration>, CliError> {
     Ok(cfg.plugins)
 }
 
+impl PluginOptions {
+    /// The `--config` file's PluginConfiguration, if any, and a quiet host built from it.
+    fn configured(&self) -> Result<(Option<PluginConfiguration>, PluginHost), CliError> {
+        let plugins = self
+            .config
+            .as_deref()
+            .map(read_plugins)
+            .transpose()?
+            .flatten();
+        let host = self.host(plugins.as_ref(), Events::discard())?;
+        Ok((plugins, host))
+    }
+}
+
+/// A plugin file's digest and signature status against `keys`.
+fn verification(
+    file: &Path,
+    keys: &[crate::config::plugins::TrustedKey],
+) -> Result<crate::plugins::Verification, CliError> {
+    verify_file(file, keys).map_err(|e| CliError::input(format!("reading {}: {e}", file.display())))
+}
+
 fn apply_grant(spec: &mut PluginSpec, grant: &str) -> Result<(), CliError> {
     let bad = || {
         CliError::input(format!(
@@ -288,14 +310,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
     let events = super::reporter(crate::workflow::render::OutputFormat::Text);
     match m.subcommand() {
         Some(("list", s)) => {
-            let opts = PluginOptions::from_matches(s);
-            let plugins = opts
-                .config
-                .as_deref()
-                .map(read_plugins)
-                .transpose()?
-                .flatten();
-            let host = opts.host(plugins.as_ref(), Events::discard())?;
+            let (plugins, host) = PluginOptions::from_matches(s).configured()?;
             let dir = host.config().plugin_dir.clone();
             let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
                 .map(|rd| {
@@ -315,8 +330,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let v = verify_file(&file, &host.config().trusted_keys)
-                    .map_err(|e| CliError::input(format!("reading {}: {e}", file.display())))?;
+                let v = verification(&file, &host.config().trusted_keys)?;
                 let enabled = plugins.as_ref().and_then(|p| {
                     p.plugins
                         .iter()
@@ -337,20 +351,12 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             }
         }
         Some(("inspect", s)) => {
-            let opts = PluginOptions::from_matches(s);
-            let plugins = opts
-                .config
-                .as_deref()
-                .map(read_plugins)
-                .transpose()?
-                .flatten();
-            let host = opts.host(plugins.as_ref(), Events::discard())?;
+            let (_, host) = PluginOptions::from_matches(s).configured()?;
             let file = PathBuf::from(s.get_one::<String>("file").expect("required"));
             let i = host
                 .inspect(&file)
                 .map_err(|e| CliError::input(e.to_string()))?;
-            let v = verify_file(&file, &host.config().trusted_keys)
-                .map_err(|e| CliError::input(format!("reading {}: {e}", file.display())))?;
+            let v = verification(&file, &host.config().trusted_keys)?;
             println!("name:        {}", i.info.name);
             println!("version:     {}", i.info.version);
             println!("world:       {}", i.kind.world());
@@ -375,17 +381,10 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             }
         }
         Some(("verify", s)) => {
-            let opts = PluginOptions::from_matches(s);
-            let plugins = opts
-                .config
-                .as_deref()
-                .map(read_plugins)
-                .transpose()?
-                .flatten();
-            let keys = plugins.map(|p| p.trusted_keys).unwrap_or_default();
+            let (_, host) = PluginOptions::from_matches(s).configured()?;
+            let keys = &host.config().trusted_keys;
             let file = PathBuf::from(s.get_one::<String>("file").expect("required"));
-            let v = verify_file(&file, &keys)
-                .map_err(|e| CliError::input(format!("reading {}: {e}", file.display())))?;
+            let v = verification(&file, keys)?;
             println!("sha256:    {}", v.digest);
             println!("signature: {}", v.signature);
             if !matches!(v.signature, crate::plugins::SignatureStatus::Valid { .. }) {
