@@ -270,6 +270,30 @@ fn plugin_run_is_the_authors_test_loop() {
 }
 
 #[test]
+fn plugin_run_refuses_grants_that_are_not_clean() {
+    let wasm = plugin_dir().join("net_sysctls.wasm");
+    for grant in [
+        "read-path=",
+        "read-path=etc",
+        "read-path=/etc/../root",
+        "sysctl=",
+        "cluster-read=/ns",
+    ] {
+        let out = run_err(
+            kubeadm()
+                .args(["plugin", "run"])
+                .arg(&wasm)
+                .args(["--grant", grant]),
+        );
+        assert!(
+            stderr(&out).contains(&format!("--grant {grant:?}")),
+            "{grant}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
 fn plugin_inspect_shows_world_imports_and_permissions() {
     let out = run_ok(
         kubeadm()

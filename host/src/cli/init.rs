@@ -173,11 +173,18 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
     let options = InitOptions {
         kubeconfig_dir: flags::kubeconfig_dir(m).unwrap_or_else(|| KUBERNETES_DIR.to_string()),
         dry_run,
+        prepared_root: flags::rootfs(m).is_some(),
     };
     let mut data = InitData::new(cfg, root, options, Box::new(LiveSystem));
     let ctx: &mut dyn InitContext = &mut data;
     workflow.execute(&plan, ctx, &events)?;
 
+    if plan.runs("kubelet-start") {
+        events.info(
+            "[init] The node-local phases are done. The phases that need a running API server \
+             (wait-control-plane, upload-config, bootstrap-token, addons, the join command) are not part of this build yet.",
+        );
+    }
     if dry_run {
         let mut root = data.into_root();
         root.keep();

@@ -130,7 +130,18 @@ fn dispatch(m: &ArgMatches) -> Result<(), CliError> {
 /// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let matches = match command_for(&args).try_get_matches_from(&args) {
+    // Plugin phases are only needed to parse `init phase <plugin>` and to show help; a plain
+    // run loads its plugins once, when it runs.
+    let needs_plugin_phases = args
+        .iter()
+        .skip(1)
+        .any(|a| a == "phase" || a == "help" || a == "--help" || a == "-h");
+    let command = if needs_plugin_phases {
+        command_for(&args)
+    } else {
+        command()
+    };
+    let matches = match command.try_get_matches_from(&args) {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();

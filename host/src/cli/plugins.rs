@@ -289,8 +289,17 @@ fn apply_grant(spec: &mut PluginSpec, grant: &str) -> Result<(), CliError> {
         }
     };
     match kind {
-        "read-path" => spec.grants.read_paths.push(value.to_string()),
-        "sysctl" => spec.grants.sysctls.push(value.to_string()),
+        "read-path" if config::plugins::is_clean_absolute_path(value) => {
+            spec.grants.read_paths.push(value.to_string())
+        }
+        "sysctl" if config::plugins::is_sysctl_key(value) => {
+            spec.grants.sysctls.push(value.to_string())
+        }
+        "cluster-read" | "cluster-apply"
+            if value.is_empty() || value.starts_with('/') || value.ends_with('/') =>
+        {
+            return Err(bad());
+        }
         "cluster-read" => spec.grants.cluster_read.push(scope(value)),
         "cluster-apply" => spec.grants.cluster_apply.push(scope(value)),
         _ => return Err(bad()),

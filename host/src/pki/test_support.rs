@@ -48,7 +48,7 @@ pub fn init_data(
     let root = crate::node::NodeRoot::open(dir, events).expect("test root opens");
     let options = crate::phases::init::InitOptions {
         kubeconfig_dir: kubeconfig_dir.to_string(),
-        dry_run: false,
+        ..Default::default()
     };
     crate::phases::init::InitData::new(cfg, root, options, Box::new(crate::system::LiveSystem))
 }

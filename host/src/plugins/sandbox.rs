@@ -178,10 +178,15 @@ pub fn new_store(spec: SandboxSpec<'_>) -> wasmtime::Result<(Store<CallState>, S
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .socket_addr_check(|_, _| Box::pin(async { false }));
+    let root = spec.files_root.canonicalize()?;
     for path in &spec.grants.read_paths {
         let host = spec.files_root.join(path.trim_start_matches('/'));
-        if host.is_dir() {
-            wasi.preopened_dir(&host, path, FsPerms::ReadOnly)?;
+        // A symlink in the node root must not lead the grant to a directory outside it.
+        let Ok(real) = host.canonicalize() else {
+            continue;
+        };
+        if real.is_dir() && real.starts_with(&root) {
+            wasi.preopened_dir(&real, path, FsPerms::ReadOnly)?;
         }
     }
     let state = CallState {

@@ -17,6 +17,9 @@ pub trait InitContext {
     fn root(&self) -> &NodeRoot;
     fn events(&self) -> &Events;
     fn dry_run(&self) -> bool;
+    /// Whether the node root is a prepared directory (`--rootfs`) rather than this host, whose
+    /// services (the kubelet) are then not ours to stop or start.
+    fn prepared_root(&self) -> bool;
     /// `--kubeconfig-dir` (default `/etc/kubernetes`).
     fn kubeconfig_dir(&self) -> &str;
     /// Where static pod manifests go.
@@ -35,6 +38,8 @@ pub trait InitContext {
 pub struct InitOptions {
     pub kubeconfig_dir: String,
     pub dry_run: bool,
+    /// `--rootfs` was given.
+    pub prepared_root: bool,
 }
 
 impl Default for InitOptions {
@@ -42,6 +47,7 @@ impl Default for InitOptions {
         InitOptions {
             kubeconfig_dir: KUBERNETES_DIR.to_string(),
             dry_run: false,
+            prepared_root: false,
         }
     }
 }
@@ -94,6 +100,10 @@ impl InitContext for InitData {
 
     fn dry_run(&self) -> bool {
         self.options.dry_run
+    }
+
+    fn prepared_root(&self) -> bool {
+        self.options.prepared_root
     }
 
     fn kubeconfig_dir(&self) -> &str {

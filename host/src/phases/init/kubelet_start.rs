@@ -28,7 +28,11 @@ pub fn kubelet_start_phase() -> Phase<dyn InitContext> {
 
 fn run(ctx: &dyn InitContext) -> anyhow::Result<()> {
     let events = ctx.events();
-    let systemd = ctx.system().systemd_running();
+    let prepared_root = ctx.prepared_root();
+    if prepared_root && !ctx.dry_run() {
+        events.info("[kubelet-start] The node root is a prepared directory (--rootfs): the host's kubelet service is left alone");
+    }
+    let systemd = ctx.system().systemd_running() && !prepared_root;
     // Stop the kubelet first so it does not start half-configured while the files change.
     if ctx.dry_run() {
         events.info("[kubelet-start] Would stop the kubelet");

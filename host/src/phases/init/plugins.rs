@@ -65,7 +65,7 @@ pub fn preflight_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContex
 
 /// `addon/<plugin>`: renders the plugin's manifests for this cluster and validates them
 /// against its grants. Applying them to a cluster needs the cluster phases, which this build
-/// does not have: outside `--dry-run` the phase says so instead of pretending.
+/// does not have: outside `--dry-run` the phase fails and says so instead of pretending.
 pub fn addon_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContext> {
     Phase::<dyn InitContext>::new(plugin.name(), short(&plugin))
         .flags(&["config", "dry-run", "plugin-dir", "allow-unsigned-plugins"])
@@ -89,10 +89,11 @@ pub fn addon_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContext> {
                     ctx.events().output(format!("---\n{}", m.content.trim_start_matches("---\n")));
                 }
             } else {
-                ctx.events().warn(format!(
-                    "addon/{}: the manifests are rendered and validated but not applied: this build of kubeadm-rs has no cluster phases yet",
+                anyhow::bail!(
+                    "the manifests are rendered and valid, but this build of kubeadm-rs cannot apply addons to a cluster yet: \
+                     run with --dry-run, or skip the phase with --skip-phases=addon/{}",
                     plugin.name()
-                ));
+                );
             }
             Ok(())
         })

@@ -59,14 +59,18 @@ impl Outcome {
 }
 
 fn run(cfg: InitConfig, system: FakeSystem, dry_run: bool) -> Outcome {
-    let dir = tempfile::tempdir().unwrap();
-    let recorder = Arc::new(Recorder::default());
-    let events = Events::new(recorder.clone());
-    let root = NodeRoot::open(dir.path(), events.clone()).unwrap();
     let options = InitOptions {
         dry_run,
         ..InitOptions::default()
     };
+    run_with(cfg, system, options)
+}
+
+fn run_with(cfg: InitConfig, system: FakeSystem, options: InitOptions) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let events = Events::new(recorder.clone());
+    let root = NodeRoot::open(dir.path(), events.clone()).unwrap();
     let mut data = InitData::new(cfg, root, options, Box::new(system));
     let workflow = Workflow::new(vec![kubelet_start_phase()]);
     let plan = workflow.plan(&Selection::default()).unwrap();
@@ -174,6 +178,27 @@ fn without_systemd_the_files_are_written_and_the_user_is_told_to_start_the_kubel
     let out = run(cfg(), system, false);
     assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
     assert!(out.warnings[0].contains("systemctl daemon-reload && systemctl restart kubelet"));
+    assert!(out.file("/var/lib/kubelet/config.yaml").is_some());
+}
+
+#[test]
+fn a_prepared_root_leaves_the_hosts_kubelet_alone() {
+    // No systemctl command would succeed here: any call would show up as a warning.
+    let options = InitOptions {
+        prepared_root: true,
+        ..InitOptions::default()
+    };
+    let out = run_with(cfg(), systemd_host(&[]), options);
+    assert!(
+        !out.warnings.iter().any(|w| w.contains("unable to")),
+        "{:?}",
+        out.warnings
+    );
+    assert!(
+        out.infos.iter().any(|i| i.contains("--rootfs")),
+        "{:?}",
+        out.infos
+    );
     assert!(out.file("/var/lib/kubelet/config.yaml").is_some());
 }
 
