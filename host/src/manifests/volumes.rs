@@ -88,22 +88,25 @@ pub fn control_plane_mounts(
 ) -> ComponentMounts {
     let mut m = ComponentMounts::default();
     let cert_dir = cfg.certificates_dir.as_str();
+    // Both components that talk TLS to the cluster see its PKI and the host's CA bundle.
+    if component != ControlPlaneComponent::Scheduler {
+        m.add(
+            K8S_CERTS_VOLUME,
+            cert_dir,
+            cert_dir,
+            true,
+            DIRECTORY_OR_CREATE,
+        );
+        m.add(
+            CA_CERTS_VOLUME,
+            CA_CERTS_PATH,
+            CA_CERTS_PATH,
+            true,
+            DIRECTORY_OR_CREATE,
+        );
+    }
     match component {
         ControlPlaneComponent::ApiServer => {
-            m.add(
-                K8S_CERTS_VOLUME,
-                cert_dir,
-                cert_dir,
-                true,
-                DIRECTORY_OR_CREATE,
-            );
-            m.add(
-                CA_CERTS_VOLUME,
-                CA_CERTS_PATH,
-                CA_CERTS_PATH,
-                true,
-                DIRECTORY_OR_CREATE,
-            );
             if let Some(external) = &cfg.etcd.external {
                 for (i, dir) in external_etcd_cert_dirs(external, cert_dir)
                     .iter()
@@ -122,20 +125,6 @@ pub fn control_plane_mounts(
             m.add_extra(&cfg.api_server.extra_volumes);
         }
         ControlPlaneComponent::ControllerManager => {
-            m.add(
-                K8S_CERTS_VOLUME,
-                cert_dir,
-                cert_dir,
-                true,
-                DIRECTORY_OR_CREATE,
-            );
-            m.add(
-                CA_CERTS_VOLUME,
-                CA_CERTS_PATH,
-                CA_CERTS_PATH,
-                true,
-                DIRECTORY_OR_CREATE,
-            );
             let kubeconfig = format!("{KUBERNETES_DIR}/{CONTROLLER_MANAGER_KUBECONFIG}");
             m.add(
                 KUBECONFIG_VOLUME,
