@@ -8,6 +8,7 @@ pub mod config;
 pub mod kubeconfig;
 pub mod manifests;
 pub mod node;
+pub mod objects;
 pub mod phases;
 pub mod pki;
 pub mod plugins;
