@@ -4,6 +4,7 @@
 //! [`phases`] and sees a narrow context. All node I/O goes through [`node::NodeRoot`].
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod kubeconfig;
 pub mod manifests;

@@ -1,0 +1,217 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde_json::json;
+
+use super::*;
+use crate::workflow::{Event, Recorder};
+
+fn config_map(name: &str) -> ConfigMap {
+    ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some("kube-system".into()),
+            ..Default::default()
+        },
+        data: Some([("k".to_string(), "v".to_string())].into()),
+        ..Default::default()
+    }
+}
+
+/// Fails the first `failures` calls with `error`, then answers with the object given.
+struct Flaky {
+    failures: usize,
+    calls: AtomicUsize,
+    error: fn() -> ClusterError,
+}
+
+impl Backend for Flaky {
+    fn endpoint(&self) -> Option<&str> {
+        Some("https://10.0.0.5:6443")
+    }
+    fn get(&self, _: &Kind, _: &str, _: &str) -> Result<Option<Value>, ClusterError> {
+        Ok(None)
+    }
+    fn list(&self, _: &Kind, _: &str, _: Option<&str>) -> Result<Vec<Value>, ClusterError> {
+        Ok(vec![])
+    }
+    fn create(&self, _: &Kind, object: &Value) -> Result<Value, ClusterError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) < self.failures {
+            Err((self.error)())
+        } else {
+            Ok(object.clone())
+        }
+    }
+    fn replace(&self, _: &Kind, object: &Value) -> Result<Value, ClusterError> {
+        Ok(object.clone())
+    }
+    fn patch(&self, _: &Kind, _: &str, _: &str, p: &PatchKind) -> Result<Value, ClusterError> {
+        Ok(p.body().clone())
+    }
+    fn delete(&self, _: &Kind, _: &str, _: &str) -> Result<bool, ClusterError> {
+        Ok(true)
+    }
+}
+
+fn flaky(failures: usize, error: fn() -> ClusterError, timeout: Duration) -> (Cluster, Arc<Flaky>) {
+    let backend = Arc::new(Flaky {
+        failures,
+        calls: AtomicUsize::new(0),
+        error,
+    });
+    let cluster = Cluster {
+        backend: backend.clone(),
+        retry: Retry::new(timeout),
+    };
+    (cluster, backend)
+}
+
+fn transient() -> ClusterError {
+    ClusterError::Transient {
+        endpoint: "https://10.0.0.5:6443".into(),
+        cause: "connection refused".into(),
+    }
+}
+
+fn forbidden() -> ClusterError {
+    ClusterError::Api {
+        what: "create configmap kube-system/x".into(),
+        code: 403,
+        reason: "Forbidden".into(),
+        message: "no".into(),
+    }
+}
+
+#[test]
+fn transient_failures_are_retried_until_they_pass() {
+    let (cluster, backend) = flaky(3, transient, Duration::from_secs(5));
+    cluster.create(&config_map("a")).unwrap();
+    assert_eq!(backend.calls.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn transient_failures_past_the_timeout_name_the_endpoint() {
+    let (cluster, _) = flaky(usize::MAX, transient, Duration::from_millis(200));
+    let err = cluster.create(&config_map("a")).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "the API server at https://10.0.0.5:6443 did not answer within 200ms: connection refused"
+    );
+}
+
+#[test]
+fn permanent_failures_are_not_retried() {
+    let (cluster, backend) = flaky(1, forbidden, Duration::from_secs(5));
+    let err = cluster.create(&config_map("a")).unwrap_err();
+    assert!(err.is_forbidden());
+    assert_eq!(backend.calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn kinds_of_untyped_objects_get_their_resource() {
+    let cases = [
+        (
+            json!({"apiVersion": "v1", "kind": "ConfigMap"}),
+            "",
+            "v1",
+            "configmaps",
+        ),
+        (
+            json!({"apiVersion": "apps/v1", "kind": "DaemonSet"}),
+            "apps",
+            "v1",
+            "daemonsets",
+        ),
+        (
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy"}),
+            "networking.k8s.io",
+            "v1",
+            "networkpolicies",
+        ),
+        (
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding"}),
+            "rbac.authorization.k8s.io",
+            "v1",
+            "clusterrolebindings",
+        ),
+    ];
+    for (object, group, version, plural) in cases {
+        let kind = Kind::of_value(&object).unwrap();
+        assert_eq!(
+            (kind.group.as_str(), kind.version.as_str()),
+            (group, version)
+        );
+        assert_eq!(kind.plural, plural, "{object}");
+    }
+    assert!(Kind::of_value(&json!({"kind": "ConfigMap"})).is_err());
+    assert_eq!(Kind::of::<Secret>().group_version(), "core/v1");
+}
+
+fn dry_run() -> (Cluster, Arc<Recorder>) {
+    let recorder = Arc::new(Recorder::default());
+    (Cluster::dry_run(Events::new(recorder.clone())), recorder)
+}
+
+#[test]
+fn dry_run_prints_writes_as_kubeadm_does() {
+    let (cluster, recorder) = dry_run();
+    assert!(cluster.is_dry_run());
+    let created = cluster
+        .create_or_update(&config_map("kubeadm-config"))
+        .unwrap();
+    assert!(created.metadata.uid.is_some(), "created objects get a uid");
+    let events = recorder.take();
+    assert_eq!(
+        events[0],
+        Event::Info {
+            message: "[dryrun] Would perform action CREATE on resource \"configmaps\" in API group \"core/v1\"".into()
+        }
+    );
+    let Event::Output { text } = &events[1] else {
+        panic!("{events:?}")
+    };
+    assert!(text.starts_with("[dryrun] Attached object:\n"), "{text}");
+    assert!(text.contains("name: kubeadm-config"), "{text}");
+}
+
+#[test]
+fn dry_run_never_shows_secret_values() {
+    let (cluster, recorder) = dry_run();
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some("bootstrap-token-abcdef".into()),
+            namespace: Some("kube-system".into()),
+            ..Default::default()
+        },
+        string_data: Some([("token-secret".to_string(), "0123456789abcdef".to_string())].into()),
+        ..Default::default()
+    };
+    cluster.create(&secret).unwrap();
+    let text = format!("{:?}", recorder.take());
+    assert!(!text.contains("0123456789abcdef"), "{text}");
+    assert!(
+        text.contains("token-secret: <redacted, 16 bytes>"),
+        "{text}"
+    );
+}
+
+#[test]
+fn dry_run_reads_answer_as_a_new_cluster() {
+    let (cluster, _) = dry_run();
+    let node: Option<k8s_openapi::api::core::v1::Node> = cluster.get("", "node-a").unwrap();
+    assert_eq!(node.unwrap().metadata.name.as_deref(), Some("node-a"));
+    assert!(
+        cluster
+            .get::<ConfigMap>("kube-public", "cluster-info")
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        cluster
+            .list::<Secret>("kube-system", None)
+            .unwrap()
+            .is_empty()
+    );
+}
