@@ -3,6 +3,7 @@
 //! `init` runs as an ordered tree of phases ([`workflow`]); each phase family lives in
 //! [`phases`] and sees a narrow context. All node I/O goes through [`node::NodeRoot`].
 
+pub mod certkey;
 pub mod cli;
 pub mod cluster;
 pub mod config;
@@ -15,4 +16,5 @@ pub mod pki;
 pub mod plugins;
 pub mod preflight;
 pub mod system;
+pub mod token;
 pub mod workflow;
