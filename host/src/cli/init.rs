@@ -7,6 +7,7 @@ use clap::{ArgMatches, Command};
 use super::flags::{self, INIT_FLAGS, PHASE_ONLY_FLAGS};
 use super::plugins::{PluginOptions, load_enabled};
 use super::{CliError, reporter};
+use crate::certkey::CertificateKey;
 use crate::config::{self, constants::KUBERNETES_DIR};
 use crate::node::NodeRoot;
 use crate::phases::init::{InitContext, InitData, InitOptions, init_workflow_with};
@@ -141,9 +142,15 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
         }
         None => None,
     };
-    let (cfg, warnings) = config::resolve_init(docs.as_ref(), &overrides, &LiveHostFacts)?;
+    let (mut cfg, warnings) = config::resolve_init(docs.as_ref(), &overrides, &LiveHostFacts)?;
     for w in warnings {
         events.warn(w);
+    }
+    // As kubeadm: uploading certificates without a key generates one (printed at the end).
+    if flags::switch(m, "upload-certs") && cfg.init.certificate_key.is_empty() {
+        cfg.init.certificate_key = CertificateKey::generate()
+            .map_err(|e| CliError::input(e.to_string()))?
+            .expose();
     }
 
     let plugins = match &cfg.plugins {
@@ -174,17 +181,15 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
         kubeconfig_dir: flags::kubeconfig_dir(m).unwrap_or_else(|| KUBERNETES_DIR.to_string()),
         dry_run,
         prepared_root: flags::rootfs(m).is_some(),
+        kubeconfig: flags::kubeconfig(m),
+        upload_certs: flags::switch(m, "upload-certs"),
+        skip_token_print: flags::switch(m, "skip-token-print"),
+        skip_certificate_key_print: flags::switch(m, "skip-certificate-key-print"),
     };
     let mut data = InitData::new(cfg, root, options, Box::new(LiveSystem));
     let ctx: &mut dyn InitContext = &mut data;
     workflow.execute(&plan, ctx, &events)?;
 
-    if plan.runs("kubelet-start") {
-        events.info(
-            "[init] The node-local phases are done. The phases that need a running API server \
-             (wait-control-plane, upload-config, bootstrap-token, addons, the join command) are not part of this build yet.",
-        );
-    }
     if dry_run {
         let mut root = data.into_root();
         root.keep();

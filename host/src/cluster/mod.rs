@@ -111,6 +111,19 @@ impl Cluster {
             .transpose()
     }
 
+    /// An object of any kind, as JSON, or `None` when it does not exist.
+    pub fn get_value(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, ClusterError> {
+        let kind = Kind::of_value(&serde_json::json!({"apiVersion": api_version, "kind": kind}))?;
+        self.retry
+            .run(&*self.backend, || self.backend.get(&kind, namespace, name))
+    }
+
     /// The objects of a kind in `namespace` ("" for cluster-scoped kinds or all namespaces).
     pub fn list<K: Object>(
         &self,
@@ -147,26 +160,29 @@ impl Cluster {
 
     /// Creates the object, or replaces what exists with it (re-reading on a conflict).
     pub fn create_or_update<K: Object>(&self, object: &K) -> Result<K, ClusterError> {
-        let kind = Kind::of::<K>();
-        let mut value = encode(object)?;
-        self.retry
-            .run(&*self.backend, || {
-                match self.backend.create(&kind, &value) {
-                    Err(ClusterError::AlreadyExists { .. }) => {}
-                    other => return other,
-                }
-                let (namespace, name) = names(&value);
-                let current = self.backend.get(&kind, &namespace, &name)?;
-                // An update must carry the version it replaces; a stale one is a conflict, retried.
-                if let Some(version) = current
-                    .as_ref()
-                    .and_then(|c| c.pointer("/metadata/resourceVersion"))
-                {
-                    value["metadata"]["resourceVersion"] = version.clone();
-                }
-                self.backend.replace(&kind, &value)
-            })
-            .and_then(decode)
+        decode(self.create_or_update_value(&encode(object)?)?)
+    }
+
+    /// [`Cluster::create_or_update`] for an object of any kind, as JSON.
+    pub fn create_or_update_value(&self, object: &Value) -> Result<Value, ClusterError> {
+        let kind = Kind::of_value(object)?;
+        let mut value = object.clone();
+        self.retry.run(&*self.backend, || {
+            match self.backend.create(&kind, &value) {
+                Err(ClusterError::AlreadyExists { .. }) => {}
+                other => return other,
+            }
+            let (namespace, name) = names(&value);
+            let current = self.backend.get(&kind, &namespace, &name)?;
+            // An update must carry the version it replaces; a stale one is a conflict, retried.
+            if let Some(version) = current
+                .as_ref()
+                .and_then(|c| c.pointer("/metadata/resourceVersion"))
+            {
+                value["metadata"]["resourceVersion"] = version.clone();
+            }
+            self.backend.replace(&kind, &value)
+        })
     }
 
     /// Patches an object of a namespaced or cluster-scoped kind.

@@ -312,6 +312,13 @@ impl InitConfig {
         self.init.timeouts.clone().unwrap_or_default()
     }
 
+    /// `timeouts.kubernetesAPICall`: how long one API call may keep failing transiently.
+    pub fn api_call_timeout(&self) -> std::time::Duration {
+        self.timeouts()
+            .kubernetes_api_call
+            .map_or(crate::cluster::DEFAULT_API_TIMEOUT, |d| d.0)
+    }
+
     pub fn patches_dir(&self) -> Option<&str> {
         self.init
             .patches

@@ -8,6 +8,7 @@ use super::constants::*;
 use super::defaults::{HostFacts, set_cluster_defaults, set_init_defaults, set_join_defaults};
 use super::load::{Documents, Known};
 use super::v1beta4::*;
+use super::duration::GoDuration;
 use super::validation::syntax;
 use super::{ConfigError, InitConfig, validation};
 
@@ -36,6 +37,11 @@ pub struct InitOverrides {
     pub ignore_preflight_errors: Vec<String>,
     pub skip_phases: Vec<String>,
     pub dry_run: bool,
+    /// `--token`, `--token-ttl`: the first bootstrap token.
+    pub token: Option<String>,
+    pub token_ttl: Option<GoDuration>,
+    /// `--certificate-key`: the key `upload-certs` encrypts with.
+    pub certificate_key: Option<String>,
 }
 
 /// Parses kubeadm's `mapStringString` flag form: `name=value[,name=value...]`.
@@ -113,6 +119,9 @@ impl InitOverrides {
                 "controller-manager-extra-args",
             ),
             (self.scheduler_extra_args.is_some(), "scheduler-extra-args"),
+            (self.token.is_some(), "token"),
+            (self.token_ttl.is_some(), "token-ttl"),
+            (self.certificate_key.is_some(), "certificate-key"),
         ])
     }
 }
@@ -397,6 +406,21 @@ fn apply_flags(
         &f.controller_manager_extra_args,
     );
     override_args(&mut cluster.scheduler.extra_args, &f.scheduler_extra_args);
+    if f.token.is_some() || f.token_ttl.is_some() {
+        if init.bootstrap_tokens.is_empty() {
+            init.bootstrap_tokens.push(BootstrapToken::default());
+        }
+        let first = &mut init.bootstrap_tokens[0];
+        if let Some(v) = &f.token {
+            first.token = v.clone();
+        }
+        if let Some(v) = f.token_ttl {
+            first.ttl = Some(v);
+        }
+    }
+    if let Some(v) = &f.certificate_key {
+        init.certificate_key = v.clone();
+    }
     if let Some(v) = &f.advertise_address {
         init.local_api_endpoint.advertise_address = v.clone();
     }

@@ -65,8 +65,13 @@ pub struct NamedUser {
 #[derive(Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct User {
+    /// A client certificate file (the kubelet's rotated one), used instead of embedded data.
+    #[serde(default)]
+    pub client_certificate: Option<String>,
     #[serde(default, deserialize_with = "base64_bytes")]
     pub client_certificate_data: Option<Vec<u8>>,
+    #[serde(default)]
+    pub client_key: Option<String>,
     #[serde(default, deserialize_with = "base64_bytes")]
     pub client_key_data: Option<Vec<u8>>,
     #[serde(default)]
@@ -125,7 +130,7 @@ impl Kubeconfig {
                 user: User {
                     client_certificate_data: Some(cert_pem.to_vec()),
                     client_key_data: Some(key_pem.to_vec()),
-                    token: None,
+                    ..User::default()
                 },
             }],
             current_context: context,
@@ -197,6 +202,9 @@ impl Kubeconfig {
         for u in &self.users {
             field(&mut out, "- ", "name", &u.name);
             out.push_str("  user:\n");
+            if let Some(path) = &u.user.client_certificate {
+                field(&mut out, "    ", "client-certificate", path);
+            }
             if let Some(data) = &u.user.client_certificate_data {
                 field(
                     &mut out,
@@ -204,6 +212,9 @@ impl Kubeconfig {
                     "client-certificate-data",
                     &STANDARD.encode(data),
                 );
+            }
+            if let Some(path) = &u.user.client_key {
+                field(&mut out, "    ", "client-key", path);
             }
             if let Some(data) = &u.user.client_key_data {
                 field(&mut out, "    ", "client-key-data", &STANDARD.encode(data));

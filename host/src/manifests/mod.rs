@@ -4,7 +4,7 @@
 //! Pods are built with k8s-openapi types, turned into JSON values (so keys come out
 //! sorted, as kubeadm's serializer sorts them), patched, and written as YAML.
 
-mod args;
+pub mod args;
 pub mod components;
 mod control_plane;
 mod etcd;

@@ -1,9 +1,15 @@
 //! The narrow context `init` phases see, and the one value that provides it.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
+use anyhow::Context as _;
+
+use crate::cluster::{Cluster, ClusterError};
 use crate::config::InitConfig;
-use crate::config::constants::{KUBERNETES_DIR, MANIFESTS_DIR};
+use crate::config::constants::{
+    ADMIN_KUBECONFIG, KUBERNETES_DIR, MANIFESTS_DIR, SUPER_ADMIN_KUBECONFIG,
+};
 use crate::node::NodeRoot;
 use crate::pki::KeyPool;
 use crate::system::System;
@@ -31,6 +37,16 @@ pub trait InitContext {
     fn system(&self) -> &dyn System;
     /// Keys generated ahead, in parallel, for the files this run creates (filled by parent phases).
     fn key_pool(&self) -> &KeyPool;
+    /// The API client (the dry-run recorder in `--dry-run`), connected on first use.
+    fn cluster(&self) -> anyhow::Result<Cluster>;
+    /// The kubeconfig the cluster phases use (`--kubeconfig`, default `<kubeconfig-dir>/admin.conf`).
+    fn kubeconfig_path(&self) -> String;
+    /// `--upload-certs`.
+    fn upload_certs(&self) -> bool;
+    /// `--skip-token-print`.
+    fn skip_token_print(&self) -> bool;
+    /// `--skip-certificate-key-print`.
+    fn skip_certificate_key_print(&self) -> bool;
 }
 
 /// Settings that are not part of the kubeadm config API.
@@ -40,6 +56,11 @@ pub struct InitOptions {
     pub dry_run: bool,
     /// `--rootfs` was given.
     pub prepared_root: bool,
+    /// `--kubeconfig` of the phase subcommands.
+    pub kubeconfig: Option<String>,
+    pub upload_certs: bool,
+    pub skip_token_print: bool,
+    pub skip_certificate_key_print: bool,
 }
 
 impl Default for InitOptions {
@@ -48,6 +69,10 @@ impl Default for InitOptions {
             kubeconfig_dir: KUBERNETES_DIR.to_string(),
             dry_run: false,
             prepared_root: false,
+            kubeconfig: None,
+            upload_certs: false,
+            skip_token_print: false,
+            skip_certificate_key_print: false,
         }
     }
 }
@@ -60,6 +85,7 @@ pub struct InitData {
     ignored: BTreeSet<String>,
     system: Box<dyn System>,
     key_pool: KeyPool,
+    cluster: OnceLock<Cluster>,
 }
 
 impl InitData {
@@ -77,6 +103,7 @@ impl InitData {
             ignored,
             system,
             key_pool: KeyPool::new(),
+            cluster: OnceLock::new(),
         }
     }
 
@@ -120,5 +147,89 @@ impl InitContext for InitData {
 
     fn key_pool(&self) -> &KeyPool {
         &self.key_pool
+    }
+
+    fn cluster(&self) -> anyhow::Result<Cluster> {
+        if let Some(cluster) = self.cluster.get() {
+            return Ok(cluster.clone());
+        }
+        let cluster = if self.options.dry_run {
+            Cluster::dry_run(self.events().clone())
+        } else {
+            self.connect()?
+        };
+        Ok(self.cluster.get_or_init(|| cluster).clone())
+    }
+
+    fn kubeconfig_path(&self) -> String {
+        self.options
+            .kubeconfig
+            .clone()
+            .unwrap_or_else(|| self.default_admin_kubeconfig())
+    }
+
+    fn upload_certs(&self) -> bool {
+        self.options.upload_certs
+    }
+
+    fn skip_token_print(&self) -> bool {
+        self.options.skip_token_print
+    }
+
+    fn skip_certificate_key_print(&self) -> bool {
+        self.options.skip_certificate_key_print
+    }
+}
+
+impl InitData {
+    fn default_admin_kubeconfig(&self) -> String {
+        format!("{}/{ADMIN_KUBECONFIG}", self.options.kubeconfig_dir)
+    }
+
+    fn read_kubeconfig(&self, path: &str) -> anyhow::Result<String> {
+        let bytes = self
+            .root
+            .read(path)
+            .with_context(|| format!("reading the kubeconfig {path}"))?
+            .with_context(|| {
+                format!("the kubeconfig {path} does not exist; run the kubeconfig phase first")
+            })?;
+        String::from_utf8(bytes).with_context(|| format!("the kubeconfig {path} is not UTF-8"))
+    }
+
+    /// Connects as kubeadm does: with the admin kubeconfig, first making sure its group is bound
+    /// to cluster-admin — through super-admin.conf when admin.conf may not do that itself.
+    fn connect(&self) -> anyhow::Result<Cluster> {
+        let timeout = self.cfg.api_call_timeout();
+        let path = self.kubeconfig_path();
+        let admin = Cluster::from_kubeconfig(&self.read_kubeconfig(&path)?, &path, timeout)?;
+        if path != self.default_admin_kubeconfig() {
+            return Ok(admin);
+        }
+        let binding = crate::objects::bootstrap::cluster_admins_binding().to_value();
+        match admin.create_or_update_value(&binding) {
+            Ok(_) => {}
+            Err(e) if e.is_forbidden() => {
+                let super_admin =
+                    format!("{}/{SUPER_ADMIN_KUBECONFIG}", self.options.kubeconfig_dir);
+                self.events().info(format!(
+                    "[init] Using {super_admin} to bind the group of {path} to cluster-admin"
+                ));
+                let privileged = Cluster::from_kubeconfig(
+                    &self.read_kubeconfig(&super_admin)?,
+                    &super_admin,
+                    timeout,
+                )?;
+                privileged
+                    .create_or_update_value(&binding)
+                    .map_err(|e: ClusterError| anyhow::anyhow!(e))
+                    .context("creating ClusterRoleBinding kubeadm:cluster-admins")?;
+            }
+            Err(e) => {
+                return Err(anyhow::anyhow!(e)
+                    .context("creating ClusterRoleBinding kubeadm:cluster-admins"));
+            }
+        }
+        Ok(admin)
     }
 }

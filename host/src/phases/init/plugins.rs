@@ -5,7 +5,11 @@
 use std::sync::Arc;
 
 use super::InitContext;
-use crate::plugins::{ClusterView, LoadedPlugin, NoCluster, handle_failure};
+use anyhow::Context as _;
+
+use crate::cluster::Cluster;
+use crate::config::plugins::ObjectScope;
+use crate::plugins::{ClusterReader, ClusterView, LoadedPlugin, NoCluster, handle_failure};
 use crate::preflight::{Findings, Issue};
 use crate::workflow::{Phase, Severity};
 
@@ -63,16 +67,23 @@ pub fn preflight_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContex
         })
 }
 
-/// `addon/<plugin>`: renders the plugin's manifests for this cluster and validates them
-/// against its grants. Applying them to a cluster needs the cluster phases, which this build
-/// does not have: outside `--dry-run` the phase fails and says so instead of pretending.
+/// `addon/<plugin>`: renders the plugin's manifests for this cluster, validates them against
+/// its grants, and applies them with server-side apply (prints them in `--dry-run`).
 pub fn addon_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContext> {
     Phase::<dyn InitContext>::new(plugin.name(), short(&plugin))
-        .flags(&["config", "dry-run", "plugin-dir", "allow-unsigned-plugins"])
+        .flags(&[
+            "config",
+            "kubeconfig",
+            "dry-run",
+            "plugin-dir",
+            "allow-unsigned-plugins",
+        ])
         .run(move |ctx| {
-            let reader = Arc::new(NoCluster(
-                "no API server is reachable from this phase (dry-run, or the control plane is not up yet)".into(),
-            ));
+            let reader: Arc<dyn ClusterReader> = if ctx.dry_run() {
+                Arc::new(NoCluster("no API server is asked in dry-run".into()))
+            } else {
+                Arc::new(ApiReader(ctx.cluster()?))
+            };
             let manifests = match plugin.render_addon(&ClusterView::of(ctx.cfg()), reader) {
                 Ok(manifests) => manifests,
                 Err(e) => return Ok(handle_failure(plugin.spec().on_failure, e, ctx.events())?),
@@ -85,16 +96,71 @@ pub fn addon_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContext> {
             ));
             if ctx.dry_run() {
                 for m in &manifests {
-                    ctx.events().info(format!("[dryrun] Would apply manifest {:?} of addon {}:", m.name, plugin.name()));
-                    ctx.events().output(format!("---\n{}", m.content.trim_start_matches("---\n")));
+                    ctx.events().info(format!(
+                        "[dryrun] Would apply manifest {:?} of addon {}:",
+                        m.name,
+                        plugin.name()
+                    ));
+                    ctx.events()
+                        .output(format!("---\n{}", m.content.trim_start_matches("---\n")));
                 }
-            } else {
-                anyhow::bail!(
-                    "the manifests are rendered and valid, but this build of kubeadm-rs cannot apply addons to a cluster yet: \
-                     run with --dry-run, or skip the phase with --skip-phases=addon/{}",
-                    plugin.name()
-                );
+                return Ok(());
             }
+            let cluster = ctx.cluster()?;
+            for object in manifests.iter().flat_map(|m| &m.objects) {
+                cluster
+                    .apply(&object.value)
+                    .with_context(|| format!("applying {object} of addon {}", plugin.name()))?;
+            }
+            ctx.events()
+                .info(format!("[addons] Applied addon: {}", plugin.name()));
             Ok(())
         })
+}
+
+/// What addon plugins may read: objects of the kinds kubeadm-rs knows the API group of.
+struct ApiReader(Cluster);
+
+impl ClusterReader for ApiReader {
+    fn get(&self, scope: &ObjectScope, name: &str) -> Result<Option<String>, String> {
+        let api_version = api_version_of(&scope.kind)
+            .ok_or_else(|| format!("kubeadm-rs cannot read objects of kind {}", scope.kind))?;
+        let namespace = scope.namespace.clone().unwrap_or_default();
+        // The plugin host calls this from inside its own runtime; the client runs its own, so
+        // the request goes out from a thread of its own.
+        std::thread::scope(|s| {
+            s.spawn(|| self.0.get_value(api_version, &scope.kind, &namespace, name))
+                .join()
+                .map_err(|_| "the API request panicked".to_string())?
+                .map(|found| found.map(|v| v.to_string()))
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// The API group and version of the kinds an addon may read.
+fn api_version_of(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "ConfigMap"
+        | "Secret"
+        | "Service"
+        | "ServiceAccount"
+        | "Namespace"
+        | "Node"
+        | "Pod"
+        | "Endpoints"
+        | "PersistentVolume"
+        | "PersistentVolumeClaim" => "v1",
+        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" => "apps/v1",
+        "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding" => {
+            "rbac.authorization.k8s.io/v1"
+        }
+        "NetworkPolicy" | "IngressClass" | "Ingress" => "networking.k8s.io/v1",
+        "PriorityClass" => "scheduling.k8s.io/v1",
+        "CustomResourceDefinition" => "apiextensions.k8s.io/v1",
+        "Job" | "CronJob" => "batch/v1",
+        "Lease" => "coordination.k8s.io/v1",
+        "StorageClass" => "storage.k8s.io/v1",
+        _ => return None,
+    })
 }

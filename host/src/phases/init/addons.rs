@@ -1,0 +1,94 @@
+//! `addon`: CoreDNS and kube-proxy as kubeadm installs them, then each enabled addon plugin's
+//! manifests, applied with server-side apply.
+
+use super::InitContext;
+use super::api::create_or_update_all;
+use crate::config::v1beta4::EnvVar;
+use crate::manifests::kube_proxy_configuration;
+use crate::objects::addons::{coredns, kube_proxy};
+use crate::workflow::Phase;
+
+/// Flags of the addon phases, as kubeadm lists them.
+const FLAGS: [&str; 11] = [
+    "config",
+    "kubeconfig",
+    "kubernetes-version",
+    "image-repository",
+    "dry-run",
+    "apiserver-advertise-address",
+    "control-plane-endpoint",
+    "apiserver-bind-port",
+    "pod-network-cidr",
+    "service-dns-domain",
+    "service-cidr",
+];
+
+/// The `addon` phase with its built-in children; plugin phases are appended after them.
+pub fn addon_phase(plugins: Vec<Phase<dyn InitContext>>) -> Phase<dyn InitContext> {
+    Phase::new(
+        "addon",
+        "Install required addons for passing conformance tests",
+    )
+    .with_all()
+    .flags(&FLAGS)
+    .children(
+        [
+            Phase::new("coredns", "Install the CoreDNS addon to a Kubernetes cluster")
+                .long("Install the CoreDNS addon components via the API server. Please note that although the DNS server is deployed, it will not be scheduled until CNI is installed.")
+                .flags(&FLAGS)
+                .run(|ctx| install_coredns(ctx)),
+            Phase::new("kube-proxy", "Install the kube-proxy addon to a Kubernetes cluster")
+                .long("Install the kube-proxy addon components via the API server.")
+                .flags(&FLAGS)
+                .run(|ctx| install_kube_proxy(ctx)),
+        ]
+        .into_iter()
+        .chain(plugins),
+    )
+}
+
+fn install_coredns(ctx: &dyn InitContext) -> anyhow::Result<()> {
+    if !coredns::enabled(ctx.cfg()) {
+        ctx.events()
+            .info("[addons] Not installing the CoreDNS addon: dns.disabled is set");
+        return Ok(());
+    }
+    create_or_update_all(&ctx.cluster()?, &coredns::coredns_objects(ctx.cfg()))?;
+    ctx.events()
+        .info("[addons] Applied essential addon: CoreDNS");
+    Ok(())
+}
+
+fn install_kube_proxy(ctx: &dyn InitContext) -> anyhow::Result<()> {
+    let cfg = ctx.cfg();
+    if !kube_proxy::enabled(cfg) {
+        ctx.events()
+            .info("[addons] Not installing the kube-proxy addon: proxy.disabled is set");
+        return Ok(());
+    }
+    let objects =
+        kube_proxy::kube_proxy_objects(cfg, &kube_proxy_configuration(cfg), &proxy_env())?;
+    create_or_update_all(&ctx.cluster()?, &objects)?;
+    ctx.events()
+        .info("[addons] Applied essential addon: kube-proxy");
+    Ok(())
+}
+
+/// The proxy settings of this environment, which kubeadm hands on to kube-proxy.
+fn proxy_env() -> Vec<EnvVar> {
+    let mut vars: Vec<EnvVar> = std::env::vars()
+        .filter(|(name, _)| {
+            matches!(
+                name.to_ascii_uppercase().as_str(),
+                "HTTP_PROXY" | "HTTPS_PROXY" | "NO_PROXY"
+            )
+        })
+        .map(|(name, value)| EnvVar {
+            name,
+            value,
+            value_from: None,
+        })
+        .collect();
+    vars.sort_by(|a, b| a.name.cmp(&b.name));
+    vars
+}

@@ -1,0 +1,317 @@
+//! `wait-control-plane`: polls the kubelet's `/healthz`, then each control-plane component's
+//! health endpoint, at the addresses their own configuration gives (the KubeletConfiguration,
+//! the static pod commands), as kubeadm does.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use serde_json::Value;
+
+use super::InitContext;
+use crate::cluster::health::{Probe, Prober};
+use crate::config::constants::{CONTROLLER_MANAGER_PORT, KUBELET_CONFIG_FILE, SCHEDULER_PORT};
+use crate::manifests::manifest_path;
+use crate::workflow::Phase;
+
+/// kubeadm polls every half second.
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+pub fn wait_control_plane_phase() -> Phase<dyn InitContext> {
+    Phase::new("wait-control-plane", "Wait for the control plane to start")
+        .flags(&["config", "dry-run"])
+        .run(|ctx| run(ctx))
+}
+
+/// A health endpoint to poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Check {
+    name: &'static str,
+    url: String,
+}
+
+fn run(ctx: &dyn InitContext) -> anyhow::Result<()> {
+    let events = ctx.events();
+    let timeouts = ctx.cfg().timeouts();
+    let kubelet_timeout = timeouts.kubelet_health_check.unwrap_or_default().0;
+    let components_timeout = timeouts
+        .control_plane_component_health_check
+        .unwrap_or_default()
+        .0;
+    let kubelet = kubelet_check(ctx)?;
+    let components = component_checks(ctx)?;
+    if ctx.dry_run() {
+        if let Some(k) = &kubelet {
+            events.info(format!(
+                "[dryrun] Would wait for the kubelet to be healthy at {}",
+                k.url
+            ));
+        }
+        for c in &components {
+            events.info(format!(
+                "[dryrun] Would wait for {} to be healthy at {}",
+                c.name, c.url
+            ));
+        }
+        return Ok(());
+    }
+    let prober = Prober::new().context("starting the health prober")?;
+    if let Some(k) = kubelet {
+        events.info(format!(
+            "[kubelet-check] Waiting for a healthy kubelet at {}. This can take up to {}",
+            k.url,
+            go_duration(kubelet_timeout)
+        ));
+        let took = wait_healthy(&prober, &k, kubelet_timeout).map_err(|cause| {
+            troubleshoot(ctx);
+            anyhow::anyhow!(
+                "the kubelet is not healthy after {}: {cause}",
+                go_duration(kubelet_timeout)
+            )
+        })?;
+        events.info(format!(
+            "[kubelet-check] The kubelet is healthy after {took:?}"
+        ));
+    }
+    events.info(format!(
+        "[control-plane-check] Waiting for healthy control plane components. This can take up to {}",
+        go_duration(components_timeout)
+    ));
+    for c in &components {
+        events.info(format!(
+            "[control-plane-check] Checking {} at {}",
+            c.name, c.url
+        ));
+    }
+    // The components come up independently; poll them side by side.
+    let results: Vec<(&Check, Result<Duration, String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = components
+            .iter()
+            .map(|c| {
+                let prober = &prober;
+                s.spawn(move || (c, wait_healthy(prober, c, components_timeout)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a health poller panicked"))
+            .collect()
+    });
+    let mut failed = Vec::new();
+    for (c, result) in results {
+        match result {
+            Ok(took) => events.info(format!(
+                "[control-plane-check] {} is healthy after {took:?}",
+                c.name
+            )),
+            Err(cause) => failed.push(format!("{} check failed at {}: {cause}", c.name, c.url)),
+        }
+    }
+    if !failed.is_empty() {
+        troubleshoot(ctx);
+        bail!(
+            "control plane components are not healthy after {}: {}",
+            go_duration(components_timeout),
+            failed.join("; ")
+        );
+    }
+    Ok(())
+}
+
+/// Polls until HTTP 200 or the timeout; the last failure when it never came.
+fn wait_healthy(prober: &Prober, check: &Check, timeout: Duration) -> Result<Duration, String> {
+    let start = Instant::now();
+    loop {
+        let left = timeout.saturating_sub(start.elapsed());
+        match prober.probe(
+            &check.url,
+            left.clamp(Duration::from_millis(1), Duration::from_secs(10)),
+        ) {
+            Probe::Healthy => return Ok(start.elapsed()),
+            Probe::Unhealthy(cause) => {
+                if start.elapsed() + POLL_INTERVAL > timeout {
+                    return Err(cause);
+                }
+            }
+        }
+        std::thread::sleep(POLL_INTERVAL);
+    }
+}
+
+fn troubleshoot(ctx: &dyn InitContext) {
+    let socket = &ctx.cfg().init.node_registration.cri_socket;
+    ctx.events().warn(format!(
+        "Unfortunately, an error has occurred, likely caused by:\n\
+         \t- The kubelet is not running\n\
+         \t- The kubelet is unhealthy due to a misconfiguration of the node in some way (required cgroups disabled)\n\
+         \t- A control plane component may have crashed or exited when started by the container runtime.\n\
+         If you are on a systemd-powered system, you can try to troubleshoot the error with the following commands:\n\
+         \t- 'systemctl status kubelet'\n\
+         \t- 'journalctl -xeu kubelet'\n\
+         To troubleshoot, list all containers using your preferred container runtimes CLI.\n\
+         \t- 'crictl --runtime-endpoint {socket} ps -a | grep kube | grep -v pause'\n\
+         \tOnce you have found the failing container, you can inspect its logs with:\n\
+         \t- 'crictl --runtime-endpoint {socket} logs CONTAINERID'"
+    ));
+}
+
+/// The kubelet's healthz URL from the KubeletConfiguration written to the node (the
+/// configuration this run generates in dry-run); `None` when its healthz port is 0 (disabled).
+fn kubelet_check(ctx: &dyn InitContext) -> anyhow::Result<Option<Check>> {
+    let written = ctx
+        .root()
+        .read(KUBELET_CONFIG_FILE)
+        .with_context(|| format!("reading {KUBELET_CONFIG_FILE}"))?;
+    let config: Value = match written {
+        Some(bytes) => serde_saphyr::from_slice(&bytes)
+            .with_context(|| format!("{KUBELET_CONFIG_FILE} is not a KubeletConfiguration"))?,
+        None => Value::Object(crate::manifests::kubelet_configuration(ctx.cfg())),
+    };
+    let address = config
+        .get("healthzBindAddress")
+        .and_then(Value::as_str)
+        .unwrap_or("127.0.0.1")
+        .to_string();
+    let port = config
+        .get("healthzPort")
+        .and_then(Value::as_u64)
+        .unwrap_or(u64::from(crate::config::constants::KUBELET_HEALTHZ_PORT));
+    Ok((port != 0).then(|| Check {
+        name: "kubelet",
+        url: format!("http://{}/healthz", host_port(&address, port)),
+    }))
+}
+
+/// The control-plane components' health URLs, from the commands in their static pod manifests.
+fn component_checks(ctx: &dyn InitContext) -> anyhow::Result<Vec<Check>> {
+    let components: [(&'static str, &str, &str, u16); 3] = [
+        (
+            "kube-apiserver",
+            "advertise-address",
+            "livez",
+            ctx.cfg().bind_port(),
+        ),
+        (
+            "kube-controller-manager",
+            "bind-address",
+            "healthz",
+            CONTROLLER_MANAGER_PORT,
+        ),
+        ("kube-scheduler", "bind-address", "livez", SCHEDULER_PORT),
+    ];
+    components
+        .into_iter()
+        .map(|(name, address_flag, path, default_port)| {
+            let file = manifest_path(ctx.manifests_dir(), name);
+            let command = match ctx.root().read(&file)? {
+                Some(bytes) => {
+                    pod_command(&bytes).with_context(|| format!("reading the command of {file}"))?
+                }
+                // In dry-run the manifests live in the dry-run directory; a missing one is an error.
+                None => bail!("{file} does not exist; run the control-plane phase first"),
+            };
+            let default_address = if name == "kube-apiserver" {
+                ctx.cfg().advertise_address().to_string()
+            } else {
+                "127.0.0.1".to_string()
+            };
+            let address = flag_value(&command, address_flag).unwrap_or(default_address);
+            let port = match flag_value(&command, "secure-port") {
+                Some(p) => p
+                    .parse::<u16>()
+                    .with_context(|| format!("{file}: --secure-port={p:?} is not a port"))?,
+                None => default_port,
+            };
+            Ok(Check {
+                name,
+                url: format!(
+                    "https://{}/{path}",
+                    host_port(&reachable(&address), u64::from(port))
+                ),
+            })
+        })
+        .collect()
+}
+
+/// The first container's command of a static pod manifest.
+fn pod_command(manifest: &[u8]) -> anyhow::Result<Vec<String>> {
+    let pod: Value = serde_saphyr::from_slice(manifest)?;
+    let command = pod
+        .pointer("/spec/containers/0/command")
+        .and_then(Value::as_array)
+        .context("no spec.containers[0].command")?;
+    Ok(command
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect())
+}
+
+/// The value of `--name=value` in a command line (the last one wins, as flags parse).
+fn flag_value(command: &[String], name: &str) -> Option<String> {
+    let prefix = format!("--{name}=");
+    command
+        .iter()
+        .rev()
+        .find_map(|arg| arg.strip_prefix(&prefix).map(str::to_string))
+}
+
+/// A wildcard bind address is reached through loopback.
+fn reachable(address: &str) -> String {
+    match address.parse::<IpAddr>() {
+        Ok(ip) if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".into(),
+        Ok(ip) if ip.is_unspecified() => "::1".into(),
+        _ => address.to_string(),
+    }
+}
+
+fn host_port(host: &str, port: u64) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// `4m0s`, as kubeadm prints durations.
+fn go_duration(d: Duration) -> String {
+    crate::config::GoDuration(d).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_read_from_the_command_last_one_winning() {
+        let command: Vec<String> = [
+            "kube-apiserver",
+            "--advertise-address=10.0.0.5",
+            "--secure-port=6443",
+            "--secure-port=7443",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            flag_value(&command, "advertise-address").as_deref(),
+            Some("10.0.0.5")
+        );
+        assert_eq!(flag_value(&command, "secure-port").as_deref(), Some("7443"));
+        assert_eq!(flag_value(&command, "bind-address"), None);
+    }
+
+    #[test]
+    fn wildcard_addresses_are_polled_on_loopback() {
+        let cases = [
+            ("0.0.0.0", "127.0.0.1"),
+            ("::", "::1"),
+            ("10.0.0.5", "10.0.0.5"),
+            ("fd00::5", "fd00::5"),
+        ];
+        for (given, polled) in cases {
+            assert_eq!(reachable(given), polled);
+        }
+        assert_eq!(host_port("::1", 10257), "[::1]:10257");
+        assert_eq!(host_port("127.0.0.1", 10257), "127.0.0.1:10257");
+    }
+}
