@@ -222,3 +222,6 @@ pub fn certs_role_binding() -> RoleBinding {
         }]),
     }
 }
+
+#[cfg(test)]
+mod tests;

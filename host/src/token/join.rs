@@ -141,3 +141,6 @@ impl JoinCommand {
 pub fn on_one_line(command: &str) -> String {
     command.replace("\\\n", "").replace('\t', "")
 }
+
+#[cfg(test)]
+mod tests;

@@ -123,3 +123,6 @@ impl ListedToken {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

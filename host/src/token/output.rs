@@ -406,3 +406,6 @@ fn yaml_plain_allowed(s: &str) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+mod tests;

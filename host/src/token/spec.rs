@@ -200,3 +200,6 @@ pub(super) fn parse_rfc3339(s: &str) -> Option<Timestamp> {
 pub(super) fn format_rfc3339(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
+
+#[cfg(test)]
+mod tests;

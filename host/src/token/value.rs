@@ -5,6 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use aws_lc_rs::error::Unspecified;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 
 use super::TokenError;
@@ -90,7 +91,7 @@ impl BootstrapToken {
     /// A new random token from the operating system's generator, as kubeadm makes one.
     pub fn generate() -> Result<Self, TokenError> {
         let rng = SystemRandom::new();
-        let chars = random_chars(&rng, ID_LEN + SECRET_LEN)?;
+        let chars = random_chars(ID_LEN + SECRET_LEN, |buf| rng.fill(buf))?;
         let (id, secret) = chars.split_at(ID_LEN);
         Ok(BootstrapToken {
             id: TokenId(id.to_string()),
@@ -115,11 +116,14 @@ impl BootstrapToken {
 
 /// Uniformly random characters of [`ALPHABET`]: bytes of 252 and above are drawn again, since
 /// 252 is the largest multiple of 36 a byte holds.
-fn random_chars(rng: &dyn SecureRandom, n: usize) -> Result<String, TokenError> {
+fn random_chars(
+    n: usize,
+    mut fill: impl FnMut(&mut [u8]) -> Result<(), Unspecified>,
+) -> Result<String, TokenError> {
     let mut out = String::with_capacity(n);
     let mut buf = [0u8; 32];
     while out.len() < n {
-        rng.fill(&mut buf).map_err(|_| TokenError::Random)?;
+        fill(&mut buf).map_err(|_| TokenError::Random)?;
         out.extend(
             buf.iter()
                 .filter(|b| **b < 252)
@@ -202,3 +206,6 @@ pub(super) fn shown(value: &str) -> String {
         None => format!("\"{}\"", part(value)),
     }
 }
+
+#[cfg(test)]
+mod tests;
