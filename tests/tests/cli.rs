@@ -7,7 +7,7 @@ use common::{kubeadm, run_err, run_ok, stderr, stdout};
 /// Paths, durations, sizes and other values that change from run to run.
 fn filters() -> Vec<(&'static str, &'static str)> {
     vec![
-        (r"\d+(\.\d+)?(µs|ms|s)\b", "[DURATION]"),
+        (r"\b\d+(\.\d+)?(µs|ms|s)\b", "[DURATION]"),
         (r"/tmp/kubeadm-init-dryrun[A-Za-z0-9]+", "[DRYRUN-DIR]"),
         (r"\(0([0-7]{3}), \d+ bytes\)", "(0$1, [SIZE])"),
     ]
