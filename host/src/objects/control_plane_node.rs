@@ -54,10 +54,10 @@ impl ControlPlaneMarks {
     /// others, as kubeadm orders them. Node taints have no merge key, so the same value works as a
     /// JSON merge patch and as a strategic merge patch.
     pub fn patch(&self, node: &Node) -> Option<Value> {
-        let current_labels = node.metadata.labels.clone().unwrap_or_default();
+        let current_labels = node.metadata.labels.as_ref();
         let labels: BTreeMap<&str, &str> = CONTROL_PLANE_LABELS
             .iter()
-            .filter(|l| current_labels.get(**l).map(String::as_str) != Some(""))
+            .filter(|l| current_labels.and_then(|c| c.get(**l)).map(String::as_str) != Some(""))
             .map(|l| (*l, ""))
             .collect();
         let current_taints = node

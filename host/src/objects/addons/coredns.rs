@@ -31,7 +31,8 @@ pub const KUBE_DNS_SERVICE: &str = "kube-dns";
 pub const COREFILE_KEY: &str = "Corefile";
 /// The label that selects the DNS Pods; kube-dns's name, kept so clients that look for it work.
 pub const K8S_APP_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
-/// kubeadm's replica count for a new CoreDNS Deployment.
+/// kubeadm's replica count for a new CoreDNS Deployment (kubeadm keeps the count of one already
+/// in the cluster: the phase sets that on the Deployment before applying it).
 pub const REPLICAS: i32 = 2;
 const CONFIG_VOLUME: &str = "config-volume";
 const LIVENESS_PORT: &str = "liveness-probe";
