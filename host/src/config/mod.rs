@@ -265,11 +265,15 @@ impl InitConfig {
 
     pub fn coredns_image(&self) -> String {
         let dns = &self.cluster.dns;
-        let repo = if dns.image_repository.is_empty() {
-            format!("{}/coredns", self.image_repository())
+        let mut repo = if dns.image_repository.is_empty() {
+            self.image_repository().to_string()
         } else {
             dns.image_repository.clone()
         };
+        // The official image moved to registry.k8s.io/coredns/coredns; mirrors keep the old path.
+        if repo == DEFAULT_IMAGE_REPOSITORY {
+            repo.push_str("/coredns");
+        }
         let tag = if dns.image_tag.is_empty() {
             COREDNS_VERSION
         } else {

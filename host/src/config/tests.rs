@@ -70,3 +70,26 @@ fn valid_configs_pass_and_migrate_to_a_fixed_point() {
         );
     }
 }
+
+#[test]
+fn the_coredns_image_path_follows_kubeadm() {
+    use crate::pki::test_support::init_config_from_yaml;
+    let cases = [
+        ("", "registry.k8s.io/coredns/coredns:v1.12.1"),
+        ("imageRepository: my.reg\n", "my.reg/coredns:v1.12.1"),
+        (
+            "imageRepository: my.reg\ndns:\n  imageRepository: registry.k8s.io\n  imageTag: v1.11.3\n",
+            "registry.k8s.io/coredns/coredns:v1.11.3",
+        ),
+        (
+            "dns:\n  imageRepository: dns.reg/x\n",
+            "dns.reg/x/coredns:v1.12.1",
+        ),
+    ];
+    for (cluster, image) in cases {
+        let cfg = init_config_from_yaml(&format!(
+            "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n{cluster}"
+        ));
+        assert_eq!(cfg.coredns_image(), image, "{cluster}");
+    }
+}

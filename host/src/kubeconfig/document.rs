@@ -12,13 +12,13 @@ use serde::{Deserialize, Deserializer};
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Kubeconfig {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub clusters: Vec<NamedCluster>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub contexts: Vec<NamedContext>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub users: Vec<NamedUser>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub current_context: String,
 }
 
@@ -89,6 +89,13 @@ impl fmt::Debug for User {
             .field("token", &self.token.is_some())
             .finish()
     }
+}
+
+/// clientcmd writes empty lists as `null` (cluster-info does): read them as empty.
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 fn base64_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {

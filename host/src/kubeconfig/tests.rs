@@ -292,3 +292,35 @@ fn pending_keys_are_the_files_still_missing() {
         ]
     );
 }
+
+#[test]
+fn a_cluster_info_kubeconfig_with_null_lists_parses() {
+    let text = "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: Y2E=\n    server: https://10.0.0.5:6443\n  name: \"\"\ncontexts: null\ncurrent-context: \"\"\nkind: Config\npreferences: {}\nusers: null\n";
+    let kubeconfig = crate::kubeconfig::Kubeconfig::parse(text).unwrap();
+    assert_eq!(
+        kubeconfig.clusters[0].cluster.server,
+        "https://10.0.0.5:6443"
+    );
+    assert_eq!(
+        kubeconfig.clusters[0]
+            .cluster
+            .certificate_authority_data
+            .as_deref(),
+        Some(&b"ca"[..])
+    );
+    assert!(kubeconfig.contexts.is_empty() && kubeconfig.users.is_empty());
+}
+
+#[test]
+fn a_user_with_certificate_files_round_trips() {
+    let text = "apiVersion: v1\nclusters: []\ncontexts: []\ncurrent-context: \"\"\nkind: Config\npreferences: {}\nusers:\n- name: system:node:node-a\n  user:\n    client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem\n    client-key: /var/lib/kubelet/pki/kubelet-client-current.pem\n";
+    let kubeconfig = crate::kubeconfig::Kubeconfig::parse(text).unwrap();
+    let user = &kubeconfig.users[0].user;
+    assert_eq!(
+        user.client_certificate.as_deref(),
+        Some("/var/lib/kubelet/pki/kubelet-client-current.pem")
+    );
+    assert!(kubeconfig.to_yaml().contains(
+        "    client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem\n    client-key: /var/lib/kubelet/pki/kubelet-client-current.pem\n"
+    ));
+}

@@ -25,6 +25,7 @@ pub use components::{
 };
 pub use control_plane::{API_SERVER_ENDPOINT_ANNOTATION, control_plane_pod};
 pub use etcd::{ETCD_CLIENT_URLS_ANNOTATION, EtcdMember, client_url, etcd_pod, peer_url};
+pub use pod::proxy_env_from_process;
 pub use volumes::CA_CERTS_EXTRA_DIRS;
 
 use crate::config::constants::KUBELET_INSTANCE_CONFIG_FILE;

@@ -3,8 +3,8 @@
 
 use super::InitContext;
 use super::api::create_or_update_all;
-use crate::config::v1beta4::EnvVar;
 use crate::manifests::kube_proxy_configuration;
+use crate::manifests::proxy_env_from_process;
 use crate::objects::addons::{coredns, kube_proxy};
 use crate::workflow::Phase;
 
@@ -66,29 +66,13 @@ fn install_kube_proxy(ctx: &dyn InitContext) -> anyhow::Result<()> {
             .info("[addons] Not installing the kube-proxy addon: proxy.disabled is set");
         return Ok(());
     }
-    let objects =
-        kube_proxy::kube_proxy_objects(cfg, &kube_proxy_configuration(cfg), &proxy_env())?;
+    let objects = kube_proxy::kube_proxy_objects(
+        cfg,
+        &kube_proxy_configuration(cfg),
+        &proxy_env_from_process(),
+    )?;
     create_or_update_all(&ctx.cluster()?, &objects)?;
     ctx.events()
         .info("[addons] Applied essential addon: kube-proxy");
     Ok(())
-}
-
-/// The proxy settings of this environment, which kubeadm hands on to kube-proxy.
-fn proxy_env() -> Vec<EnvVar> {
-    let mut vars: Vec<EnvVar> = std::env::vars()
-        .filter(|(name, _)| {
-            matches!(
-                name.to_ascii_uppercase().as_str(),
-                "HTTP_PROXY" | "HTTPS_PROXY" | "NO_PROXY"
-            )
-        })
-        .map(|(name, value)| EnvVar {
-            name,
-            value,
-            value_from: None,
-        })
-        .collect();
-    vars.sort_by(|a, b| a.name.cmp(&b.name));
-    vars
 }
