@@ -6,6 +6,7 @@ mod config;
 mod flags;
 mod init;
 mod plugins;
+mod token;
 mod version;
 
 use std::process::ExitCode;
@@ -98,6 +99,7 @@ fn command_with(plugins: &[std::sync::Arc<crate::plugins::LoadedPlugin>]) -> Com
         .subcommand(init::command(plugins))
         .subcommand(config::command())
         .subcommand(plugins::command())
+        .subcommand(token::command())
         .subcommand(version::command())
         .subcommand(
             Command::new("completion")
@@ -115,6 +117,7 @@ fn dispatch(m: &ArgMatches) -> Result<(), CliError> {
         Some(("init", sub)) => init::run(sub),
         Some(("config", sub)) => config::run(sub),
         Some(("plugin", sub)) => plugins::run(sub),
+        Some(("token", sub)) => token::run(sub),
         Some(("version", sub)) => version::run(sub),
         Some(("completion", sub)) => {
             let shell = *sub

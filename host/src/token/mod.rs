@@ -1,16 +1,19 @@
 //! Bootstrap tokens as kubeadm manages them: the token value ([`BootstrapToken`]), what a
 //! config or `token create` asks for ([`TokenSpec`]), the `kube-system/bootstrap-token-<id>`
 //! Secret it becomes, the tokens read back from Secrets ([`ListedToken`]), `token list`'s
-//! output, and the `kubeadm join` command a token is handed out in.
+//! output, the `kubeadm join` command a token is handed out in, and the `token` commands'
+//! work against a cluster.
 
 mod join;
 mod listed;
+mod manage;
 mod output;
 mod spec;
 mod value;
 
 pub use join::{JoinCommand, JoinCommandError, Shown, on_one_line};
 pub use listed::{Expiration, ListedToken};
+pub use manage::{Listing, ManageError, create_tokens, delete_token, list_tokens, spec_from_flags};
 pub use output::{OUTPUT_API_VERSION, render_json, render_table, render_yaml};
 pub use spec::{Expiry, TokenSpec, Usage, parse_ttl};
 pub use value::{BootstrapToken, TOKEN_ID_PATTERN, TOKEN_PATTERN, TokenId};
