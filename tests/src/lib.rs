@@ -10,6 +10,7 @@ use kubeadm_rs::phases::init::{InitContext, InitData, InitOptions, init_workflow
 use kubeadm_rs::system::LiveSystem;
 use kubeadm_rs::workflow::{Events, PhaseFailed, Selection};
 
+pub mod cluster_fixture;
 pub mod control_plane;
 
 /// The node name, address and token every test host reports.
