@@ -6,7 +6,9 @@ use super::api::create_or_update_all;
 use crate::manifests::kube_proxy_configuration;
 use crate::manifests::proxy_env_from_process;
 use crate::objects::addons::{coredns, kube_proxy};
+use crate::objects::{ApiObject, KUBE_SYSTEM};
 use crate::workflow::Phase;
+use k8s_openapi::api::apps::v1::Deployment;
 
 /// Flags of the addon phases, as kubeadm lists them.
 const FLAGS: [&str; 11] = [
@@ -53,7 +55,20 @@ fn install_coredns(ctx: &dyn InitContext) -> anyhow::Result<()> {
             .info("[addons] Not installing the CoreDNS addon: dns.disabled is set");
         return Ok(());
     }
-    create_or_update_all(&ctx.cluster()?, &coredns::coredns_objects(ctx.cfg()))?;
+    let cluster = ctx.cluster()?;
+    let mut objects = coredns::coredns_objects(ctx.cfg());
+    // As kubeadm: a CoreDNS Deployment already scaled keeps its replica count.
+    let existing = cluster.get::<Deployment>(KUBE_SYSTEM, coredns::COREDNS)?;
+    if let Some(replicas) = existing.and_then(|d| d.spec).and_then(|s| s.replicas) {
+        for object in &mut objects {
+            if let ApiObject::Deployment(d) = object
+                && let Some(spec) = d.spec.as_mut()
+            {
+                spec.replicas = Some(replicas);
+            }
+        }
+    }
+    create_or_update_all(&cluster, &objects)?;
     ctx.events()
         .info("[addons] Applied essential addon: CoreDNS");
     Ok(())
