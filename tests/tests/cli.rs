@@ -151,3 +151,22 @@ fn dry_run_as_json_is_one_event_per_line() {
         "skipped phases do not run"
     );
 }
+
+#[test]
+fn certs_certificate_key_prints_a_fresh_key_init_accepts() {
+    let first = stdout(&run_ok(kubeadm().args(["certs", "certificate-key"])));
+    let second = stdout(&run_ok(kubeadm().args(["certs", "certificate-key"])));
+    let key = first.trim();
+    assert_eq!(key.len(), 64, "{first}");
+    assert!(key.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert_ne!(first, second, "each key is random");
+    run_ok(kubeadm().args([
+        "init",
+        "phase",
+        "upload-certs",
+        "--upload-certs",
+        "--dry-run",
+        "--certificate-key",
+        key,
+    ]));
+}

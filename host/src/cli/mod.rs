@@ -2,6 +2,7 @@
 //! This is the one place errors are printed and mapped to exit codes:
 //! 0 success, 1 a failed phase or bad input, 2 a command-line usage error.
 
+mod certs;
 mod config;
 mod flags;
 mod init;
@@ -98,6 +99,7 @@ fn command_with(plugins: &[std::sync::Arc<crate::plugins::LoadedPlugin>]) -> Com
         .arg_required_else_help(true)
         .subcommand(init::command(plugins))
         .subcommand(config::command())
+        .subcommand(certs::command())
         .subcommand(plugins::command())
         .subcommand(token::command())
         .subcommand(version::command())
@@ -116,6 +118,7 @@ fn dispatch(m: &ArgMatches) -> Result<(), CliError> {
     match m.subcommand() {
         Some(("init", sub)) => init::run(sub),
         Some(("config", sub)) => config::run(sub),
+        Some(("certs", sub)) => certs::run(sub),
         Some(("plugin", sub)) => plugins::run(sub),
         Some(("token", sub)) => token::run(sub),
         Some(("version", sub)) => version::run(sub),
