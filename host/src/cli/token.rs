@@ -154,6 +154,8 @@ fn create_command() -> Command {
             Arg::new("ttl")
                 .long("ttl")
                 .value_name("DURATION")
+                // As pflag does, a value may start with '-' (and is then refused as a TTL).
+                .allow_hyphen_values(true)
                 .default_value("24h0m0s")
                 .help("The duration before the token is automatically deleted (e.g. 1s, 2m, 3h). If set to '0', the token will never expire"),
         )
@@ -185,6 +187,7 @@ fn create_command() -> Command {
             Arg::new("description")
                 .long("description")
                 .value_name("TEXT")
+                .allow_hyphen_values(true)
                 .default_value("")
                 .hide_default_value(true)
                 .help("A human friendly description of how this token is used."),
