@@ -127,3 +127,6 @@ pub fn delete_token(cluster: &Cluster, id: &TokenId) -> Result<(), ManageError> 
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;

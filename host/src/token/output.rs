@@ -297,12 +297,14 @@ fn fold(mut column: usize, value: &str, single_quoted: bool) -> String {
 /// Whether YAML 1.1 (as go-yaml v2 resolves plain scalars) reads `s` as something other than a
 /// string: null, a bool, a number, a base-60 number or a timestamp.
 fn yaml11_non_string(s: &str) -> bool {
-    const WORDS: [&str; 35] = [
+    // go-yaml v2's resolve table: nulls, YAML 1.1 bools, infinities, not-a-number, merge.
+    const WORDS: [&str; 40] = [
         "", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
         "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
-        ".inf", ".Inf", ".INF", "+.inf", "-.inf", ".nan", ".NaN", ".NAN",
+        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
+        "-.Inf", "-.INF", "<<",
     ];
-    if WORDS.contains(&s) || s == "<<" || s == "+.Inf" || s == "-.Inf" || s == "+.INF" {
+    if WORDS.contains(&s) {
         return true;
     }
     let first = s.as_bytes()[0];
