@@ -6,7 +6,6 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
 use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
 
 use super::route::default_route;
@@ -161,25 +160,6 @@ fn listen_v4(port: u16) -> rustix::io::Result<()> {
 }
 
 /// The characters of a bootstrap token, `[0-9a-z]`.
-const TOKEN_ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-
-/// A uniformly random `[a-z0-9]{6}.[a-z0-9]{16}` from the operating system's generator.
-fn random_token(rng: &SystemRandom) -> Result<String, aws_lc_rs::error::Unspecified> {
-    // 252 is the largest multiple of 36 that fits a byte; larger bytes are drawn again.
-    let mut chars = Vec::with_capacity(22);
-    while chars.len() < 22 {
-        let mut buf = [0u8; 32];
-        rng.fill(&mut buf)?;
-        chars.extend(
-            buf.iter()
-                .filter(|b| **b < 252)
-                .map(|b| TOKEN_ALPHABET[usize::from(*b % 36)] as char),
-        );
-    }
-    let token: String = chars[..22].iter().collect();
-    Ok(format!("{}.{}", &token[..6], &token[6..]))
-}
-
 /// The dynamic defaults of the configuration (node name, advertise address, token), taken
 /// from this machine.
 pub struct LiveHostFacts;
@@ -215,8 +195,9 @@ impl HostFacts for LiveHostFacts {
     }
 
     fn new_token(&self) -> String {
-        random_token(&SystemRandom::new())
+        crate::token::BootstrapToken::generate()
             .expect("the operating system's random number generator failed")
+            .expose()
     }
 }
 
