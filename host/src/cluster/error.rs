@@ -6,7 +6,9 @@ use std::time::Duration;
 pub enum ClusterError {
     #[error("kubeconfig {file}: {reason}")]
     Kubeconfig { file: String, reason: String },
-    #[error("the API server at {endpoint} did not answer within {timeout:?}: {cause}")]
+    #[error(
+        "no successful answer from the API server at {endpoint} within {timeout:?}; last error: {cause}"
+    )]
     Unreachable {
         endpoint: String,
         timeout: Duration,

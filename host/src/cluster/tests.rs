@@ -97,7 +97,7 @@ fn transient_failures_past_the_timeout_name_the_endpoint() {
     let err = cluster.create(&config_map("a")).unwrap_err().to_string();
     assert_eq!(
         err,
-        "the API server at https://10.0.0.5:6443 did not answer within 200ms: connection refused"
+        "no successful answer from the API server at https://10.0.0.5:6443 within 200ms; last error: connection refused"
     );
 }
 
