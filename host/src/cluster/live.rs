@@ -115,7 +115,13 @@ impl Live {
                 }
             }
             kube::Error::HyperError(_) | kube::Error::Service(_) => {
-                let cause = chain(&error);
+                let mut cause = chain(&error);
+                if cause.contains("deadline has elapsed") {
+                    cause = format!(
+                        "{what}: no answer within {:?} while connecting (TCP and TLS handshake)",
+                        self.request_timeout
+                    );
+                }
                 // A certificate the client does not trust will not become trusted by retrying.
                 if cause.contains("certificate") {
                     ClusterError::Failed { what, cause }
