@@ -1081,3 +1081,167 @@ fn bad_bootstrap_tokens_in_the_config_are_refused_before_anything_changes() {
     }
     assert_eq!(inventory(&k, &node), before, "no object created");
 }
+
+/// `init phase <args>` into the node's root with its config file.
+fn phase(node: &Node, args: &[&str]) -> Output {
+    common::kubeadm()
+        .args(["init", "phase"])
+        .args(args)
+        .arg("--rootfs")
+        .arg(node.path())
+        .arg("--config")
+        .arg(node.config_path())
+        .output()
+        .expect("kubeadm-rs runs")
+}
+
+#[test]
+fn wait_control_plane_names_what_is_not_healthy_within_its_timeouts() {
+    let mut node = Node::prepare();
+    // Short health timeouts, so the failures come quickly.
+    let config = std::fs::read_to_string(node.config_path())
+        .unwrap()
+        .replace(
+            "controlPlaneComponentHealthCheck: 30s",
+            "controlPlaneComponentHealthCheck: 2s",
+        )
+        .replace("kubeletHealthCheck: 30s", "kubeletHealthCheck: 2s");
+    std::fs::write(node.config_path(), config).unwrap();
+    let out = phase(&node, &["control-plane", "all"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Nothing answers on the kubelet's healthz port yet.
+    let started = Instant::now();
+    let out = phase(&node, &["wait-control-plane"]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let log = stderr(&out);
+    let kubelet_url = format!(
+        "http://127.0.0.1:{}/healthz",
+        node.config.ports.kubelet_healthz
+    );
+    assert!(
+        log.contains(&format!(
+            "[kubelet-check] Waiting for a healthy kubelet at {kubelet_url}. This can take up to 2s"
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains("error: phase wait-control-plane: the kubelet is not healthy after 2s"),
+        "{log}"
+    );
+    assert!(
+        log.contains("'journalctl -xeu kubelet'"),
+        "troubleshooting: {log}"
+    );
+    assert!(took < Duration::from_secs(8), "bounded: {took:?}");
+
+    // With the control plane and its doubles up, every component is polled where its
+    // manifest says it serves, and found healthy.
+    let _cp = node.start_control_plane();
+    let out = phase(&node, &["wait-control-plane"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = stderr(&out);
+    for (name, url) in [
+        (
+            "kube-apiserver",
+            format!("https://127.0.0.1:{}/livez", node.config.ports.api),
+        ),
+        (
+            "kube-controller-manager",
+            format!(
+                "https://127.0.0.1:{}/healthz",
+                node.config.ports.controller_manager
+            ),
+        ),
+        (
+            "kube-scheduler",
+            format!("https://127.0.0.1:{}/livez", node.config.ports.scheduler),
+        ),
+    ] {
+        assert!(
+            log.contains(&format!("[control-plane-check] Checking {name} at {url}")),
+            "{log}"
+        );
+        assert!(
+            log.contains(&format!("[control-plane-check] {name} is healthy after")),
+            "{log}"
+        );
+    }
+}
+
+#[test]
+fn an_addon_plugin_is_applied_with_server_side_apply_and_reapplied_on_rerun() {
+    let plugins = std::path::PathBuf::from(env!("KUBEADM_RS_PLUGIN_DIR"));
+    let flannel = plugins.join("flannel.wasm");
+    let pin = stdout(&run_ok(tool("sha256sum").arg(&flannel)))
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let mut node = Node::prepare_with(|c| {
+        c.cluster_extra = "networking:\n  podSubnet: 10.244.0.0/16\n".into();
+    });
+    let plugin_doc = format!(
+        "---\napiVersion: kubeadm-rs.io/v1alpha1\nkind: PluginConfiguration\npluginDir: {}\nplugins:\n\
+         - name: flannel\n  source: {{name: flannel}}\n  sha256: {pin}\n  grants:\n    clusterApply:\n\
+         \x20   - {{kind: Namespace}}\n    - {{kind: ServiceAccount, namespaces: [kube-flannel]}}\n\
+         \x20   - {{kind: ClusterRole}}\n    - {{kind: ClusterRoleBinding}}\n\
+         \x20   - {{kind: ConfigMap, namespaces: [kube-flannel]}}\n\
+         \x20   - {{kind: DaemonSet, namespaces: [kube-flannel]}}\n  parameters: {{backend: vxlan}}\n",
+        plugins.display()
+    );
+    let mut config = std::fs::read_to_string(node.config_path()).unwrap();
+    config.push_str(&plugin_doc);
+    std::fs::write(node.config_path(), config).unwrap();
+    let _cp = node.start_control_plane();
+    let k = Kubectl::new();
+
+    for run in 0..2 {
+        let out = init_ok(&node, &[]);
+        let log = stderr(&out);
+        assert!(
+            log.contains("[addons] Applied addon: flannel"),
+            "run {run}: {log}"
+        );
+        let ds = k
+            .json(
+                &node.admin(),
+                &[
+                    "get",
+                    "daemonset",
+                    "-n",
+                    "kube-flannel",
+                    "kube-flannel-ds",
+                    "-o",
+                    "json",
+                ],
+            )
+            .unwrap();
+        assert_eq!(ds["kind"], "DaemonSet");
+        let cm = k
+            .json(
+                &node.admin(),
+                &[
+                    "get",
+                    "configmap",
+                    "-n",
+                    "kube-flannel",
+                    "kube-flannel-cfg",
+                    "-o",
+                    "json",
+                ],
+            )
+            .unwrap();
+        let net_conf = cm["data"]["net-conf.json"].as_str().unwrap();
+        assert!(
+            net_conf.contains("10.244.0.0/16") && net_conf.contains("vxlan"),
+            "{net_conf}"
+        );
+        k.json(
+            &node.admin(),
+            &["get", "namespace", "kube-flannel", "-o", "json"],
+        )
+        .unwrap();
+    }
+}
