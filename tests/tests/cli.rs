@@ -158,7 +158,10 @@ fn certs_certificate_key_prints_a_fresh_key_init_accepts() {
     let second = stdout(&run_ok(kubeadm().args(["certs", "certificate-key"])));
     let key = first.trim();
     assert_eq!(key.len(), 64, "{first}");
-    assert!(key.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert!(
+        key.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    );
     assert_ne!(first, second, "each key is random");
     run_ok(kubeadm().args([
         "init",

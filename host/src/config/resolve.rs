@@ -6,9 +6,9 @@ use std::net::IpAddr;
 
 use super::constants::*;
 use super::defaults::{HostFacts, set_cluster_defaults, set_init_defaults, set_join_defaults};
+use super::duration::GoDuration;
 use super::load::{Documents, Known};
 use super::v1beta4::*;
-use super::duration::GoDuration;
 use super::validation::syntax;
 use super::{ConfigError, InitConfig, validation};
 
