@@ -10,10 +10,11 @@ use std::process::Stdio;
 
 use common::{kubeadm, run_ok, stderr, tree};
 
+/// The node-local phases (the cluster phases re-run against an API server in cluster_init.rs).
 const ARGS: [&str; 9] = [
     "init",
     "--skip-phases",
-    "preflight",
+    "preflight,wait-control-plane,upload-config,upload-certs,mark-control-plane,bootstrap-token,addon,show-join-command",
     "--apiserver-advertise-address",
     "10.0.0.5",
     "--node-name",
