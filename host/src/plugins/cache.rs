@@ -1,20 +1,20 @@
 //! The compile cache: components precompiled by this host into a directory only it may
 //! write (owned by our user, mode 0700), keyed by the wasm's sha256 and the engine's
-//! compatibility hash. Each `.cwasm` has a sidecar with its own sha256; an entry whose owner,
-//! mode or digest is off is never loaded, only compiled again.
+//! compatibility hash, each beside what the component's `describe` said. Every file is sealed
+//! (`seal`): one whose owner, mode or contents are off is never used, only made again.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{
-    DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _,
-};
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::integrity::Digest;
+use super::seal::{self, Stamp};
 
 /// Where the compile cache lives under the node root when the CLI is not told otherwise.
 pub const DEFAULT_CACHE_DIR: &str = "/var/cache/kubeadm-rs/plugins";
@@ -93,120 +93,111 @@ impl CompileCache {
         self.dir.join(format!("{wasm}-{engine_key}.cwasm"))
     }
 
-    fn sidecar(entry: &Path) -> PathBuf {
-        entry.with_extension("cwasm.sha256")
+    /// Where what `describe` said about `wasm` is kept.
+    pub fn described_path(&self, wasm: &Digest, engine_key: &str) -> PathBuf {
+        self.dir.join(format!("{wasm}-{engine_key}.describe.json"))
     }
 
-    /// The component of `wasm` (whose sha256 is `digest`): from a verified entry, or compiled
-    /// now and stored. A storage failure only costs the next run a compile.
+    /// Checks the entry of `wasm` without loading it.
+    pub fn lookup(&self, wasm: &Digest, engine_key: &str) -> Lookup {
+        let entry = self.entry_path(wasm, engine_key);
+        match seal::verify(&entry, self.euid, false, SystemTime::now()) {
+            Ok(Some(verified)) => Lookup::Verified(verified.stamp),
+            Ok(None) => Lookup::Missing,
+            Err(reason) => Lookup::Unusable(reason),
+        }
+    }
+
+    /// The component of `wasm` (whose sha256 is `digest`), given what `lookup` found: from
+    /// the verified entry, or compiled now and stored. Also the stamp of the entry that now
+    /// holds it, if any: a storage failure only costs the next run a compile.
     pub fn load(
         &self,
         engine: &Engine,
         engine_key: &str,
         wasm: &[u8],
         digest: &Digest,
-    ) -> wasmtime::Result<(Component, CacheOutcome)> {
+        found: Lookup,
+    ) -> wasmtime::Result<(Component, CacheOutcome, Option<Stamp>)> {
         let entry = self.entry_path(digest, engine_key);
-        let outcome = match self.verify(&entry) {
-            Ok(true) => match deserialize_own(engine, Own::VerifiedEntry(&entry)) {
-                Ok(component) => return Ok((component, CacheOutcome::Hit)),
+        let outcome = match found {
+            Lookup::Verified(stamp) => match deserialize_own(engine, Own::VerifiedEntry(&entry)) {
+                // Loaded from the path, so the file must still be the one just verified.
+                Ok(component) if seal::unchanged(&entry, &stamp) => {
+                    return Ok((component, CacheOutcome::Hit, Some(stamp)));
+                }
+                Ok(_) => CacheOutcome::Recompiled {
+                    reason: "it was replaced while it was being loaded".into(),
+                },
                 Err(e) => CacheOutcome::Recompiled {
                     reason: format!("wasmtime refused it: {e}"),
                 },
             },
-            Ok(false) => CacheOutcome::Compiled,
-            Err(reason) => CacheOutcome::Recompiled { reason },
+            Lookup::Missing => CacheOutcome::Compiled,
+            Lookup::Unusable(reason) => CacheOutcome::Recompiled { reason },
         };
         let compiled = engine.precompile_component(wasm)?;
         let component = deserialize_own(engine, Own::Compiled(&compiled))?;
-        let _ = fs::remove_file(Self::sidecar(&entry));
-        if self.store(&entry, &compiled).is_err() {
-            let _ = fs::remove_file(&entry);
-        }
-        Ok((component, outcome))
-    }
-
-    /// `Ok(false)` when there is no entry, `Ok(true)` when it is ours and unchanged, and
-    /// `Err(reason)` when it exists but must not be loaded.
-    fn verify(&self, entry: &Path) -> Result<bool, String> {
-        let meta = match fs::symlink_metadata(entry) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(format!("cannot stat it: {e}")),
+        let stamp = match seal::write(&entry, &compiled) {
+            Ok(()) => seal::stamp(&entry),
+            Err(_) => {
+                let _ = fs::remove_file(&entry);
+                None
+            }
         };
-        self.check_file(&meta)?;
-        let sidecar = Self::sidecar(entry);
-        let sidecar_meta = fs::symlink_metadata(&sidecar)
-            .map_err(|e| format!("its digest file is unreadable: {e}"))?;
-        self.check_file(&sidecar_meta)?;
-        let want = fs::read_to_string(&sidecar)
-            .map_err(|e| format!("its digest file is unreadable: {e}"))?;
-        let bytes = fs::read(entry).map_err(|e| format!("cannot read it: {e}"))?;
-        let have = Digest::of(&bytes);
-        if want.trim() != have.hex() {
-            return Err(format!(
-                "its sha256 is {have}, but this host wrote {}",
-                want.trim()
-            ));
-        }
-        Ok(true)
+        Ok((component, outcome, stamp))
     }
 
-    fn check_file(&self, meta: &fs::Metadata) -> Result<(), String> {
-        if !meta.file_type().is_file() {
-            return Err("it is not a regular file".into());
-        }
-        if meta.uid() != self.euid {
-            return Err(format!(
-                "it is owned by uid {}, not by this user",
-                meta.uid()
-            ));
-        }
-        if meta.mode() & 0o077 != 0 {
-            return Err(format!(
-                "its mode is {:04o}, not 0600",
-                meta.mode() & 0o7777
-            ));
-        }
-        Ok(())
+    /// What `describe` said about `wasm` when this host ran it: `Ok(None)` when nothing is
+    /// kept (or it was kept by another host version), `Err(reason)` when the file must not
+    /// be used.
+    pub fn described<T: DeserializeOwned>(
+        &self,
+        wasm: &Digest,
+        engine_key: &str,
+    ) -> Result<Option<T>, String> {
+        let path = self.described_path(wasm, engine_key);
+        let Some(verified) = seal::verify(&path, self.euid, true, SystemTime::now())? else {
+            return Ok(None);
+        };
+        let record: Described<T> = serde_json::from_slice(&verified.contents.unwrap_or_default())
+            .map_err(|e| format!("it is not a describe record: {e}"))?;
+        Ok((record.host == super::HOST_VERSION).then_some(record.info))
     }
 
-    /// Writes the entry, then its digest file, each atomically (temporary file, fsync, rename).
-    fn store(&self, entry: &Path, compiled: &[u8]) -> std::io::Result<()> {
-        write_atomic(entry, compiled)?;
-        write_atomic(&Self::sidecar(entry), Digest::of(compiled).hex().as_bytes())
+    /// Keeps what `describe` said about `wasm`; a failure only costs the next load a call.
+    pub fn store_described<T: Serialize>(&self, wasm: &Digest, engine_key: &str, info: &T) {
+        let path = self.described_path(wasm, engine_key);
+        let record = Described {
+            host: super::HOST_VERSION.to_string(),
+            info,
+        };
+        if let Ok(json) = serde_json::to_vec(&record)
+            && seal::write(&path, &json).is_err()
+        {
+            let _ = fs::remove_file(&path);
+        }
     }
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    // Unique per process and call, so concurrent loads of one plugin never share a file.
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        WRITES.fetch_add(1, Ordering::Relaxed)
-    ));
-    let tmp = PathBuf::from(tmp);
-    let result = (|| {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+/// What the cache holds for one component, found without loading it.
+pub enum Lookup {
+    /// A verified entry, and what its file looks like now.
+    Verified(Stamp),
+    Missing,
+    /// An entry that must not be loaded, and why.
+    Unusable(String),
+}
+
+/// A kept `describe` answer and the host version that asked.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Described<T> {
+    host: String,
+    info: T,
 }
 
 /// Precompiled code this host produced: just now in memory, or an entry that
-/// `CompileCache::verify` has just accepted.
+/// `seal::verify` has just accepted.
 enum Own<'a> {
     Compiled(&'a [u8]),
     VerifiedEntry(&'a Path),
@@ -220,8 +211,10 @@ fn deserialize_own(engine: &Engine, code: Own<'_>) -> wasmtime::Result<Component
     // SAFETY: wasmtime requires its own precompile output, unchanged. `Compiled` bytes come
     // straight from `precompile_component`. A `VerifiedEntry` is in a directory only our user
     // may write (checked ours and 0700 on open), is a regular file of ours with mode 0600,
-    // and its sha256 equals the one this host wrote beside it after compiling; wasmtime
-    // itself rejects the output of other versions or engine settings.
+    // and `seal::verify` found it as this host wrote it after compiling (its sha256, or the
+    // stamp recorded when its sha256 last matched); the caller discards the component if the
+    // path no longer holds that file afterwards. wasmtime itself rejects the output of other
+    // versions or engine settings.
     unsafe {
         match code {
             Own::Compiled(bytes) => Component::deserialize(engine, bytes),

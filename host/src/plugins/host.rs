@@ -1,8 +1,9 @@
 //! The plugin host: loads plugin files (integrity, compile cache, import audit, `describe`
 //! in a sandbox with no grants) and runs them, one fresh sandbox per call.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use wasmtime::Store;
 use wasmtime::component::Component;
@@ -11,7 +12,7 @@ use wasmtime_wasi::I32Exit;
 use super::audit::{self, ComponentShape};
 use super::bindings::addon::AddonPre;
 use super::bindings::preflight::PreflightPre;
-use super::cache::{CacheOutcome, CompileCache};
+use super::cache::{CacheOutcome, CompileCache, Lookup};
 use super::capture::{self, Streams, neutralise};
 use super::engine::{Elapsed, PluginEngine};
 use super::error::{Call, Denial, OutputProblem, PluginError};
@@ -21,6 +22,7 @@ use super::integrity::{self, Digest, Trust, Verification};
 use super::model::{ClusterView, Finding, Manifest, Permission, PluginInfo, PluginKind};
 use super::output;
 use super::sandbox::{self, CallState, EffectiveLimits, Grants, SandboxSpec};
+use super::seal::Stamp;
 use crate::config::plugins::{DEFAULT_PLUGIN_DIR, PluginConfiguration, PluginSpec, TrustedKey};
 use crate::workflow::Events;
 
@@ -73,7 +75,12 @@ struct Shared {
     engine_key: String,
     cache: CompileCache,
     config: HostConfig,
+    /// Components this host has opened, by digest, with the cache entry they match.
+    opened: Mutex<HashMap<Digest, (Stamp, Opened)>>,
 }
+
+/// Distinct components kept open at most; a host that sees more starts over.
+const MAX_OPENED: usize = 64;
 
 /// Loads and runs plugins. Cheap to share: loaded plugins keep the host alive.
 pub struct PluginHost {
@@ -81,9 +88,20 @@ pub struct PluginHost {
 }
 
 /// A component ready to instantiate, per world.
+#[derive(Clone)]
 enum WorldPre {
     Preflight(PreflightPre<CallState>),
     Addon(AddonPre<CallState>),
+}
+
+/// A component that passed the static checks, linked, with what its `describe` said: what a
+/// second load of the same unchanged cache entry starts from (no deserializing, linking or
+/// describe again).
+#[derive(Clone)]
+struct Opened {
+    shape: ComponentShape,
+    pre: WorldPre,
+    info: Arc<PluginInfo>,
 }
 
 /// What `plugin inspect` shows: the file's digest, its world and imports, and what
@@ -115,6 +133,7 @@ impl PluginHost {
                 engine,
                 cache,
                 config,
+                opened: Mutex::default(),
             }),
         })
     }
@@ -180,10 +199,11 @@ impl PluginHost {
     pub fn load(&self, spec: &PluginSpec) -> Result<LoadedPlugin, PluginError> {
         let (bytes, verification, trust) = self.verify(spec)?;
         let file = self.plugin_file(spec);
-        let (component, cache) = self.compile(&spec.name, &file, &bytes, &verification.digest)?;
         let limits = EffectiveLimits::of(&spec.limits);
-        let (shape, plugin) = self.prepare(&spec.name, &file, component, limits)?;
-        let info = plugin.describe(&shape)?;
+        let (opened, cache) =
+            self.open(&spec.name, &file, &bytes, &verification.digest, &limits)?;
+        let Opened { shape, pre, info } = opened;
+        let plugin = self.prepared(&spec.name, limits, pre);
         if info.name != spec.name {
             return Err(plugin.bad_describe(format!(
                 "describe names the plugin {:?}, but the PluginConfiguration enables it as {:?}",
@@ -240,22 +260,71 @@ impl PluginHost {
             source,
         })?;
         let digest = Digest::of(&bytes);
-        let (component, cache) = self.compile(&name, file, &bytes, &digest)?;
-        let (shape, plugin) = self.prepare(
-            &name,
-            file,
-            component,
-            EffectiveLimits::of(&Default::default()),
-        )?;
-        let info = plugin.describe(&shape)?;
+        let limits = EffectiveLimits::of(&Default::default());
+        let (opened, cache) = self.open(&name, file, &bytes, &digest, &limits)?;
         Ok(Inspection {
             digest,
-            kind: shape.kind,
-            wit_version: shape.wit_version,
-            imports: shape.imports,
-            info,
+            kind: opened.shape.kind,
+            wit_version: opened.shape.wit_version,
+            imports: opened.shape.imports,
+            info: Arc::unwrap_or_clone(opened.info),
             cache,
         })
+    }
+
+    /// The opened component of a plugin file (`bytes`, with sha256 `digest`): the one this
+    /// host opened before when the cache entry is still the file it came from, else from the
+    /// compile cache, linked and described (`describe` runs with `limits`).
+    fn open(
+        &self,
+        plugin: &str,
+        file: &Path,
+        bytes: &[u8],
+        digest: &Digest,
+        limits: &EffectiveLimits,
+    ) -> Result<(Opened, CacheOutcome), PluginError> {
+        let shared = &self.shared;
+        let found = shared.cache.lookup(digest, &shared.engine_key);
+        if let Lookup::Verified(stamp) = &found
+            && let Some((seen, opened)) = self.opened().get(digest)
+            && seen == stamp
+        {
+            return Ok((opened.clone(), CacheOutcome::Hit));
+        }
+        let (component, cache, stamp) = self.compile(plugin, file, bytes, digest, found)?;
+        let (shape, pre) = self.link(plugin, file, &component)?;
+        let prepared = self.prepared(plugin, limits.clone(), pre);
+        let info = self.describe(&prepared, &shape, digest)?;
+        let opened = Opened {
+            shape,
+            pre: prepared.pre,
+            info: Arc::new(info),
+        };
+        if let Some(stamp) = stamp {
+            let mut all = self.opened();
+            if all.len() >= MAX_OPENED {
+                all.clear();
+            }
+            all.insert(*digest, (stamp, opened.clone()));
+        }
+        Ok((opened, cache))
+    }
+
+    fn opened(&self) -> std::sync::MutexGuard<'_, HashMap<Digest, (Stamp, Opened)>> {
+        // Entries are inserted whole, so a panic elsewhere cannot leave one half-made.
+        self.shared
+            .opened
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn prepared(&self, plugin: &str, limits: EffectiveLimits, pre: WorldPre) -> Prepared {
+        Prepared {
+            shared: self.shared.clone(),
+            name: plugin.to_string(),
+            limits,
+            pre,
+        }
     }
 
     fn compile(
@@ -264,11 +333,18 @@ impl PluginHost {
         file: &Path,
         bytes: &[u8],
         digest: &Digest,
-    ) -> Result<(Component, CacheOutcome), PluginError> {
+        found: Lookup,
+    ) -> Result<(Component, CacheOutcome, Option<Stamp>), PluginError> {
         let shared = &self.shared;
-        let (component, outcome) = shared
+        let (component, outcome, stamp) = shared
             .cache
-            .load(&shared.engine.engine, &shared.engine_key, bytes, digest)
+            .load(
+                &shared.engine.engine,
+                &shared.engine_key,
+                bytes,
+                digest,
+                found,
+            )
             .map_err(|e| PluginError::NotAPlugin {
                 plugin: plugin.to_string(),
                 file: file.to_path_buf(),
@@ -280,20 +356,50 @@ impl PluginHost {
                 shared.cache.entry_path(digest, &shared.engine_key).display()
             ));
         }
-        Ok((component, outcome))
+        Ok((component, outcome, stamp))
+    }
+
+    /// What the plugin's `describe` says, checked against its component: kept in the compile
+    /// cache after the first call, since it depends on nothing but the wasm (the call gets no
+    /// grants, facts or parameters).
+    fn describe(
+        &self,
+        plugin: &Prepared,
+        shape: &ComponentShape,
+        digest: &Digest,
+    ) -> Result<PluginInfo, PluginError> {
+        let shared = &self.shared;
+        let kept = shared.cache.described(digest, &shared.engine_key);
+        let info = match kept {
+            Ok(Some(info)) => info,
+            Ok(None) | Err(_) => {
+                if let Err(reason) = kept {
+                    shared.config.events.warn(format!(
+                        "plugin {}: compile cache entry {} was not used ({reason}); called describe again",
+                        plugin.name,
+                        shared.cache.described_path(digest, &shared.engine_key).display()
+                    ));
+                }
+                let info = plugin.call_describe()?;
+                shared
+                    .cache
+                    .store_described(digest, &shared.engine_key, &info);
+                info
+            }
+        };
+        plugin.check_describe(shape, info)
     }
 
     /// Static checks of a component (world, imports, WIT version), then its `InstancePre`.
-    fn prepare(
+    fn link(
         &self,
         plugin: &str,
         file: &Path,
-        component: Component,
-        limits: EffectiveLimits,
-    ) -> Result<(ComponentShape, Prepared), PluginError> {
+        component: &Component,
+    ) -> Result<(ComponentShape, WorldPre), PluginError> {
         let engine = &self.shared.engine;
         let shape =
-            audit::shape(&engine.engine, &component).map_err(|reason| PluginError::NotAPlugin {
+            audit::shape(&engine.engine, component).map_err(|reason| PluginError::NotAPlugin {
                 plugin: plugin.to_string(),
                 file: file.to_path_buf(),
                 reason,
@@ -323,7 +429,7 @@ impl PluginHost {
                 PreflightPre::new(
                     engine
                         .preflight
-                        .instantiate_pre(&component)
+                        .instantiate_pre(component)
                         .map_err(link_error)?,
                 )
                 .map_err(link_error)?,
@@ -332,21 +438,13 @@ impl PluginHost {
                 AddonPre::new(
                     engine
                         .addon
-                        .instantiate_pre(&component)
+                        .instantiate_pre(component)
                         .map_err(link_error)?,
                 )
                 .map_err(link_error)?,
             ),
         };
-        Ok((
-            shape,
-            Prepared {
-                shared: self.shared.clone(),
-                name: plugin.to_string(),
-                limits,
-                pre,
-            },
-        ))
+        Ok((shape, pre))
     }
 }
 
@@ -390,8 +488,8 @@ impl Prepared {
         }
     }
 
-    /// Calls `describe` with nothing granted and checks its answer against the component.
-    fn describe(&self, shape: &ComponentShape) -> Result<PluginInfo, PluginError> {
+    /// Calls `describe` with nothing granted.
+    fn call_describe(&self) -> Result<PluginInfo, PluginError> {
         let (mut store, streams) = self.store(Arc::default(), no_cluster())?;
         let outcome = match &self.pre {
             WorldPre::Preflight(pre) => self.shared.engine.block_on(self.limits.timeout, async {
@@ -403,7 +501,20 @@ impl Prepared {
                 instance.call_describe(&mut store).await
             }),
         };
-        let info = PluginInfo::from(self.finish(Call::Describe, outcome, &store, &streams)?);
+        Ok(PluginInfo::from(self.finish(
+            Call::Describe,
+            outcome,
+            &store,
+            &streams,
+        )?))
+    }
+
+    /// Checks what `describe` said against the component and this host.
+    fn check_describe(
+        &self,
+        shape: &ComponentShape,
+        info: PluginInfo,
+    ) -> Result<PluginInfo, PluginError> {
         if !audit::wit_compatible(&info.wit_version) {
             return Err(PluginError::WitMismatch {
                 plugin: self.name.clone(),
@@ -551,7 +662,7 @@ fn no_cluster() -> Arc<dyn ClusterReader> {
 pub struct LoadedPlugin {
     plugin: Prepared,
     spec: PluginSpec,
-    info: PluginInfo,
+    info: Arc<PluginInfo>,
     grants: Arc<Grants>,
     digest: Digest,
     trust: Trust,

@@ -23,6 +23,7 @@ mod integrity;
 mod model;
 mod output;
 mod sandbox;
+mod seal;
 
 pub use cache::{CacheError, CacheOutcome, DEFAULT_CACHE_DIR};
 pub use capture::{CAPTURE_LIMIT, neutralise};

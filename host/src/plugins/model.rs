@@ -2,13 +2,16 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::config::InitConfig;
 use crate::config::plugins::ObjectScope;
 use crate::preflight::Issue;
 use crate::workflow::Severity;
 
 /// Which world a plugin implements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PluginKind {
     Preflight,
     Addon,
@@ -30,8 +33,9 @@ impl fmt::Display for PluginKind {
     }
 }
 
-/// What `describe` returned: everything needed to list, audit and run a plugin.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What `describe` returned: everything needed to list, audit and run a plugin (serialized,
+/// it is what the compile cache keeps beside a component).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginInfo {
     pub name: String,
     pub version: String,
@@ -44,13 +48,13 @@ pub struct PluginInfo {
     pub permissions: Vec<PermissionRequest>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckInfo {
     pub name: String,
     pub description: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParameterInfo {
     pub name: String,
     pub description: String,
@@ -58,12 +62,20 @@ pub struct ParameterInfo {
 }
 
 /// Something a plugin may do only when the operator grants it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Permission {
     ReadPath(String),
     Sysctl(String),
-    ClusterRead(ObjectScope),
-    ClusterApply(ObjectScope),
+    ClusterRead(#[serde(with = "ObjectScopeDef")] ObjectScope),
+    ClusterApply(#[serde(with = "ObjectScopeDef")] ObjectScope),
+}
+
+/// The serde shape of an [`ObjectScope`] inside a permission.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "ObjectScope")]
+struct ObjectScopeDef {
+    kind: String,
+    namespace: Option<String>,
 }
 
 impl Permission {
@@ -99,7 +111,7 @@ impl fmt::Display for Permission {
 }
 
 /// A permission with the plugin author's reason for it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PermissionRequest {
     pub permission: Permission,
     pub reason: String,

@@ -3,7 +3,7 @@
 //! every epoch tick, bounded stdout/stderr, and the host imports' view of the grants.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -178,7 +178,12 @@ pub fn new_store(spec: SandboxSpec<'_>) -> wasmtime::Result<(Store<CallState>, S
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .socket_addr_check(|_, _| Box::pin(async { false }));
-    let root = spec.files_root.canonicalize()?;
+    // Resolved only when needed: most plugins are granted no paths.
+    let root = if spec.grants.read_paths.is_empty() {
+        PathBuf::new()
+    } else {
+        spec.files_root.canonicalize()?
+    };
     for path in &spec.grants.read_paths {
         let host = spec.files_root.join(path.trim_start_matches('/'));
         // A symlink in the node root must not lead the grant to a directory outside it.
