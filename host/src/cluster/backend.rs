@@ -1,5 +1,7 @@
 //! What a client does, whether it talks to an API server or records in dry-run.
 
+use std::time::Instant;
+
 use serde_json::Value;
 
 use super::ClusterError;
@@ -95,25 +97,45 @@ impl PatchKind {
     }
 }
 
-/// One attempt at one API call; retries are the caller's.
+/// One attempt at one API call, answered (or given up) by `deadline`; retries are the caller's.
 pub trait Backend: Send + Sync {
     /// The API server's URL; `None` for the dry-run recorder.
     fn endpoint(&self) -> Option<&str>;
-    fn get(&self, kind: &Kind, namespace: &str, name: &str) -> Result<Option<Value>, ClusterError>;
+    fn get(
+        &self,
+        deadline: Instant,
+        kind: &Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, ClusterError>;
     fn list(
         &self,
+        deadline: Instant,
         kind: &Kind,
         namespace: &str,
         label_selector: Option<&str>,
     ) -> Result<Vec<Value>, ClusterError>;
-    fn create(&self, kind: &Kind, object: &Value) -> Result<Value, ClusterError>;
-    fn replace(&self, kind: &Kind, object: &Value) -> Result<Value, ClusterError>;
+    fn create(&self, deadline: Instant, kind: &Kind, object: &Value)
+    -> Result<Value, ClusterError>;
+    fn replace(
+        &self,
+        deadline: Instant,
+        kind: &Kind,
+        object: &Value,
+    ) -> Result<Value, ClusterError>;
     fn patch(
         &self,
+        deadline: Instant,
         kind: &Kind,
         namespace: &str,
         name: &str,
         patch: &PatchKind,
     ) -> Result<Value, ClusterError>;
-    fn delete(&self, kind: &Kind, namespace: &str, name: &str) -> Result<bool, ClusterError>;
+    fn delete(
+        &self,
+        deadline: Instant,
+        kind: &Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<bool, ClusterError>;
 }

@@ -2,6 +2,7 @@
 //! sent, and reads answer as a cluster that `init` just created would.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
@@ -60,7 +61,13 @@ impl Backend for DryRun {
         None
     }
 
-    fn get(&self, kind: &Kind, namespace: &str, name: &str) -> Result<Option<Value>, ClusterError> {
+    fn get(
+        &self,
+        _deadline: Instant,
+        kind: &Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, ClusterError> {
         self.announce("GET", kind);
         // The node `init` is setting up has registered; everything else is still to be created.
         Ok((kind.kind == "Node" && kind.group.is_empty()).then(|| {
@@ -74,6 +81,7 @@ impl Backend for DryRun {
 
     fn list(
         &self,
+        _deadline: Instant,
         kind: &Kind,
         _namespace: &str,
         _label_selector: Option<&str>,
@@ -82,7 +90,12 @@ impl Backend for DryRun {
         Ok(Vec::new())
     }
 
-    fn create(&self, kind: &Kind, object: &Value) -> Result<Value, ClusterError> {
+    fn create(
+        &self,
+        _deadline: Instant,
+        kind: &Kind,
+        object: &Value,
+    ) -> Result<Value, ClusterError> {
         self.announce("CREATE", kind);
         self.attach("Attached object", object);
         let n = self.created.fetch_add(1, Ordering::Relaxed) + 1;
@@ -92,7 +105,12 @@ impl Backend for DryRun {
         Ok(created)
     }
 
-    fn replace(&self, kind: &Kind, object: &Value) -> Result<Value, ClusterError> {
+    fn replace(
+        &self,
+        _deadline: Instant,
+        kind: &Kind,
+        object: &Value,
+    ) -> Result<Value, ClusterError> {
         self.announce("UPDATE", kind);
         self.attach("Attached object", object);
         Ok(object.clone())
@@ -100,6 +118,7 @@ impl Backend for DryRun {
 
     fn patch(
         &self,
+        _deadline: Instant,
         kind: &Kind,
         namespace: &str,
         name: &str,
@@ -122,7 +141,13 @@ impl Backend for DryRun {
         Ok(answer)
     }
 
-    fn delete(&self, kind: &Kind, namespace: &str, name: &str) -> Result<bool, ClusterError> {
+    fn delete(
+        &self,
+        _deadline: Instant,
+        kind: &Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<bool, ClusterError> {
         self.announce("DELETE", kind);
         self.events.info(format!(
             "[dryrun] Would delete {}",

@@ -2,7 +2,7 @@
 //! runtime of its own so callers stay synchronous.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch,
@@ -78,18 +78,22 @@ impl Live {
     /// Runs one request with the per-request timeout, mapping kube's errors to ours.
     fn call<T>(
         &self,
+        deadline: Instant,
         what: impl Fn() -> String,
         request: impl Future<Output = kube::Result<T>>,
     ) -> Result<T, ClusterError> {
+        let budget = self
+            .request_timeout
+            .min(deadline.saturating_duration_since(Instant::now()));
         let answer = self
             .runtime
-            .block_on(async { tokio::time::timeout(self.request_timeout, request).await });
+            .block_on(async { tokio::time::timeout(budget, request).await });
         match answer {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(self.error(what(), e)),
             Err(_elapsed) => Err(ClusterError::Transient {
                 endpoint: self.endpoint.clone(),
-                cause: format!("{}: no answer within {:?}", what(), self.request_timeout),
+                cause: format!("{}: no answer within {budget:?}", what()),
             }),
         }
     }
@@ -168,9 +172,16 @@ impl Backend for Live {
         Some(&self.endpoint)
     }
 
-    fn get(&self, kind: &Kind, namespace: &str, name: &str) -> Result<Option<Value>, ClusterError> {
+    fn get(
+        &self,
+        deadline: Instant,
+        kind: &Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, ClusterError> {
         let api = self.api(kind, namespace);
         self.call(
+            deadline,
             || format!("get {}", kind.describe(namespace, name)),
             api.get_opt(name),
         )?
@@ -180,6 +191,7 @@ impl Backend for Live {
 
     fn list(
         &self,
+        deadline: Instant,
         kind: &Kind,
         namespace: &str,
         label_selector: Option<&str>,
@@ -190,6 +202,7 @@ impl Backend for Live {
             params = params.labels(selector);
         }
         let list = self.call(
+            deadline,
             || format!("list {}", kind.describe(namespace, "")),
             api.list(&params),
         )?;
@@ -206,21 +219,33 @@ impl Backend for Live {
             .collect()
     }
 
-    fn create(&self, kind: &Kind, object: &Value) -> Result<Value, ClusterError> {
+    fn create(
+        &self,
+        deadline: Instant,
+        kind: &Kind,
+        object: &Value,
+    ) -> Result<Value, ClusterError> {
         let (namespace, name) = names(object);
         let api = self.api(kind, &namespace);
         let object = to_dynamic(object)?;
         to_value(self.call(
+            deadline,
             || format!("create {}", kind.describe(&namespace, &name)),
             api.create(&PostParams::default(), &object),
         )?)
     }
 
-    fn replace(&self, kind: &Kind, object: &Value) -> Result<Value, ClusterError> {
+    fn replace(
+        &self,
+        deadline: Instant,
+        kind: &Kind,
+        object: &Value,
+    ) -> Result<Value, ClusterError> {
         let (namespace, name) = names(object);
         let api = self.api(kind, &namespace);
         let object = to_dynamic(object)?;
         to_value(self.call(
+            deadline,
             || format!("update {}", kind.describe(&namespace, &name)),
             api.replace(&name, &PostParams::default(), &object),
         )?)
@@ -228,6 +253,7 @@ impl Backend for Live {
 
     fn patch(
         &self,
+        deadline: Instant,
         kind: &Kind,
         namespace: &str,
         name: &str,
@@ -240,14 +266,22 @@ impl Backend for Live {
             PatchKind::Apply(v) => (PatchParams::apply(FIELD_MANAGER).force(), Patch::Apply(v)),
         };
         to_value(self.call(
+            deadline,
             || format!("patch {}", kind.describe(namespace, name)),
             api.patch(name, &params, &patch),
         )?)
     }
 
-    fn delete(&self, kind: &Kind, namespace: &str, name: &str) -> Result<bool, ClusterError> {
+    fn delete(
+        &self,
+        deadline: Instant,
+        kind: &Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<bool, ClusterError> {
         let api = self.api(kind, namespace);
         match self.call(
+            deadline,
             || format!("delete {}", kind.describe(namespace, name)),
             api.delete(name, &DeleteParams::default()),
         ) {

@@ -92,6 +92,15 @@ impl Cluster {
         }
     }
 
+    /// The same connection with another API-call timeout (for callers with a budget of their
+    /// own, such as an addon plugin's time limit).
+    pub fn with_timeout(&self, timeout: Duration) -> Cluster {
+        Cluster {
+            backend: self.backend.clone(),
+            retry: Retry::new(timeout),
+        }
+    }
+
     /// Whether this is the dry-run recorder.
     pub fn is_dry_run(&self) -> bool {
         self.backend.endpoint().is_none()
@@ -106,7 +115,9 @@ impl Cluster {
     pub fn get<K: Object>(&self, namespace: &str, name: &str) -> Result<Option<K>, ClusterError> {
         let kind = Kind::of::<K>();
         self.retry
-            .run(&*self.backend, || self.backend.get(&kind, namespace, name))?
+            .run(&*self.backend, |deadline| {
+                self.backend.get(deadline, &kind, namespace, name)
+            })?
             .map(decode)
             .transpose()
     }
@@ -120,8 +131,9 @@ impl Cluster {
         name: &str,
     ) -> Result<Option<Value>, ClusterError> {
         let kind = Kind::of_value(&serde_json::json!({"apiVersion": api_version, "kind": kind}))?;
-        self.retry
-            .run(&*self.backend, || self.backend.get(&kind, namespace, name))
+        self.retry.run(&*self.backend, |deadline| {
+            self.backend.get(deadline, &kind, namespace, name)
+        })
     }
 
     /// The objects of a kind in `namespace` ("" for cluster-scoped kinds or all namespaces).
@@ -132,8 +144,9 @@ impl Cluster {
     ) -> Result<Vec<K>, ClusterError> {
         let kind = Kind::of::<K>();
         self.retry
-            .run(&*self.backend, || {
-                self.backend.list(&kind, namespace, label_selector)
+            .run(&*self.backend, |deadline| {
+                self.backend
+                    .list(deadline, &kind, namespace, label_selector)
             })?
             .into_iter()
             .map(decode)
@@ -144,10 +157,9 @@ impl Cluster {
     pub fn create<K: Object>(&self, object: &K) -> Result<K, ClusterError> {
         let kind = Kind::of::<K>();
         let value = encode(object)?;
-        decode(
-            self.retry
-                .run(&*self.backend, || self.backend.create(&kind, &value))?,
-        )
+        decode(self.retry.run(&*self.backend, |deadline| {
+            self.backend.create(deadline, &kind, &value)
+        })?)
     }
 
     /// Creates the object, or leaves an existing one as it is.
@@ -167,13 +179,13 @@ impl Cluster {
     pub fn create_or_update_value(&self, object: &Value) -> Result<Value, ClusterError> {
         let kind = Kind::of_value(object)?;
         let mut value = object.clone();
-        self.retry.run(&*self.backend, || {
-            match self.backend.create(&kind, &value) {
+        self.retry.run(&*self.backend, |deadline| {
+            match self.backend.create(deadline, &kind, &value) {
                 Err(ClusterError::AlreadyExists { .. }) => {}
                 other => return other,
             }
             let (namespace, name) = names(&value);
-            let current = self.backend.get(&kind, &namespace, &name)?;
+            let current = self.backend.get(deadline, &kind, &namespace, &name)?;
             // An update must carry the version it replaces; a stale one is a conflict, retried.
             if let Some(version) = current
                 .as_ref()
@@ -181,7 +193,7 @@ impl Cluster {
             {
                 value["metadata"]["resourceVersion"] = version.clone();
             }
-            self.backend.replace(&kind, &value)
+            self.backend.replace(deadline, &kind, &value)
         })
     }
 
@@ -193,16 +205,16 @@ impl Cluster {
         patch: &PatchKind,
     ) -> Result<K, ClusterError> {
         let kind = Kind::of::<K>();
-        decode(self.retry.run(&*self.backend, || {
-            self.backend.patch(&kind, namespace, name, patch)
+        decode(self.retry.run(&*self.backend, |deadline| {
+            self.backend.patch(deadline, &kind, namespace, name, patch)
         })?)
     }
 
     /// Deletes the object; `false` when it was not there.
     pub fn delete<K: Object>(&self, namespace: &str, name: &str) -> Result<bool, ClusterError> {
         let kind = Kind::of::<K>();
-        self.retry.run(&*self.backend, || {
-            self.backend.delete(&kind, namespace, name)
+        self.retry.run(&*self.backend, |deadline| {
+            self.backend.delete(deadline, &kind, namespace, name)
         })
     }
 
@@ -211,8 +223,9 @@ impl Cluster {
         let kind = Kind::of_value(object)?;
         let (namespace, name) = names(object);
         let patch = PatchKind::Apply(object.clone());
-        self.retry.run(&*self.backend, || {
-            self.backend.patch(&kind, &namespace, &name, &patch)
+        self.retry.run(&*self.backend, |deadline| {
+            self.backend
+                .patch(deadline, &kind, &namespace, &name, &patch)
         })
     }
 }

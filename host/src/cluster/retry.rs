@@ -20,22 +20,22 @@ impl Retry {
         Retry { timeout }
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or the timeout has passed; then a
-    /// transient failure becomes [`ClusterError::Unreachable`] naming the endpoint.
+    /// Runs `attempt` (given the deadline every request of it must meet) until it succeeds,
+    /// fails for good, or no time is left for another try; then a transient failure becomes
+    /// [`ClusterError::Unreachable`] naming the endpoint. The whole call stays within the timeout.
     pub fn run<T>(
         &self,
         backend: &dyn Backend,
-        mut attempt: impl FnMut() -> Result<T, ClusterError>,
+        mut attempt: impl FnMut(Instant) -> Result<T, ClusterError>,
     ) -> Result<T, ClusterError> {
         let deadline = Instant::now() + self.timeout;
         let mut pause = FIRST_PAUSE;
         loop {
-            let error = match attempt() {
+            let error = match attempt(deadline) {
                 Err(e) if matches!(e, ClusterError::Transient { .. }) || e.is_conflict() => e,
                 other => return other,
             };
-            let now = Instant::now();
-            if now >= deadline {
+            if Instant::now() + pause >= deadline {
                 return Err(match error {
                     ClusterError::Transient { cause, .. } => ClusterError::Unreachable {
                         endpoint: backend.endpoint().unwrap_or("(dry-run)").to_string(),
@@ -45,7 +45,7 @@ impl Retry {
                     conflict => conflict,
                 });
             }
-            std::thread::sleep(pause.min(deadline - now));
+            std::thread::sleep(pause);
             pause = (pause * 2).min(MAX_PAUSE);
         }
     }

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -25,32 +26,51 @@ struct Flaky {
     failures: usize,
     calls: AtomicUsize,
     error: fn() -> ClusterError,
+    /// How long each failing call takes (bounded by its deadline, as the live client's are).
+    delay: Duration,
 }
 
 impl Backend for Flaky {
     fn endpoint(&self) -> Option<&str> {
         Some("https://10.0.0.5:6443")
     }
-    fn get(&self, _: &Kind, _: &str, _: &str) -> Result<Option<Value>, ClusterError> {
+    fn get(&self, _: Instant, _: &Kind, _: &str, _: &str) -> Result<Option<Value>, ClusterError> {
         Ok(None)
     }
-    fn list(&self, _: &Kind, _: &str, _: Option<&str>) -> Result<Vec<Value>, ClusterError> {
+    fn list(
+        &self,
+        _: Instant,
+        _: &Kind,
+        _: &str,
+        _: Option<&str>,
+    ) -> Result<Vec<Value>, ClusterError> {
         Ok(vec![])
     }
-    fn create(&self, _: &Kind, object: &Value) -> Result<Value, ClusterError> {
+    fn create(&self, deadline: Instant, _: &Kind, object: &Value) -> Result<Value, ClusterError> {
         if self.calls.fetch_add(1, Ordering::SeqCst) < self.failures {
+            std::thread::sleep(
+                self.delay
+                    .min(deadline.saturating_duration_since(Instant::now())),
+            );
             Err((self.error)())
         } else {
             Ok(object.clone())
         }
     }
-    fn replace(&self, _: &Kind, object: &Value) -> Result<Value, ClusterError> {
+    fn replace(&self, _: Instant, _: &Kind, object: &Value) -> Result<Value, ClusterError> {
         Ok(object.clone())
     }
-    fn patch(&self, _: &Kind, _: &str, _: &str, p: &PatchKind) -> Result<Value, ClusterError> {
+    fn patch(
+        &self,
+        _: Instant,
+        _: &Kind,
+        _: &str,
+        _: &str,
+        p: &PatchKind,
+    ) -> Result<Value, ClusterError> {
         Ok(p.body().clone())
     }
-    fn delete(&self, _: &Kind, _: &str, _: &str) -> Result<bool, ClusterError> {
+    fn delete(&self, _: Instant, _: &Kind, _: &str, _: &str) -> Result<bool, ClusterError> {
         Ok(true)
     }
 }
@@ -60,6 +80,7 @@ fn flaky(failures: usize, error: fn() -> ClusterError, timeout: Duration) -> (Cl
         failures,
         calls: AtomicUsize::new(0),
         error,
+        delay: Duration::ZERO,
     });
     let cluster = Cluster {
         backend: backend.clone(),
@@ -98,6 +119,29 @@ fn transient_failures_past_the_timeout_name_the_endpoint() {
     assert_eq!(
         err,
         "no successful answer from the API server at https://10.0.0.5:6443 within 200ms; last error: connection refused"
+    );
+}
+
+#[test]
+fn slow_failures_still_end_within_the_timeout() {
+    let timeout = Duration::from_millis(600);
+    let backend = Arc::new(Flaky {
+        failures: usize::MAX,
+        calls: AtomicUsize::new(0),
+        error: transient,
+        delay: Duration::from_millis(250),
+    });
+    let cluster = Cluster {
+        backend,
+        retry: Retry::new(timeout),
+    };
+    let started = Instant::now();
+    let err = cluster.create(&config_map("a")).unwrap_err();
+    assert!(matches!(err, ClusterError::Unreachable { .. }), "{err}");
+    assert!(
+        started.elapsed() <= timeout + Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
     );
 }
 
