@@ -21,6 +21,24 @@ const INIT_V4: &str = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfigurati
 fn cases() -> Vec<Case> {
     vec![
         Case {
+            name: "token that is not a bootstrap token",
+            args: &["--token", "abcdef.TOOSHORT"],
+            file: None,
+            expect: &["bootstrapTokens[0].token", "[a-z0-9]{6}.[a-z0-9]{16}"],
+        },
+        Case {
+            name: "token TTL that is not a duration",
+            args: &["--token-ttl", "3x"],
+            file: None,
+            expect: &["--token-ttl", "\"3x\"", "duration"],
+        },
+        Case {
+            name: "certificate key that is not 32 hex bytes",
+            args: &["--upload-certs", "--certificate-key", "0123abc"],
+            file: None,
+            expect: &["certificateKey", "64 hexadecimal characters"],
+        },
+        Case {
             name: "pod CIDR with a /33 mask",
             args: &["--pod-network-cidr", "10.244.0.0/33"],
             file: None,

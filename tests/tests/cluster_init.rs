@@ -541,7 +541,7 @@ fn cluster_info_is_public_signed_for_the_token_and_secrets_are_not() {
     let kubeconfig_file = k.scratch().join("cluster-info.conf");
     std::fs::write(&kubeconfig_file, payload).unwrap();
     let view: Value = serde_json::from_str(&stdout(&run_ok(
-        &mut k.cmd(&kubeconfig_file, &["config", "view", "--raw", "-o", "json"]),
+        &mut k.cmd(&kubeconfig_file, &["config", "view", "--raw"]),
     )))
     .unwrap();
     assert_eq!(view["clusters"].as_array().map(Vec::len), Some(1), "{view}");
@@ -1238,10 +1238,99 @@ fn an_addon_plugin_is_applied_with_server_side_apply_and_reapplied_on_rerun() {
             net_conf.contains("10.244.0.0/16") && net_conf.contains("vxlan"),
             "{net_conf}"
         );
-        k.json(
+        k.json(&node.admin(), &["get", "namespace", "kube-flannel"])
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_corefile_changed_by_the_user_is_retained_when_the_addon_runs_again() {
+    let (node, _cp, k) = cluster();
+    init_ok(&node, &[]);
+    let custom = ".:53 {\n    errors\n    forward . 9.9.9.9\n}\n";
+    let patch = serde_json::json!({"data": {"Corefile": custom}}).to_string();
+    run_ok(&mut k.cmd(
+        &node.admin(),
+        &[
+            "patch",
+            "configmap",
+            "coredns",
+            "-n",
+            "kube-system",
+            "--type",
+            "merge",
+            "-p",
+            &patch,
+        ],
+    ));
+
+    let out = phase(&node, &["addon", "coredns"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("was changed by a user; it is retained"),
+        "{}",
+        stderr(&out)
+    );
+    let cm = k
+        .json(
             &node.admin(),
-            &["get", "namespace", "kube-flannel", "-o", "json"],
+            &[
+                "get",
+                "configmap",
+                "coredns",
+                "-n",
+                "kube-system",
+                "-o",
+                "json",
+            ],
         )
         .unwrap();
+    assert_eq!(cm["data"]["Corefile"], custom);
+}
+
+#[test]
+fn disabled_addons_and_no_taints_leave_nothing_behind() {
+    let mut node = Node::prepare_with(|c| {
+        c.cluster_extra = "dns:\n  disabled: true\nproxy:\n  disabled: true\n".into();
+    });
+    // An empty taint list means no taints at all, as kubeadm reads it.
+    let config = std::fs::read_to_string(node.config_path())
+        .unwrap()
+        .replace("  name: node-a\n", "  name: node-a\n  taints: []\n");
+    std::fs::write(node.config_path(), config).unwrap();
+    let _cp = node.start_control_plane();
+    let k = Kubectl::new();
+    let out = init_ok(&node, &[]);
+    let log = stderr(&out);
+    assert!(log.contains("Not installing the CoreDNS addon"), "{log}");
+    assert!(log.contains("Not installing the kube-proxy addon"), "{log}");
+    for (kind, name) in [
+        ("deployment", "coredns"),
+        ("configmap", "coredns"),
+        ("service", "kube-dns"),
+        ("daemonset", "kube-proxy"),
+        ("configmap", "kube-proxy"),
+    ] {
+        let out = k
+            .cmd(&node.admin(), &["get", kind, name, "-n", "kube-system"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{kind}/{name} exists");
+        assert!(
+            stderr(&out).contains("NotFound") || stderr(&out).contains("not found"),
+            "{}",
+            stderr(&out)
+        );
     }
+    let node_object = k.json(&node.admin(), &["get", "node", "node-a"]).unwrap();
+    assert!(
+        node_object["spec"]["taints"]
+            .as_array()
+            .is_none_or(|t| t.is_empty()),
+        "{node_object}"
+    );
+    assert_eq!(
+        node_object["metadata"]["labels"]["node-role.kubernetes.io/control-plane"],
+        ""
+    );
 }

@@ -128,7 +128,10 @@ impl Live {
                 }
                 // A certificate the client does not trust will not become trusted by retrying.
                 if cause.contains("certificate") {
-                    ClusterError::Failed { what, cause }
+                    ClusterError::Failed {
+                        what,
+                        cause: format!("the API server at {}: {cause}", self.endpoint),
+                    }
                 } else {
                     ClusterError::Transient {
                         endpoint: self.endpoint.clone(),

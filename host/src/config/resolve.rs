@@ -413,6 +413,10 @@ fn apply_flags(
         let first = &mut init.bootstrap_tokens[0];
         if let Some(v) = &f.token {
             first.token = v.clone();
+            // As kubeadm's flag options: the token given on the command line is init's token.
+            if first.description.is_empty() {
+                first.description = DEFAULT_TOKEN_DESCRIPTION.to_string();
+            }
         }
         if let Some(v) = f.token_ttl {
             first.ttl = Some(v);

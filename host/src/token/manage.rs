@@ -82,9 +82,22 @@ pub fn create_tokens(
         {
             return Err(ManageError::Exists(id.to_string()));
         }
-        cluster.create(&spec.to_secret(now)?).map_err(exists)?;
+        match cluster.create(&spec.to_secret(now)?) {
+            Ok(_) => {}
+            // A create that timed out may have landed before its retry: that token is ours.
+            Err(ClusterError::AlreadyExists { .. })
+                if stored_secret(cluster, &name).as_deref() == Some(spec.token.secret()) => {}
+            Err(e) => return Err(exists(e)),
+        }
     }
     Ok(())
+}
+
+/// The token secret stored in the Secret `name`, if it can be read.
+fn stored_secret(cluster: &Cluster, name: &str) -> Option<String> {
+    let secret = cluster.get::<Secret>(NAMESPACE, name).ok()??;
+    let bytes = secret.data?.remove(super::KEY_TOKEN_SECRET)?;
+    String::from_utf8(bytes.0).ok()
 }
 
 /// What `token list` finds: the tokens, and why each other bootstrap-token Secret is not one.

@@ -9,6 +9,7 @@ use crate::objects::addons::{coredns, kube_proxy};
 use crate::objects::{ApiObject, KUBE_SYSTEM};
 use crate::workflow::Phase;
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::ConfigMap;
 
 /// Flags of the addon phases, as kubeadm lists them.
 const FLAGS: [&str; 11] = [
@@ -67,6 +68,20 @@ fn install_coredns(ctx: &dyn InitContext) -> anyhow::Result<()> {
                 spec.replicas = Some(replicas);
             }
         }
+    }
+    // As kubeadm: a Corefile the user changed is kept; only a missing, empty or default one
+    // is written.
+    let current = cluster.get::<ConfigMap>(KUBE_SYSTEM, coredns::COREDNS)?;
+    let ours = coredns::corefile(&ctx.cfg().cluster.networking.dns_domain);
+    let customised = current
+        .and_then(|cm| cm.data)
+        .and_then(|data| data.get(coredns::COREFILE_KEY).cloned())
+        .is_some_and(|corefile| !corefile.trim().is_empty() && corefile != ours);
+    if customised {
+        ctx.events().info(
+            "[addons] The Corefile in ConfigMap kube-system/coredns was changed by a user; it is retained",
+        );
+        objects.retain(|o| !matches!(o, ApiObject::ConfigMap(_)));
     }
     create_or_update_all(&cluster, &objects)?;
     ctx.events()

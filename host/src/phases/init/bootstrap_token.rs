@@ -80,6 +80,8 @@ fn run(ctx: &dyn InitContext) -> anyhow::Result<()> {
             "[bootstrap-token] Configured RBAC rules to {message}"
         ));
     }
+    // Anything the RBAC list gains beyond kubeadm's messages is still created.
+    create_or_update_all(&cluster, &rbac.collect::<Vec<_>>())?;
     events.info("[bootstrap-token] Creating the \"cluster-info\" ConfigMap in the \"kube-public\" namespace");
     let admin = read_text(ctx, &ctx.kubeconfig_path())?;
     let mut objects = cluster_info_objects(&admin)?.into_iter();

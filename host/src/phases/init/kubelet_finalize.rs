@@ -49,7 +49,11 @@ fn run(ctx: &dyn InitContext) -> anyhow::Result<()> {
     ));
     let mut kubeconfig =
         Kubeconfig::parse(&read_text(ctx, &path)?).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
-    let user_name = format!("system:node:{}", cfg.node_name());
+    // The kubelet's identity is the current context's user, as kubeadm reads it.
+    let user_name = kubeconfig
+        .context(&kubeconfig.current_context)
+        .map(|c| c.user.clone())
+        .with_context(|| format!("{path}: the current context names no user"))?;
     let user = kubeconfig
         .users
         .iter_mut()
@@ -64,9 +68,12 @@ fn run(ctx: &dyn InitContext) -> anyhow::Result<()> {
         .with_context(|| format!("writing {path}"))?;
     let systemd = ctx.system().systemd_running() && !ctx.prepared_root();
     if systemd && !ctx.dry_run() {
-        ctx.system()
-            .run("systemctl", &["restart", "kubelet"])
-            .map_err(|e| anyhow::anyhow!("restarting the kubelet: {e}"))?;
+        // As kubeadm: kubelet.conf is already right, so a failed restart is the operator's to fix.
+        if let Err(e) = ctx.system().run("systemctl", &["restart", "kubelet"]) {
+            ctx.events().warn(format!(
+                "[kubelet-finalize] failed to restart the kubelet: {e}; please ensure the kubelet is reloaded and running manually"
+            ));
+        }
     }
     Ok(())
 }

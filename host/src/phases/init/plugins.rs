@@ -82,7 +82,9 @@ pub fn addon_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContext> {
             let reader: Arc<dyn ClusterReader> = if ctx.dry_run() {
                 Arc::new(NoCluster("no API server is asked in dry-run".into()))
             } else {
-                Arc::new(ApiReader(ctx.cluster()?))
+                // A read must fit in the plugin's own time limit.
+                let budget = plugin.limits().timeout.min(ctx.cfg().api_call_timeout());
+                Arc::new(ApiReader(ctx.cluster()?.with_timeout(budget)))
             };
             let manifests = match plugin.render_addon(&ClusterView::of(ctx.cfg()), reader) {
                 Ok(manifests) => manifests,
