@@ -222,3 +222,6 @@ fn deserialize_own(engine: &Engine, code: Own<'_>) -> wasmtime::Result<Component
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
