@@ -154,13 +154,13 @@ fn main() {
         None,
     );
     row(
-        "cached load + instantiate + run of net-sysctls, first in a process",
+        "cached load + instantiate + run, first in a process",
         n(100),
         first_load(true),
         None,
     );
     row(
-        "cached load + instantiate + run of net-sysctls, again",
+        "cached load + instantiate + run, again in the process",
         n(200),
         median(n(200), || {
             drop(t.host.load(&net).unwrap().run_preflight().unwrap())
