@@ -6,13 +6,16 @@ use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::{addon::Addon, preflight::Preflight};
-use super::sandbox::CallState;
+use super::sandbox::{CallState, MAX_TABLE_ELEMENTS};
 
 /// How often the epoch advances: the granularity of the wall-clock limit in wasm code.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Calls one host runs at the same time at most; each holds a slot of the pools below.
+const CONCURRENT_CALLS: u32 = 16;
 
 pub struct PluginEngine {
     pub engine: Engine,
@@ -27,7 +30,9 @@ pub struct Elapsed;
 impl PluginEngine {
     pub fn new() -> wasmtime::Result<Self> {
         let mut config = Config::new();
-        config.epoch_interruption(true);
+        config
+            .epoch_interruption(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pools()));
         let engine = Engine::new(&config)?;
         start_ticker(&engine)?;
 
@@ -66,6 +71,30 @@ impl PluginEngine {
             .hash(&mut hasher);
         format!("{:016x}", hasher.finish())
     }
+}
+
+/// Instances, memories, tables and fiber stacks come from pools reserved once per engine, so
+/// a call reuses a slot instead of mapping and unmapping its own (each a system call, and a
+/// page fault per page touched again). A slot is reset when its call ends: memory back to
+/// the component's initial image (dirty pages found with PAGEMAP_SCAN where the kernel has
+/// it), tables emptied. Per-call limits stay with the store's limiter; the pools only cap
+/// what a call could ever get (32-bit memories, `MAX_TABLE_ELEMENTS`, a few memories and
+/// tables per core module where the pool's default is one).
+fn pools() -> PoolingAllocationConfig {
+    let mut pools = PoolingAllocationConfig::new();
+    pools
+        .total_component_instances(CONCURRENT_CALLS)
+        .total_core_instances(CONCURRENT_CALLS * 16)
+        .total_memories(CONCURRENT_CALLS * 2)
+        .total_tables(CONCURRENT_CALLS * 4)
+        .total_stacks(CONCURRENT_CALLS)
+        .max_memories_per_module(2)
+        .max_tables_per_module(8)
+        .table_elements(MAX_TABLE_ELEMENTS)
+        .linear_memory_keep_resident(4 << 20)
+        .table_keep_resident(256 << 10)
+        .pagemap_scan(Enabled::Auto);
+    pools
 }
 
 /// Advances the engine's epoch every tick for as long as the engine lives.

@@ -23,7 +23,7 @@ pub const DEFAULT_MAX_OUTPUT_BYTES: ByteSize = ByteSize::mib(8);
 pub const DEFAULT_MAX_OBJECTS: u32 = 1000;
 
 /// Wasm tables, instances and memories a plugin may create; Rust components need a handful.
-const MAX_TABLE_ELEMENTS: usize = 100_000;
+pub const MAX_TABLE_ELEMENTS: usize = 100_000;
 const MAX_INSTANCES: usize = 64;
 
 /// The limits of one plugin, defaults filled in.
