@@ -541,7 +541,7 @@ fn cluster_info_is_public_signed_for_the_token_and_secrets_are_not() {
     let kubeconfig_file = k.scratch().join("cluster-info.conf");
     std::fs::write(&kubeconfig_file, payload).unwrap();
     let view: Value = serde_json::from_str(&stdout(&run_ok(
-        &mut k.cmd(&kubeconfig_file, &["config", "view", "--raw"]),
+        &mut k.cmd(&kubeconfig_file, &["config", "view", "--raw", "-o", "json"]),
     )))
     .unwrap();
     assert_eq!(view["clusters"].as_array().map(Vec::len), Some(1), "{view}");
