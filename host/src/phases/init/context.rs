@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use anyhow::Context as _;
 
+use super::api::read_text;
 use crate::cluster::{Cluster, ClusterError};
 use crate::config::InitConfig;
 use crate::config::constants::{
@@ -186,23 +187,12 @@ impl InitData {
         format!("{}/{ADMIN_KUBECONFIG}", self.options.kubeconfig_dir)
     }
 
-    fn read_kubeconfig(&self, path: &str) -> anyhow::Result<String> {
-        let bytes = self
-            .root
-            .read(path)
-            .with_context(|| format!("reading the kubeconfig {path}"))?
-            .with_context(|| {
-                format!("the kubeconfig {path} does not exist; run the kubeconfig phase first")
-            })?;
-        String::from_utf8(bytes).with_context(|| format!("the kubeconfig {path} is not UTF-8"))
-    }
-
     /// Connects as kubeadm does: with the admin kubeconfig, first making sure its group is bound
     /// to cluster-admin — through super-admin.conf when admin.conf may not do that itself.
     fn connect(&self) -> anyhow::Result<Cluster> {
         let timeout = self.cfg.api_call_timeout();
         let path = self.kubeconfig_path();
-        let admin = Cluster::from_kubeconfig(&self.read_kubeconfig(&path)?, &path, timeout)?;
+        let admin = Cluster::from_kubeconfig(&read_text(self, &path)?, &path, timeout)?;
         if path != self.default_admin_kubeconfig() {
             return Ok(admin);
         }
@@ -216,7 +206,7 @@ impl InitData {
                     "[init] Using {super_admin} to bind the group of {path} to cluster-admin"
                 ));
                 let privileged = Cluster::from_kubeconfig(
-                    &self.read_kubeconfig(&super_admin)?,
+                    &read_text(self, &super_admin)?,
                     &super_admin,
                     timeout,
                 )?;
