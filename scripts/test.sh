@@ -23,3 +23,6 @@ if command -v cargo-nextest >/dev/null; then
 else
     cargo test --workspace --locked --no-fail-fast
 fi
+# Every benchmark once in its quick mode (debug build, one run per row), so none rots unseen;
+# `cargo bench -p kubeadm-rs-tests --bench <name>` measures for real.
+cargo test -p kubeadm-rs-tests --benches --locked

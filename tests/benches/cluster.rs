@@ -156,8 +156,7 @@ fn concurrent_creates(node: &Node, calls: usize, own_client: bool) -> (Row, Dura
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--test")
-        || std::env::var_os("KUBEADM_RS_BENCH_QUICK").is_some();
+    let quick = kubeadm_rs_tests::bench_quick();
     let runs = if quick { 1 } else { 25 };
 
     // Warm up page cache, allocator and lazily initialised crypto and TLS state.

@@ -13,6 +13,20 @@ use kubeadm_rs::config::InitOverrides;
 use kubeadm_rs::workflow::Events;
 use kubeadm_rs_tests::{init_config, run_phases};
 
+/// Everything `init` does before it needs an API server or a kubelet: the phases this benchmark
+/// times. The rest would wait for a kubelet at the (non-local) advertise address.
+const CLUSTER_PHASES: [&str; 9] = [
+    "preflight",
+    "wait-control-plane",
+    "upload-config",
+    "upload-certs",
+    "mark-control-plane",
+    "bootstrap-token",
+    "kubelet-finalize",
+    "addon",
+    "show-join-command",
+];
+
 /// One local init (or one phase subtree) into a fresh temporary root.
 fn local_init(algorithm: &str, filter: Option<&str>) -> Duration {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -24,7 +38,7 @@ fn local_init(algorithm: &str, filter: Option<&str>) -> Duration {
         "---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nlocalAPIEndpoint:\n  advertiseAddress: 10.0.0.5\nnodeRegistration:\n  name: bench-node\n",
     );
     let cfg = init_config(Some(&cfg_text), &InitOverrides::default());
-    run_phases(dir.path(), &cfg, filter, &["preflight"], Events::discard())
+    run_phases(dir.path(), &cfg, filter, &CLUSTER_PHASES, Events::discard())
         .expect("local init succeeds");
     start.elapsed()
 }
@@ -71,8 +85,7 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--test")
-        || std::env::var_os("KUBEADM_RS_BENCH_QUICK").is_some();
+    let quick = kubeadm_rs_tests::bench_quick();
     let (fast_runs, slow_runs) = if quick { (1, 1) } else { (25, 5) };
     // Warm up page cache, allocator and lazily initialised crypto state.
     local_init("ECDSA-P256", None);

@@ -72,8 +72,7 @@ fn native_net_sysctls(node: &dyn NodeFacts) -> Vec<Finding> {
 }
 
 fn main() {
-    // `cargo test` runs benches once with `--bench` absent; keep that quick and quiet.
-    let quick = !std::env::args().any(|a| a == "--bench");
+    let quick = kubeadm_rs_tests::bench_quick();
     let n = |full: usize| if quick { 3 } else { full };
 
     println!("| what | n | median | target");

@@ -67,6 +67,15 @@ pub fn run_phases(
     workflow.execute(&plan, ctx, &events)
 }
 
+/// Whether a benchmark runs once, quickly: under `cargo test --benches` (no `--bench` argument),
+/// with `cargo bench -- --test`, or with `KUBEADM_RS_BENCH_QUICK` set. CI runs every bench so.
+pub fn bench_quick() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|a| a == "--test")
+        || !args.iter().any(|a| a == "--bench")
+        || std::env::var_os("KUBEADM_RS_BENCH_QUICK").is_some()
+}
+
 /// Where the set-up script put the test tools (`$KUBEADM_RS_TOOLS`, default `target/tools`).
 pub fn tools_dir() -> PathBuf {
     std::env::var_os("KUBEADM_RS_TOOLS")
