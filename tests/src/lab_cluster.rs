@@ -175,7 +175,9 @@ impl LabCluster {
             .arg("--pki-dir")
             .arg(cp.file("/etc/kubernetes/pki"))
             .arg("--listen")
-            .arg(format!("{}:6443", cp.address));
+            .arg(format!("{}:6443", cp.address))
+            // CSRs are approved and signed as soon as a kubelet double asks.
+            .args(["--controller-interval-ms", "20"]);
         cluster.control_plane_pid = cluster.lab.spawn("control-plane", server);
         cluster.start_kubelet(cp, &["kube-apiserver"]);
         let out = ok(
