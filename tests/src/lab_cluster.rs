@@ -310,3 +310,29 @@ impl LabCluster {
         file
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_join_commands_give_token_pins_and_certificate_key() {
+        let text = "You can now join any number of control-plane nodes:
+
+  kubeadm-rs join 10.200.0.11:6443 --token abcdef.0123456789abcdef \\
+    --discovery-token-ca-cert-hash sha256:aa \\
+    --control-plane --certificate-key 0f0f
+
+Then you can join any number of worker nodes:
+
+kubeadm-rs join 10.200.0.11:6443 --token abcdef.0123456789abcdef \\
+    --discovery-token-ca-cert-hash sha256:aa
+";
+        let join = PrintedJoin::find(text).unwrap();
+        assert_eq!(join.endpoint, "10.200.0.11:6443");
+        assert_eq!(join.token, "abcdef.0123456789abcdef");
+        assert_eq!(join.ca_hashes, ["sha256:aa"]);
+        assert_eq!(join.certificate_key.as_deref(), Some("0f0f"));
+        assert!(PrintedJoin::find("no command here").is_none());
+    }
+}

@@ -221,6 +221,27 @@ fn the_kubelet_double_bootstraps_registers_its_node_and_runs_etcd_from_the_init_
     );
     assert_eq!(String::from_utf8_lossy(&healthz.stdout), "ok");
 
+    // A manifest taken away stops its double and its mirror pod goes.
+    let scheduler = cp.file("/etc/kubernetes/manifests/kube-scheduler.yaml");
+    std::fs::rename(&scheduler, cp.root().join("kube-scheduler.yaml")).unwrap();
+    wait_for("the scheduler's mirror pod deleted", SETTLE, || {
+        match c.kubectl_json(
+            cp,
+            &admin,
+            &["get", "pod", "-n", "kube-system", "kube-scheduler-cp1"],
+        ) {
+            Err(e) if e.contains("NotFound") || e.contains("not found") => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    let livez = c
+        .lab
+        .exec(cp, "curl")
+        .args(["-sSk", "--max-time", "5", "https://127.0.0.1:10259/livez"])
+        .output()
+        .unwrap();
+    assert!(!livez.status.success(), "the scheduler double is closed");
+
     // SIGTERM stops the double and the etcd it runs.
     assert!(c.lab.stop("kubelet-cp1"), "{}", c.lab.log("kubelet-cp1"));
     assert_eq!(

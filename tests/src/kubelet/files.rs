@@ -118,3 +118,53 @@ pub fn kubeadm_flag(root: &Path, flag: &str) -> Result<Option<String>, FileError
 pub fn under(root: &Path, node_path: &str) -> PathBuf {
     root.join(node_path.trim_start_matches('/'))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kubelet_config_gives_healthz_and_the_static_pod_path_with_the_kubelets_defaults() {
+        let root = tempfile::tempdir().unwrap();
+        assert!(kubelet_config(root.path()).unwrap().is_none());
+        let path = root.path().join(KUBELET_CONFIG);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "kind: KubeletConfiguration\n").unwrap();
+        let config = kubelet_config(root.path()).unwrap().unwrap();
+        assert_eq!(config.healthz, Some("127.0.0.1:10248".parse().unwrap()));
+        assert_eq!(config.static_pod_path, "/etc/kubernetes/manifests");
+        std::fs::write(
+            &path,
+            "healthzBindAddress: 10.0.0.1\nhealthzPort: 0\nstaticPodPath: /m\n",
+        )
+        .unwrap();
+        let config = kubelet_config(root.path()).unwrap().unwrap();
+        assert_eq!(config.healthz, None, "port 0 disables healthz");
+        assert_eq!(config.static_pod_path, "/m");
+        std::fs::write(&path, "healthzPort: 70000\n").unwrap();
+        assert!(kubelet_config(root.path()).is_err());
+    }
+
+    #[test]
+    fn a_flag_is_read_from_kubeadm_flags_env() {
+        let root = tempfile::tempdir().unwrap();
+        assert_eq!(
+            kubeadm_flag(root.path(), "register-with-taints").unwrap(),
+            None
+        );
+        let path = root.path().join(KUBEADM_FLAGS);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            "KUBELET_KUBEADM_ARGS=\"--pod-infra-container-image=registry.k8s.io/pause:3.10 --register-with-taints=a=b:NoSchedule\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            kubeadm_flag(root.path(), "register-with-taints")
+                .unwrap()
+                .as_deref(),
+            Some("a=b:NoSchedule")
+        );
+        assert_eq!(kubeadm_flag(root.path(), "node-ip").unwrap(), None);
+    }
+}
