@@ -219,8 +219,8 @@ enum Retry<E> {
 }
 
 impl Run<'_> {
-    /// Runs `attempt` (given its time budget) until it succeeds or stops, trying at least
-    /// once; when the deadline passes, the last reason to try again.
+    /// Runs `attempt` (given its time budget) every interval until it succeeds or stops, the
+    /// last try at the deadline; then the last reason to try again.
     fn poll<T, E>(
         &self,
         mut attempt: impl FnMut(Duration) -> Result<T, Retry<E>>,
@@ -233,10 +233,11 @@ impl Run<'_> {
                 Ok(done) => return Ok(done),
                 Err(Retry::Stop(e)) => return Err(Retry::Stop(e)),
                 Err(Retry::Again(why)) => {
-                    if Instant::now() + self.interval >= self.deadline {
+                    let left = self.deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
                         return Err(Retry::Again(why));
                     }
-                    std::thread::sleep(self.interval);
+                    std::thread::sleep(self.interval.min(left));
                 }
             }
         }
