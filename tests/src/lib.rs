@@ -12,6 +12,7 @@ use kubeadm_rs::workflow::{Events, PhaseFailed, Selection};
 
 pub mod cluster_fixture;
 pub mod control_plane;
+pub mod discovery_server;
 pub mod kubelet;
 pub mod lab_cluster;
 pub mod netns;
