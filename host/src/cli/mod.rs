@@ -2,6 +2,7 @@
 //! This is the one place errors are printed and mapped to exit codes:
 //! 0 success, 1 a failed phase or bad input, 2 a command-line usage error.
 
+mod binder;
 mod certs;
 mod config;
 mod flags;
@@ -14,10 +15,11 @@ use std::process::ExitCode;
 
 use clap::{ArgMatches, Command};
 
+use crate::phases::common::PrepareError;
 use crate::workflow::render::{HumanRenderer, JsonRenderer, OutputFormat};
-use crate::workflow::{Events, PhaseFailed, PlanError};
+use crate::workflow::{Events, PhaseFailed};
 
-pub use init::phase_table;
+pub use binder::phase_table;
 
 /// An error on its way to the user: one line, optional hints, an exit code.
 #[derive(Debug)]
@@ -54,9 +56,25 @@ impl From<crate::node::NodeError> for CliError {
     }
 }
 
-impl From<PlanError> for CliError {
-    fn from(e: PlanError) -> Self {
-        CliError::input(e.to_string()).hint("'kubeadm-rs init --help' lists the phases")
+impl From<crate::plugins::PluginError> for CliError {
+    fn from(e: crate::plugins::PluginError) -> Self {
+        CliError::input(e.to_string())
+    }
+}
+
+impl CliError {
+    /// A command that could not be prepared; a bad phase selection points at the phase list.
+    fn prepare(e: PrepareError, verb: flags::Verb) -> Self {
+        let plan = matches!(e, PrepareError::Plan(_));
+        let err = CliError::input(e.to_string());
+        if plan {
+            err.hint(format!(
+                "'kubeadm-rs {} --help' lists the phases",
+                verb.name()
+            ))
+        } else {
+            err
+        }
     }
 }
 

@@ -1,3 +1,4 @@
-//! Built-in phases, one file per phase family.
+//! Built-in phases, one file per phase family; what commands share lives in `common`.
 
+pub mod common;
 pub mod init;

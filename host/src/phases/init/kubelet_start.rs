@@ -12,7 +12,7 @@ use crate::manifests::patches::Patches;
 use crate::manifests::{
     apply_systemd_resolved, defaulted_kubelet_configuration, render_kubelet_config,
 };
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 const NODE_LOCAL_CRI_SOCKET: &str = "NodeLocalCRISocket";
 
@@ -22,7 +22,7 @@ pub fn kubelet_start_phase() -> Phase<dyn InitContext> {
             "Write a file with KubeletConfiguration and an environment file with node specific kubelet settings, \
              and then (re)start kubelet.",
         )
-        .flags(&["config", "cri-socket", "node-name", "patches", "dry-run", "image-repository"])
+        .flags(&[Flag::Config, Flag::CriSocket, Flag::NodeName, Flag::Patches, Flag::DryRun, Flag::ImageRepository])
         .run(|ctx| run(ctx))
 }
 

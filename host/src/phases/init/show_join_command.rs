@@ -11,7 +11,7 @@ use crate::certkey::CertificateKey;
 use crate::config::constants::ADMIN_KUBECONFIG;
 use crate::kubeconfig::Kubeconfig;
 use crate::token::{BootstrapToken, JoinCommand, Shown};
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 pub fn show_join_command_phase() -> Phase<dyn InitContext> {
     Phase::new(
@@ -19,13 +19,13 @@ pub fn show_join_command_phase() -> Phase<dyn InitContext> {
         "Show the join command for control-plane and worker node",
     )
     .flags(&[
-        "config",
-        "kubeconfig-dir",
-        "skip-token-print",
-        "skip-certificate-key-print",
-        "upload-certs",
-        "certificate-key",
-        "dry-run",
+        Flag::Config,
+        Flag::KubeconfigDir,
+        Flag::SkipTokenPrint,
+        Flag::SkipCertificateKeyPrint,
+        Flag::UploadCerts,
+        Flag::CertificateKey,
+        Flag::DryRun,
     ])
     .run(|ctx| run(ctx))
 }
