@@ -7,6 +7,7 @@ mod certs;
 mod config;
 mod flags;
 mod init;
+mod join;
 mod plugins;
 mod token;
 mod version;
@@ -111,11 +112,13 @@ fn command_with(plugins: &[std::sync::Arc<crate::plugins::LoadedPlugin>]) -> Com
              A kubeadm-compatible tool: the same flags, config files (kubeadm.k8s.io/v1beta4 and v1beta3),\n\
              files on disk and phases.\n\n\
              Example usage:\n\n    \
-             On the first control-plane node:\n        kubeadm-rs init\n",
+             On the first control-plane node:\n        kubeadm-rs init\n\n    \
+             On each node that should join the cluster:\n        kubeadm-rs join <arguments-returned-from-init>\n",
         )
         .subcommand_required(true)
         .arg_required_else_help(true)
         .subcommand(init::command(plugins))
+        .subcommand(join::command(plugins))
         .subcommand(config::command())
         .subcommand(certs::command())
         .subcommand(plugins::command())
@@ -135,6 +138,7 @@ fn command_with(plugins: &[std::sync::Arc<crate::plugins::LoadedPlugin>]) -> Com
 fn dispatch(m: &ArgMatches) -> Result<(), CliError> {
     match m.subcommand() {
         Some(("init", sub)) => init::run(sub),
+        Some(("join", sub)) => join::run(sub),
         Some(("config", sub)) => config::run(sub),
         Some(("certs", sub)) => certs::run(sub),
         Some(("plugin", sub)) => plugins::run(sub),

@@ -31,8 +31,8 @@ pub use print::{
     print_join_defaults, to_yaml, validate_file,
 };
 pub use resolve::{
-    InitOverrides, JoinConfig, JoinOverrides, control_plane_taint, parse_extra_args,
-    parse_feature_gates, plugin_configuration, resolve_init, resolve_join,
+    InitOverrides, JoinConfig, JoinOverrides, control_plane_taint, join_init_config,
+    parse_extra_args, parse_feature_gates, plugin_configuration, resolve_init, resolve_join,
 };
 pub use v1beta4::{ClusterConfiguration, InitConfiguration, JoinConfiguration};
 

@@ -673,5 +673,36 @@ pub fn resolve_join(
     Ok((JoinConfig { join, plugins }, warnings))
 }
 
+/// The configuration a joining node runs with (kubeadm's `FetchInitConfigurationFromCluster`
+/// for join): the cluster's ClusterConfiguration (`kubeadm-config`) and KubeletConfiguration
+/// (`kubelet-config`), defaulted as `init` defaults them, with this node's registration, API
+/// endpoint (a control-plane join), certificate key, patches and timeouts from the join's.
+pub fn join_init_config(
+    join: &JoinConfig,
+    cluster_configuration: &str,
+    kubelet_configuration: &str,
+    facts: &dyn HostFacts,
+) -> Result<InitConfig, ConfigError> {
+    let text = format!("{cluster_configuration}\n---\n{kubelet_configuration}");
+    let docs = super::load_documents(
+        &text,
+        "the cluster's kubeadm-config and kubelet-config ConfigMaps",
+    )?;
+    let (mut cfg, _) = resolve_init(Some(&docs), &InitOverrides::default(), facts)?;
+    let node = &join.join;
+    cfg.init.bootstrap_tokens.clear();
+    cfg.init.node_registration = node.node_registration.clone();
+    if let Some(cp) = &node.control_plane {
+        cfg.init.local_api_endpoint = cp.local_api_endpoint.clone();
+        cfg.init.certificate_key = cp.certificate_key.clone();
+    }
+    cfg.init.patches = node.patches.clone();
+    cfg.init.timeouts = node.timeouts.clone();
+    cfg.init.dry_run = node.dry_run;
+    cfg.init.skip_phases.clear();
+    cfg.plugins = join.plugins.clone();
+    Ok(cfg)
+}
+
 #[cfg(test)]
 mod tests;

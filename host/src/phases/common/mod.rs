@@ -1,10 +1,12 @@
 //! What `init` and `join` (and later `reset` and `upgrade`) share: the context every command's
 //! phases see, the plan-aware preflight verdict, plugin loading and plugin preflight phases.
 
+mod kubelet;
 mod plugins;
 mod preflight;
 mod prepare;
 
+pub use kubelet::{start_kubelet, stop_kubelet, write_kubelet_files};
 pub(crate) use plugins::plugin_short;
 pub use plugins::{PluginLoadError, PluginOptions, load_enabled, preflight_plugin_phase};
 pub use preflight::{PREFLIGHT, PreflightVerdict, record_findings, verdict};

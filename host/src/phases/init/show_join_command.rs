@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn the_control_plane_part_follows_the_endpoint_and_the_upload() {
-        let worker = "kubeadm join 10.0.0.5:6443 --token <value withheld> \\\n\t--discovery-token-ca-cert-hash sha256:00 ";
+        let worker = "kubeadm-rs join 10.0.0.5:6443 --token <value withheld> \\\n\t--discovery-token-ca-cert-hash sha256:00 ";
         let without = closing_text("/etc/kubernetes/admin.conf", None, false, worker);
         assert!(
             without.starts_with("Your Kubernetes control-plane has initialized successfully!\n")
@@ -128,15 +128,15 @@ mod tests {
         assert!(without.ends_with(&format!("on each as root:\n\n{worker}\n")));
         let copied = closing_text(
             "/etc/kubernetes/admin.conf",
-            Some("kubeadm join x"),
+            Some("kubeadm-rs join x"),
             false,
             worker,
         );
         assert!(copied.contains("by copying certificate authorities\n"));
-        assert!(copied.contains("\n\n  kubeadm join x\n\n"));
+        assert!(copied.contains("\n\n  kubeadm-rs join x\n\n"));
         let uploaded = closing_text(
             "/etc/kubernetes/admin.conf",
-            Some("kubeadm join x"),
+            Some("kubeadm-rs join x"),
             true,
             worker,
         );
