@@ -8,11 +8,11 @@ use super::InitContext;
 use super::api::wait_for_node;
 use crate::cluster::PatchKind;
 use crate::objects::control_plane_node::{CONTROL_PLANE_LABELS, ControlPlaneMarks};
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 pub fn mark_control_plane_phase() -> Phase<dyn InitContext> {
     Phase::new("mark-control-plane", "Mark a node as a control-plane")
-        .flags(&["config", "node-name", "kubeconfig", "dry-run"])
+        .flags(&[Flag::Config, Flag::NodeName, Flag::Kubeconfig, Flag::DryRun])
         .run(|ctx| run(ctx))
 }
 

@@ -12,14 +12,14 @@ use super::InitContext;
 use crate::cluster::health::{Probe, Prober};
 use crate::config::constants::{CONTROLLER_MANAGER_PORT, KUBELET_CONFIG_FILE, SCHEDULER_PORT};
 use crate::manifests::manifest_path;
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 /// kubeadm polls every half second.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 pub fn wait_control_plane_phase() -> Phase<dyn InitContext> {
     Phase::new("wait-control-plane", "Wait for the control plane to start")
-        .flags(&["config", "dry-run"])
+        .flags(&[Flag::Config, Flag::DryRun])
         .run(|ctx| run(ctx))
 }
 
