@@ -1,6 +1,6 @@
 //! A lab of nodes for multi-node tests: each node is a network namespace with its own node
 //! root, all joined by veth pairs to a bridge in a namespace of its own. Addresses exist only
-//! inside those namespaces (nothing routes out of them), names are unique per lab so tests
+//! inside those namespaces (the bridge is their only link, so nothing leaves them), names are unique per lab so tests
 //! run in parallel, and dropping the lab stops every process it started (by pid) and deletes
 //! the namespaces.
 //!
@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 /// Every lab's nodes are on this /24 (each lab is its own isolated network).
 const SUBNET: [u8; 3] = [10, 200, 0];
+/// The default gateway's host number: an address nobody holds.
+const GATEWAY_HOST: u8 = 1;
 /// The first node's host number; the others follow.
 const FIRST_HOST: u8 = 11;
 /// How long a process has to exit after SIGTERM before it is killed.
@@ -122,6 +124,18 @@ impl Lab {
                 "eth0",
             ]);
             ip(&["-n", &netns, "link", "set", "eth0", "up"]);
+            // A default route, as nodes have (kubeadm picks addresses from it); its gateway
+            // is no one, and the bridge leads nowhere else.
+            let gateway = Ipv4Addr::new(SUBNET[0], SUBNET[1], SUBNET[2], GATEWAY_HOST);
+            ip(&[
+                "-n",
+                &netns,
+                "route",
+                "add",
+                "default",
+                "via",
+                &gateway.to_string(),
+            ]);
         }
         lab
     }

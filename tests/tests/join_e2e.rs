@@ -8,6 +8,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -248,5 +249,245 @@ fn the_kubelet_double_bootstraps_registers_its_node_and_runs_etcd_from_the_init_
         c.lab.pids(cp),
         vec![c.control_plane_pid as i32],
         "only the test control plane is left in cp1's namespace"
+    );
+}
+
+/// `kubeadm-rs join <endpoint> --rootfs <root> --node-name <name>` inside the node's namespace.
+fn join(c: &LabCluster, node: &LabNode) -> Command {
+    let mut cmd = c.kubeadm(node);
+    cmd.arg("join")
+        .arg(&c.join.endpoint)
+        .arg("--rootfs")
+        .arg(node.root())
+        .args(["--node-name", &node.name]);
+    cmd
+}
+
+/// The discovery flags of the printed join command.
+fn printed_token(c: &LabCluster) -> Vec<String> {
+    let mut flags = vec!["--token".to_string(), c.join.token.clone()];
+    for hash in &c.join.ca_hashes {
+        flags.extend(["--discovery-token-ca-cert-hash".to_string(), hash.clone()]);
+    }
+    flags
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// What a joined node must show: the Node seen by the admin, kubelet.conf working as
+/// `system:node:<name>`, no bootstrap-kubelet.conf, and the cluster's CA.
+fn assert_joined(c: &LabCluster, node: &LabNode) {
+    let admin = c.admin();
+    let seen = wait_for("the Node, seen by the admin", SETTLE, || {
+        c.kubectl_json(c.cp(), &admin, &["get", "node", &node.name])
+    });
+    assert_eq!(seen["metadata"]["name"], node.name.as_str());
+    let as_node = c.kubeconfig_on_root(node, "/etc/kubernetes/kubelet.conf");
+    let bindings = c
+        .kubectl(node, &as_node, &["get", "clusterrolebindings"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&bindings.stderr).contains(&format!("User \"system:node:{}\" cannot list", node.name)),
+        "kubelet.conf authenticates as the node: {}",
+        text(&bindings.stderr)
+    );
+    c.kubectl_json(node, &as_node, &["get", "node", &node.name])
+        .unwrap_or_else(|e| panic!("kubelet.conf on {}: {e}", node.name));
+    assert!(
+        !node.file("/etc/kubernetes/bootstrap-kubelet.conf").exists(),
+        "bootstrap-kubelet.conf is removed after the TLS bootstrap"
+    );
+    assert_eq!(
+        std::fs::read(node.file("/etc/kubernetes/pki/ca.crt")).unwrap(),
+        std::fs::read(c.cp().file("/etc/kubernetes/pki/ca.crt")).unwrap(),
+        "the node trusts the cluster's CA"
+    );
+}
+
+#[test]
+fn a_worker_joins_with_the_printed_token_and_ca_pin() {
+    let c = LabCluster::init(bins(), &["cp1", "w1"], "");
+    let w = c.node("w1");
+    c.start_kubelet(w, &[]);
+    let out = ok(
+        "kubeadm-rs join",
+        join(&c, w)
+            .args(printed_token(&c))
+            .arg("--ignore-preflight-errors=all")
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        text(&out.stdout).contains("This node has joined the cluster"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_joined(&c, w);
+    let flags = std::fs::read_to_string(w.file("/var/lib/kubelet/kubeadm-flags.env")).unwrap();
+    assert!(flags.starts_with("KUBELET_KUBEADM_ARGS="), "{flags}");
+}
+
+#[test]
+fn file_discovery_and_unsafe_skip_of_ca_verification_join_across_namespaces() {
+    let c = LabCluster::init(bins(), &["cp1", "w1", "w2"], "");
+    let (w1, w2) = (c.node("w1"), c.node("w2"));
+    // The discovery file is cluster-info's kubeconfig, as an operator would copy it.
+    let info = c
+        .kubectl_json(
+            c.cp(),
+            &c.admin(),
+            &["get", "configmap", "cluster-info", "-n", "kube-public"],
+        )
+        .unwrap();
+    let discovery = w1.root().join("discovery.conf");
+    write(
+        &discovery,
+        info["data"]["kubeconfig"].as_str().unwrap().as_bytes(),
+    );
+    c.start_kubelet(w1, &[]);
+    ok(
+        "join with --discovery-file",
+        c.kubeadm(w1)
+            .arg("join")
+            .arg("--rootfs")
+            .arg(w1.root())
+            .args(["--node-name", "w1"])
+            .arg("--discovery-file")
+            .arg(&discovery)
+            .args(["--tls-bootstrap-token", &c.join.token])
+            .arg("--ignore-preflight-errors=all")
+            .output()
+            .unwrap(),
+    );
+    assert_joined(&c, w1);
+
+    c.start_kubelet(w2, &[]);
+    let out = ok(
+        "join with --discovery-token-unsafe-skip-ca-verification",
+        join(&c, w2)
+            .args(["--token", &c.join.token])
+            .arg("--discovery-token-unsafe-skip-ca-verification")
+            .arg("--ignore-preflight-errors=all")
+            .output()
+            .unwrap(),
+    );
+    let warned = text(&out.stderr);
+    assert!(
+        warned.contains("--discovery-token-unsafe-skip-ca-verification")
+            && warned.contains("not pinned"),
+        "{warned}"
+    );
+    assert_joined(&c, w2);
+}
+
+#[test]
+fn joining_twice_stops_at_preflight_with_kubeadms_messages() {
+    let c = LabCluster::init(bins(), &["cp1", "w1"], "");
+    let w = c.node("w1");
+    c.start_kubelet(w, &[]);
+    ok(
+        "the first join",
+        join(&c, w)
+            .args(printed_token(&c))
+            .arg("--ignore-preflight-errors=all")
+            .output()
+            .unwrap(),
+    );
+    let kubelet_conf = std::fs::read(w.file("/etc/kubernetes/kubelet.conf")).unwrap();
+    let again = join(&c, w).args(printed_token(&c)).output().unwrap();
+    assert_eq!(again.status.code(), Some(1), "{again:?}");
+    let said = text(&again.stderr) + &text(&again.stdout);
+    for check in [
+        "[ERROR FileAvailable--etc-kubernetes-kubelet.conf]: /etc/kubernetes/kubelet.conf already exists",
+        "[ERROR FileAvailable--etc-kubernetes-pki-ca.crt]: /etc/kubernetes/pki/ca.crt already exists",
+    ] {
+        assert!(said.contains(check), "{check} in:\n{said}");
+    }
+    assert!(!said.contains("[kubelet-start]"), "{said}");
+    assert_eq!(
+        std::fs::read(w.file("/etc/kubernetes/kubelet.conf")).unwrap(),
+        kubelet_conf
+    );
+}
+
+#[test]
+fn a_join_that_failed_at_discovery_converges_when_run_again() {
+    let c = LabCluster::init(bins(), &["cp1", "w1"], "");
+    let w = c.node("w1");
+    c.start_kubelet(w, &[]);
+    // A token the cluster does not know yet: cluster-info carries no signature for it.
+    let token = "latery.0123456789abcdef";
+    let config = w.root().join("join.yaml");
+    write(
+        &config,
+        format!(
+            "apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: {endpoint}
+    token: {token}
+    caCertHashes: [{hash}]
+nodeRegistration:
+  name: w1
+timeouts:
+  discovery: 3s
+",
+            endpoint = c.join.endpoint,
+            hash = c.join.ca_hashes[0],
+        )
+        .as_bytes(),
+    );
+    let run = || {
+        c.kubeadm(w)
+            .arg("join")
+            .arg("--rootfs")
+            .arg(w.root())
+            .arg("--config")
+            .arg(&config)
+            .arg("--ignore-preflight-errors=all")
+            .output()
+            .unwrap()
+    };
+    let failed = run();
+    assert_eq!(failed.status.code(), Some(1), "{failed:?}");
+    assert!(
+        !w.file("/etc/kubernetes/bootstrap-kubelet.conf").exists(),
+        "nothing of the TLS bootstrap is written before discovery succeeds"
+    );
+    ok(
+        "token create on cp1",
+        c.kubeadm(c.cp())
+            .args(["token", "create", token, "--kubeconfig"])
+            .arg(c.admin())
+            .output()
+            .unwrap(),
+    );
+    ok("the join run again", run());
+    assert_joined(&c, w);
+}
+
+#[test]
+fn a_dry_run_join_writes_nothing_on_the_node() {
+    let c = LabCluster::init(bins(), &["cp1", "w1"], "");
+    let w = c.node("w1");
+    let before = common::tree(w.root());
+    let out = join(&c, w)
+        .args(printed_token(&c))
+        .args(["--dry-run", "--ignore-preflight-errors=all"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(common::tree(w.root()), before);
+    let nodes = c
+        .kubectl_json(c.cp(), &c.admin(), &["get", "nodes"])
+        .unwrap();
+    assert_eq!(
+        nodes["items"].as_array().unwrap().len(),
+        1,
+        "no Node for w1"
     );
 }
