@@ -21,6 +21,8 @@ const SUBNET: [u8; 3] = [10, 200, 0];
 const GATEWAY_HOST: u8 = 1;
 /// The first node's host number; the others follow.
 const FIRST_HOST: u8 = 11;
+/// Per-namespace files `ip netns exec` mounts over `/etc`.
+const NETNS_ETC: &str = "/etc/netns";
 /// How long a process has to exit after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(15);
 
@@ -114,6 +116,7 @@ impl Lab {
             ]);
             ip(&["-n", &bridge, "link", "set", &port, "master", "br0", "up"]);
             ip(&["-n", &netns, "link", "set", "lo", "up"]);
+            std::fs::create_dir_all(Path::new(NETNS_ETC).join(&netns)).expect("/etc/netns");
             ip(&[
                 "-n",
                 &netns,
@@ -137,7 +140,27 @@ impl Lab {
                 &gateway.to_string(),
             ]);
         }
+        lab.write_name_service();
         lab
+    }
+
+    /// `ip netns exec` mounts `/etc/netns/<ns>/{hosts,resolv.conf}` over `/etc`: every node
+    /// resolves the lab's node names, and a name lookup beyond them fails at once (a resolver
+    /// on the namespace's loopback, where nothing listens) instead of timing out.
+    fn write_name_service(&self) {
+        let mut hosts = String::from("127.0.0.1 localhost\n::1 localhost\n");
+        for node in &self.nodes {
+            hosts.push_str(&format!("{} {}\n", node.address, node.name));
+        }
+        for node in &self.nodes {
+            let etc = Path::new(NETNS_ETC).join(&node.netns);
+            std::fs::write(etc.join("hosts"), &hosts).expect("the lab's hosts file");
+            std::fs::write(
+                etc.join("resolv.conf"),
+                "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+            )
+            .expect("the lab's resolv.conf");
+        }
     }
 
     pub fn nodes(&self) -> &[LabNode] {
@@ -263,6 +286,7 @@ impl Drop for Lab {
             let _ = Command::new("ip")
                 .args(["netns", "del", &node.netns])
                 .status();
+            let _ = std::fs::remove_dir_all(Path::new(NETNS_ETC).join(&node.netns));
         }
         let _ = Command::new("ip")
             .args(["netns", "del", &self.bridge])
