@@ -71,7 +71,12 @@ impl Kubelet {
     pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            self.sync().await;
+            // A pass waiting on the API (a TLS bootstrap) gives way to SIGTERM; every file
+            // it writes is written whole, and children it was stopping are stopped below.
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = self.sync() => {}
+            }
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = tokio::time::sleep(self.options.poll) => {}

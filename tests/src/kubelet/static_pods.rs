@@ -211,19 +211,24 @@ impl Process {
         Ok(())
     }
 
-    /// SIGTERM, then SIGKILL if it has not exited within [`STOP_GRACE`].
+    /// SIGTERM, then SIGKILL if it has not exited within [`STOP_GRACE`]. The child stays
+    /// in `self` until it has exited, so a stop cut short can be finished by the next one.
     async fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
+        let Some(child) = &self.child else {
             return;
         };
         let _ = rustix::process::kill_process(
-            rustix::process::Pid::from_child(&child),
+            rustix::process::Pid::from_child(child),
             rustix::process::Signal::TERM,
         );
         let deadline = Instant::now() + STOP_GRACE;
         while Instant::now() < deadline {
+            let Some(child) = &mut self.child else {
+                return;
+            };
             if !matches!(child.try_wait(), Ok(None)) {
                 log(&format!("{}: {} stopped", self.pod, self.command[0]));
+                self.child = None;
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -232,8 +237,10 @@ impl Process {
             "{}: {} ignored SIGTERM for {STOP_GRACE:?}; killing it",
             self.pod, self.command[0]
         ));
-        let _ = child.kill();
-        let _ = child.wait();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
