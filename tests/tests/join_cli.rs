@@ -179,6 +179,12 @@ struct Cluster {
 
 impl Cluster {
     fn start() -> Cluster {
+        Self::start_with(&[])
+    }
+
+    /// `init` with `extra` flags; `join` is the control-plane command when certificates were
+    /// uploaded, else the worker's.
+    fn start_with(extra: &[&str]) -> Cluster {
         let mut node = Node::prepare();
         let cp = node.start_control_plane();
         let out = run_ok(
@@ -188,13 +194,15 @@ impl Cluster {
                 .arg(node.path())
                 .arg("--config")
                 .arg(node.config_path())
-                .arg("--ignore-preflight-errors=all"),
+                .arg("--ignore-preflight-errors=all")
+                .args(extra),
         );
+        let control_plane = extra.contains(&"--upload-certs");
         let join = JoinCommand::all_in(&stdout(&out))
             .unwrap_or_else(|e| panic!("{e}"))
             .into_iter()
-            .find(|j| !j.control_plane)
-            .expect("init prints a worker join command");
+            .find(|j| j.control_plane == control_plane)
+            .expect("init prints the join command");
         Cluster {
             node,
             _cp: cp,
@@ -386,4 +394,113 @@ fn a_name_a_ready_node_already_has_is_refused_before_the_kubelet_is_touched() {
         "{err}"
     );
     assert!(!root.join("var/lib/kubelet/config.yaml").exists());
+}
+
+#[test]
+fn a_control_plane_dry_run_downloads_the_shared_certificates_and_writes_nothing_on_the_node() {
+    let c = Cluster::start_with(&["--upload-certs"]);
+    let key = c
+        .join
+        .certificate_key
+        .clone()
+        .expect("init printed the certificate key");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("cp2");
+    std::fs::create_dir(&root).unwrap();
+    let config = |key: &str| {
+        let path = c.config(dir.path(), "cp-2");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            format!("{text}controlPlane:\n  localAPIEndpoint:\n    advertiseAddress: 10.0.0.6\n  certificateKey: {key}\n"),
+        )
+        .unwrap();
+        path
+    };
+    let out = run_ok(&mut join_with_config(&config(&key), &root, &["--dry-run"]));
+    assert_eq!(
+        entries(&root),
+        Vec::<String>::new(),
+        "dry-run wrote on the node"
+    );
+    let err = stderr(&out);
+    for line in [
+        "[download-certs] Downloading the certificates in Secret \"kubeadm-certs\"",
+        "[check-etcd] Would check that the etcd cluster is healthy",
+        "[dryrun] Would add etcd member cp-2 at https://10.0.0.6:2380 as a learner",
+        "[mark-control-plane] Marking the node cp-2 as control-plane",
+    ] {
+        assert!(err.contains(line), "{line:?} missing from:\n{err}");
+    }
+    assert!(!err.contains(&key), "the certificate key is not printed");
+    assert!(stdout(&out).contains("a new control plane instance was created"));
+    let kept = err
+        .lines()
+        .find_map(|l| l.split("to the \"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .map(PathBuf::from)
+        .expect("the dry-run directory is named");
+    let pki = kept.join("etc/kubernetes/pki");
+    // The shared CA came from the Secret, byte for byte; this node's leaves are its own.
+    for shared in [
+        "ca.crt",
+        "ca.key",
+        "sa.key",
+        "front-proxy-ca.key",
+        "etcd/ca.key",
+    ] {
+        assert_eq!(
+            std::fs::read(pki.join(shared)).unwrap(),
+            std::fs::read(c.node.pki().join(shared)).unwrap(),
+            "{shared}"
+        );
+    }
+    let san = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-ext", "subjectAltName", "-in"])
+        .arg(pki.join("apiserver.crt"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&san.stdout).contains("IP Address:10.0.0.6"));
+    let verify = std::process::Command::new("openssl")
+        .arg("verify")
+        .arg("-CAfile")
+        .arg(c.node.ca())
+        .arg(pki.join("apiserver.crt"))
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    for file in [
+        "etc/kubernetes/admin.conf",
+        "etc/kubernetes/controller-manager.conf",
+        "etc/kubernetes/scheduler.conf",
+        "etc/kubernetes/manifests/kube-apiserver.yaml",
+        "etc/kubernetes/manifests/etcd.yaml",
+    ] {
+        assert!(kept.join(file).is_file(), "{file}");
+    }
+    std::fs::remove_dir_all(&kept).unwrap();
+
+    // A key that does not open the Secret: one line, exit 1, nothing on the node.
+    let wrong = "0".repeat(64);
+    let out = run_err(&mut join_with_config(
+        &config(&wrong),
+        &root,
+        &["--dry-run"],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let line = err.lines().find(|l| l.starts_with("error: ")).unwrap();
+    assert!(
+        line.starts_with("error: phase control-plane-prepare/download-certs: ")
+            && line.contains("certificate key"),
+        "{line}"
+    );
+    assert_eq!(entries(&root), Vec::<String>::new());
+    if let Some(dir) = err.lines().find_map(|l| l.split("to the \"").nth(1)) {
+        let _ = std::fs::remove_dir_all(dir.split('"').next().unwrap());
+    }
 }

@@ -32,8 +32,6 @@ pub enum PrepareError {
     Plugins(#[from] PluginLoadError),
     #[error(transparent)]
     Plan(#[from] PlanError),
-    #[error("{0}")]
-    Unsupported(String),
 }
 
 /// The config file's documents, when `--config` names one.

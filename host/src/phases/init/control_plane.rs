@@ -55,7 +55,10 @@ fn component_phase(component: ControlPlaneComponent) -> Phase<dyn InitContext> {
         .run(move |ctx| run_component(ctx, component))
 }
 
-fn run_component(ctx: &dyn InitContext, component: ControlPlaneComponent) -> anyhow::Result<()> {
+pub(crate) fn run_component(
+    ctx: &dyn InitContext,
+    component: ControlPlaneComponent,
+) -> anyhow::Result<()> {
     let name = component.name();
     ctx.events().info(format!(
         "[control-plane] Creating static Pod manifest for {name:?}"
@@ -96,7 +99,7 @@ fn phase_flags(component: Option<ControlPlaneComponent>) -> Vec<Flag> {
 
 /// Patches a static Pod with `--patches`, writes it (0600) to the manifest directory and,
 /// in dry-run, shows it.
-pub(super) fn write_static_pod(ctx: &dyn InitContext, name: &str, pod: &Pod) -> anyhow::Result<()> {
+pub(crate) fn write_static_pod(ctx: &dyn InitContext, name: &str, pod: &Pod) -> anyhow::Result<()> {
     let patches = Patches::load_configured(ctx.cfg().patches_dir(), ctx.events())?;
     let yaml = render_static_pod(name, pod, patches.as_ref(), ctx.events())
         .with_context(|| format!("failed to create static Pod manifest file for {name:?}"))?;

@@ -20,7 +20,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 pub fn wait_control_plane_phase() -> Phase<dyn InitContext> {
     Phase::new("wait-control-plane", "Wait for the control plane to start")
         .flags(&[Flag::Config, Flag::DryRun])
-        .run(|ctx| run(ctx))
+        .run(|ctx| wait_control_plane(ctx))
 }
 
 /// A health endpoint to poll.
@@ -30,7 +30,8 @@ struct Check {
     url: String,
 }
 
-fn run(ctx: &dyn InitContext) -> anyhow::Result<()> {
+/// Waits for the kubelet, then each control-plane component (also for a control-plane `join`).
+pub(crate) fn wait_control_plane(ctx: &dyn InitContext) -> anyhow::Result<()> {
     let events = ctx.events();
     let timeouts = ctx.cfg().timeouts();
     let kubelet_timeout = timeouts.kubelet_health_check.unwrap_or_default().0;

@@ -50,11 +50,6 @@ pub fn prepare_join(
     for w in warnings {
         events.warn(w);
     }
-    if cfg.join.control_plane.is_some() {
-        return Err(PrepareError::Unsupported(
-            "--control-plane (controlPlane): joining a control-plane instance is not available in this build yet; join as a worker".into(),
-        ));
-    }
     let plugins = load_plugins(cfg.plugins.as_ref(), &request.plugins, events)?;
     let workflow = join_workflow_with(&plugins);
     // resolve_join put a non-empty --skip-phases over the config's skipPhases.
