@@ -383,6 +383,112 @@ fn file_discovery_and_unsafe_skip_of_ca_verification_join_across_namespaces() {
     assert_joined(&c, w2);
 }
 
+/// `openssl x509 -ext subjectAltName` of a certificate.
+fn sans(cert: &Path) -> String {
+    openssl(&[
+        "x509",
+        "-in",
+        cert.to_str().unwrap(),
+        "-noout",
+        "-ext",
+        "subjectAltName",
+    ])
+}
+
+fn verify(ca: &Path, cert: &Path) {
+    let out = openssl(&[
+        "verify",
+        "-CAfile",
+        ca.to_str().unwrap(),
+        cert.to_str().unwrap(),
+    ]);
+    assert_eq!(out.trim(), format!("{}: OK", cert.display()));
+}
+
+#[test]
+fn two_control_planes_join_with_the_certificate_key_and_etcd_has_three_voting_members() {
+    let c = LabCluster::init(bins(), &["cp1", "cp2", "cp3"], "");
+    let key = c
+        .join
+        .certificate_key
+        .clone()
+        .expect("init --upload-certs printed a certificate key");
+    for name in ["cp2", "cp3"] {
+        let node = c.node(name);
+        c.start_kubelet(node, &[]);
+        ok(
+            &format!("join --control-plane on {name}"),
+            join(&c, node)
+                .args(printed_token(&c))
+                .args(["--control-plane", "--certificate-key", &key])
+                .arg(format!("--apiserver-advertise-address={}", node.address))
+                .arg("--ignore-preflight-errors=all")
+                .output()
+                .unwrap(),
+        );
+        assert_joined(&c, node);
+    }
+
+    let endpoint = format!("https://{}:2379", c.cp().address);
+    let out = ok(
+        "etcdctl member list",
+        etcdctl(&c, c.cp(), &endpoint, &["member", "list", "-w", "json"]),
+    );
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut members: Vec<(String, bool, usize)> = list["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["name"].as_str().unwrap_or("").to_string(),
+                m["isLearner"].as_bool().unwrap_or(false),
+                m["clientURLs"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    members.sort();
+    assert_eq!(
+        members,
+        [
+            ("cp1".to_string(), false, 1),
+            ("cp2".to_string(), false, 1),
+            ("cp3".to_string(), false, 1)
+        ],
+        "three started voting members: {list}"
+    );
+
+    let cp1_pki = c.cp().file("/etc/kubernetes/pki");
+    for name in ["cp2", "cp3"] {
+        let node = c.node(name);
+        let pki = node.file("/etc/kubernetes/pki");
+        for ca in ["ca.crt", "front-proxy-ca.crt", "etcd/ca.crt", "sa.pub"] {
+            assert_eq!(
+                std::fs::read(pki.join(ca)).unwrap(),
+                std::fs::read(cp1_pki.join(ca)).unwrap(),
+                "{name} shares {ca}"
+            );
+        }
+        verify(&pki.join("ca.crt"), &pki.join("apiserver.crt"));
+        verify(&pki.join("etcd/ca.crt"), &pki.join("etcd/server.crt"));
+        verify(&pki.join("etcd/ca.crt"), &pki.join("etcd/peer.crt"));
+        let own_ip = format!("IP Address:{}", node.address);
+        for cert in ["apiserver.crt", "etcd/server.crt", "etcd/peer.crt"] {
+            let names = sans(&pki.join(cert));
+            assert!(
+                names.contains(&own_ip) && names.contains(&format!("DNS:{name}")),
+                "{name}'s {cert} carries its own SANs: {names}"
+            );
+            // The apiserver certificate also names the control-plane endpoint (cp1's address).
+            assert!(
+                cert == "apiserver.crt"
+                    || !names.contains(&format!("IP Address:{}", c.cp().address)),
+                "{name}'s {cert} is its own, not cp1's: {names}"
+            );
+        }
+    }
+}
+
 #[test]
 fn joining_twice_stops_at_preflight_with_kubeadms_messages() {
     let c = LabCluster::init(bins(), &["cp1", "w1"], "");
@@ -468,6 +574,38 @@ timeouts:
     );
     ok("the join run again", run());
     assert_joined(&c, w);
+}
+
+#[test]
+fn a_wrong_certificate_key_fails_with_one_clear_line_and_writes_no_certificates() {
+    let c = LabCluster::init(bins(), &["cp1", "cp2"], "");
+    let cp2 = c.node("cp2");
+    let wrong = "0".repeat(64);
+    let out = join(&c, cp2)
+        .args(printed_token(&c))
+        .args(["--control-plane", "--certificate-key", &wrong])
+        .arg(format!("--apiserver-advertise-address={}", cp2.address))
+        .arg("--ignore-preflight-errors=all")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = text(&out.stderr);
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    assert!(
+        last.to_lowercase().contains("certificate key"),
+        "the error names the certificate key: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for key in ["ca.key", "sa.key", "front-proxy-ca.key", "etcd/ca.key"] {
+        assert!(
+            !cp2.file(&format!("/etc/kubernetes/pki/{key}")).exists(),
+            "{key} is not written by a failed download"
+        );
+    }
 }
 
 #[test]
