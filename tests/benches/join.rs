@@ -5,8 +5,9 @@
 //!
 //! Run with `cargo bench -p kubeadm-rs-tests --bench join` (release profile). Times, in one
 //! run, the `kubeadm-rs join` process from start to exit: a worker join (discovery with the
-//! printed token and pin, TLS bootstrap), each on a fresh node root; and 20 worker joins
-//! started together, with their wall time and errors.
+//! printed token and pin, TLS bootstrap), each on a fresh node root; a control-plane join
+//! with `--certificate-key` (certificates downloaded, etcd member added as a learner and
+//! promoted); and 20 worker joins started together, with their wall time and errors.
 //! `--test` (or `KUBEADM_RS_BENCH_QUICK`) runs each once.
 
 use std::process::Output;
@@ -91,14 +92,16 @@ fn kubelet(c: &LabCluster, node: &LabNode, name: &str, root: &std::path::Path) -
 fn main() {
     let quick = std::env::args().any(|a| a == "--test")
         || std::env::var_os("KUBEADM_RS_BENCH_QUICK").is_some();
-    let worker_runs = if quick { 1 } else { 15 };
+    let (worker_runs, cp_runs) = if quick { (1, 1) } else { (15, 3) };
     let bins = Binaries {
         kubeadm: env!("CARGO_BIN_EXE_kubeadm-rs-cli").into(),
         kubelet: env!("CARGO_BIN_EXE_test-kubelet").into(),
         control_plane: env!("CARGO_BIN_EXE_test-control-plane").into(),
     };
+    let cps: Vec<String> = (2..2 + cp_runs).map(|i| format!("cp{i}")).collect();
     let workers: Vec<String> = (1..=CONCURRENT).map(|i| format!("w{i}")).collect();
     let mut names = vec!["cp1".to_string(), "wb".to_string()];
+    names.extend(cps.iter().cloned());
     names.extend(workers.iter().cloned());
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let c = LabCluster::init(bins, &names, "");
@@ -117,6 +120,30 @@ fn main() {
         worker.push(start.elapsed());
         check(&format!("worker join {name}"), &out).unwrap_or_else(|e| panic!("{e}"));
         c.lab.stop(&label);
+    }
+
+    // Control planes, each adding an etcd member.
+    let key = c
+        .join
+        .certificate_key
+        .clone()
+        .expect("init --upload-certs printed a certificate key");
+    let mut control_plane = Vec::new();
+    for name in &cps {
+        let node = c.node(name);
+        kubelet(&c, node, name, node.root());
+        let extra = [
+            "--control-plane".to_string(),
+            "--certificate-key".to_string(),
+            key.clone(),
+            format!("--apiserver-advertise-address={}", node.address),
+        ];
+        let start = Instant::now();
+        let out = join(&c, node, name, node.root(), &extra)
+            .output()
+            .expect("kubeadm-rs runs");
+        control_plane.push(start.elapsed());
+        check(&format!("control-plane join {name}"), &out).unwrap_or_else(|e| panic!("{e}"));
     }
 
     // Concurrent workers, released together.
@@ -162,6 +189,7 @@ fn main() {
 
     let rows = [
         Row::new("worker join (discovery + TLS bootstrap)", worker),
+        Row::new("control-plane join (+ etcd member)", control_plane),
         concurrent,
     ];
     println!(
@@ -182,6 +210,10 @@ fn main() {
     println!(
         "worker join median:         {} (target ≤ 150 ms)",
         ms(rows[0].median())
+    );
+    println!(
+        "control-plane join median:  {} (target ≤ 3 s)",
+        ms(rows[1].median())
     );
     println!(
         "20 concurrent worker joins: {} wall, {errors} errors (target ≤ 3 s, 0 errors)",
