@@ -7,6 +7,8 @@ pub mod certkey;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod discovery;
+pub mod etcd;
 pub mod kubeconfig;
 pub mod manifests;
 pub mod node;

@@ -484,7 +484,7 @@ impl Node {
     }
 }
 
-/// A `kubeadm join` command as `init` and `token create --print-join-command` print it.
+/// A `kubeadm-rs join` command as `init` and `token create --print-join-command` print it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JoinCommand {
     /// `host:port` of the API server.
@@ -507,13 +507,13 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
 }
 
 impl JoinCommand {
-    /// Every `kubeadm join` command in `text`, in order, continuation lines (`\` + newline)
+    /// Every `kubeadm-rs join` command in `text`, in order, continuation lines (`\` + newline)
     /// joined; each must parse.
     pub fn all_in(text: &str) -> Result<Vec<JoinCommand>, String> {
         text.replace("\\\n", " ")
             .lines()
             .map(str::trim)
-            .filter(|l| l.starts_with("kubeadm join "))
+            .filter(|l| l.starts_with("kubeadm-rs join "))
             .map(JoinCommand::parse)
             .collect()
     }
@@ -521,8 +521,8 @@ impl JoinCommand {
     /// One command on one line; every flag and value is checked against kubeadm's formats.
     pub fn parse(line: &str) -> Result<JoinCommand, String> {
         let mut words = line.split_whitespace();
-        if (words.next(), words.next()) != (Some("kubeadm"), Some("join")) {
-            return Err(format!("not a kubeadm join command: {line:?}"));
+        if (words.next(), words.next()) != (Some("kubeadm-rs"), Some("join")) {
+            return Err(format!("not a kubeadm-rs join command: {line:?}"));
         }
         let endpoint = words
             .next()

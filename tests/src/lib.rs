@@ -12,6 +12,10 @@ use kubeadm_rs::workflow::{Events, PhaseFailed, Selection};
 
 pub mod cluster_fixture;
 pub mod control_plane;
+pub mod discovery_server;
+pub mod kubelet;
+pub mod lab_cluster;
+pub mod netns;
 
 /// The node name, address and token every test host reports.
 pub const NODE_NAME: &str = "node-a";

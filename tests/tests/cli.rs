@@ -173,3 +173,24 @@ fn certs_certificate_key_prints_a_fresh_key_init_accepts() {
         key,
     ]));
 }
+
+#[test]
+fn a_negative_token_ttl_is_named_with_what_is_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    for value in ["-1h", "-0s"] {
+        let out = run_err(
+            kubeadm()
+                .args(["init", "--dry-run", "--token-ttl", value, "--rootfs"])
+                .arg(dir.path()),
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert_eq!(
+            err.trim_end(),
+            format!(
+                "error: --token-ttl: \"{value}\" is negative; expected 0 (the token never expires) or a positive duration such as 24h0m0s or 30m"
+            )
+        );
+        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+    }
+}

@@ -413,7 +413,7 @@ fn closing_text(endpoint: &str, token: &str, hash: &str, certificate_key: Option
         Some(key) => format!(
             "You can now join any number of control-plane nodes running the following command on each as root:
 
-  kubeadm join {endpoint} --token {token} \\
+  kubeadm-rs join {endpoint} --token {token} \\
 \t--discovery-token-ca-cert-hash {hash} \\
 \t--control-plane --certificate-key {key}
 
@@ -426,7 +426,7 @@ As a safeguard, uploaded-certs will be deleted in two hours; If necessary, you c
             "You can now join any number of control-plane nodes by copying certificate authorities
 and service account keys on each node and then running the following as root:
 
-  kubeadm join {endpoint} --token {token} \\
+  kubeadm-rs join {endpoint} --token {token} \\
 \t--discovery-token-ca-cert-hash {hash} \\
 \t--control-plane
 "
@@ -452,7 +452,7 @@ Run \"kubectl apply -f [podnetwork].yaml\" with one of the options listed at:
 {control_plane}
 Then you can join any number of worker nodes by running the following on each as root:
 
-kubeadm join {endpoint} --token {token} \\
+kubeadm-rs join {endpoint} --token {token} \\
 \t--discovery-token-ca-cert-hash {hash}
 "
     )

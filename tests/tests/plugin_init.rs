@@ -340,3 +340,46 @@ fn plugin_list_shows_digests_and_whether_the_config_enables_them() {
         .unwrap_or_else(|| panic!("{text}"));
     assert!(hostile.contains("not in the configuration"), "{hostile}");
 }
+
+#[test]
+fn preflight_gives_one_verdict_over_built_in_and_plugin_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = demo_config(dir.path());
+    // A plugin check no machine passes, and a built-in one this node root fails.
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("min-cpus: \"2\"", "min-cpus: \"4096\"");
+    std::fs::write(&config, text).unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc/kubernetes/manifests")).unwrap();
+    std::fs::write(
+        root.join("etc/kubernetes/manifests/kube-apiserver.yaml"),
+        "{}",
+    )
+    .unwrap();
+    let out = kubeadm()
+        .args(["init", "phase", "preflight", "--config"])
+        .arg(&config)
+        .arg("--rootfs")
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let verdict = err
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line in {err}"));
+    // The failing built-in check did not stop the plugin from running: one error names both,
+    // and it comes from preflight as a whole.
+    assert!(verdict.starts_with("error: phase preflight: "), "{verdict}");
+    assert!(
+        verdict.contains("[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]"),
+        "{verdict}"
+    );
+    assert!(verdict.contains("[ERROR min-resources/"), "{verdict}");
+    assert!(
+        err.find("[ERROR FileAvailable").unwrap() < err.find("[ERROR min-resources/").unwrap(),
+        "built-in findings are reported first:\n{err}"
+    );
+}

@@ -339,7 +339,7 @@ fn print_join_command_pins_the_kubeconfigs_ca_as_openssl_does() {
     assert_eq!(
         last,
         format!(
-            "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash {pin} "
+            "kubeadm-rs join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash {pin} "
         )
     );
     let key = "2c3a0e4f6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9011223344556677ab";
@@ -364,7 +364,7 @@ fn print_join_command_pins_the_kubeconfigs_ca_as_openssl_does() {
     assert_eq!(
         last,
         format!(
-            "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash {pin} \
+            "kubeadm-rs join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash {pin} \
              --control-plane --certificate-key {key}"
         )
     );

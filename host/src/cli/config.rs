@@ -3,10 +3,11 @@
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use super::CliError;
-use super::flags;
+use super::flags::{self, Verb};
 use crate::config::{self, ComponentDefaults, InitOverrides};
 use crate::manifests::{kube_proxy_configuration, kubelet_configuration};
 use crate::system::LiveHostFacts;
+use crate::workflow::Flag;
 
 fn component_configs_arg() -> Arg {
     Arg::new("component-configs")
@@ -41,7 +42,7 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("validate")
                 .about("Read a file containing the kubeadm configuration API and report any validation problems")
-                .arg(flags::flag("config").required(true)),
+                .arg(flags::flag(Flag::Config, Verb::Init).required(true)),
         )
         .subcommand(
             Command::new("migrate")
@@ -68,10 +69,10 @@ pub fn command() -> Command {
                 .subcommand(
                     Command::new("list")
                         .about("Print a list of images kubeadm will use. The configuration file is used in case any images or image repositories are customized")
-                        .arg(flags::flag("config"))
-                        .arg(flags::flag("kubernetes-version"))
-                        .arg(flags::flag("image-repository"))
-                        .arg(flags::flag("feature-gates")),
+                        .arg(flags::flag(Flag::Config, Verb::Init))
+                        .arg(flags::flag(Flag::KubernetesVersion, Verb::Init))
+                        .arg(flags::flag(Flag::ImageRepository, Verb::Init))
+                        .arg(flags::flag(Flag::FeatureGates, Verb::Init)),
                 ),
         )
 }

@@ -2,10 +2,12 @@
 //! This is the one place errors are printed and mapped to exit codes:
 //! 0 success, 1 a failed phase or bad input, 2 a command-line usage error.
 
+mod binder;
 mod certs;
 mod config;
 mod flags;
 mod init;
+mod join;
 mod plugins;
 mod token;
 mod version;
@@ -14,10 +16,11 @@ use std::process::ExitCode;
 
 use clap::{ArgMatches, Command};
 
+use crate::phases::common::PrepareError;
 use crate::workflow::render::{HumanRenderer, JsonRenderer, OutputFormat};
-use crate::workflow::{Events, PhaseFailed, PlanError};
+use crate::workflow::{Events, PhaseFailed};
 
-pub use init::phase_table;
+pub use binder::phase_table;
 
 /// An error on its way to the user: one line, optional hints, an exit code.
 #[derive(Debug)]
@@ -54,9 +57,25 @@ impl From<crate::node::NodeError> for CliError {
     }
 }
 
-impl From<PlanError> for CliError {
-    fn from(e: PlanError) -> Self {
-        CliError::input(e.to_string()).hint("'kubeadm-rs init --help' lists the phases")
+impl From<crate::plugins::PluginError> for CliError {
+    fn from(e: crate::plugins::PluginError) -> Self {
+        CliError::input(e.to_string())
+    }
+}
+
+impl CliError {
+    /// A command that could not be prepared; a bad phase selection points at the phase list.
+    fn prepare(e: PrepareError, verb: flags::Verb) -> Self {
+        let plan = matches!(e, PrepareError::Plan(_));
+        let err = CliError::input(e.to_string());
+        if plan {
+            err.hint(format!(
+                "'kubeadm-rs {} --help' lists the phases",
+                verb.name()
+            ))
+        } else {
+            err
+        }
     }
 }
 
@@ -93,11 +112,13 @@ fn command_with(plugins: &[std::sync::Arc<crate::plugins::LoadedPlugin>]) -> Com
              A kubeadm-compatible tool: the same flags, config files (kubeadm.k8s.io/v1beta4 and v1beta3),\n\
              files on disk and phases.\n\n\
              Example usage:\n\n    \
-             On the first control-plane node:\n        kubeadm-rs init\n",
+             On the first control-plane node:\n        kubeadm-rs init\n\n    \
+             On each node that should join the cluster:\n        kubeadm-rs join <arguments-returned-from-init>\n",
         )
         .subcommand_required(true)
         .arg_required_else_help(true)
         .subcommand(init::command(plugins))
+        .subcommand(join::command(plugins))
         .subcommand(config::command())
         .subcommand(certs::command())
         .subcommand(plugins::command())
@@ -117,6 +138,7 @@ fn command_with(plugins: &[std::sync::Arc<crate::plugins::LoadedPlugin>]) -> Com
 fn dispatch(m: &ArgMatches) -> Result<(), CliError> {
     match m.subcommand() {
         Some(("init", sub)) => init::run(sub),
+        Some(("join", sub)) => join::run(sub),
         Some(("config", sub)) => config::run(sub),
         Some(("certs", sub)) => certs::run(sub),
         Some(("plugin", sub)) => plugins::run(sub),

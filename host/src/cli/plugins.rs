@@ -1,5 +1,5 @@
-//! Plugins on the command line: loading the enabled ones for `init`, and the plugin author's
-//! and operator's commands `plugin list|inspect|verify|run`.
+//! Plugins on the command line: the options that say where they come from, the configured ones
+//! for help text, and the plugin author's and operator's commands `plugin list|inspect|verify|run`.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -8,141 +8,58 @@ use std::sync::Arc;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use super::CliError;
-use crate::config::plugins::{
-    DEFAULT_PLUGIN_DIR, OnFailure, PluginConfiguration, PluginSource, PluginSpec,
-};
+use crate::config::plugins::{PluginConfiguration, PluginSource, PluginSpec};
 use crate::config::{self, load_documents};
-use crate::plugins::{
-    ClusterView, DEFAULT_CACHE_DIR, HostConfig, LiveNodeFacts, LoadedPlugin, NoCluster, PluginHost,
-    PluginKind, verify_file,
-};
+use crate::phases::common::PluginOptions;
+use crate::plugins::{ClusterView, LoadedPlugin, NoCluster, PluginHost, PluginKind, verify_file};
 use crate::system::LiveHostFacts;
-use crate::workflow::{Events, Severity};
+use crate::workflow::{Events, Flag, Severity};
 
 /// Where plugins come from and how far they are trusted, from the command line.
-#[derive(Clone, Debug, Default)]
-pub struct PluginOptions {
-    pub config: Option<String>,
-    pub plugin_dir: Option<String>,
-    pub allow_unsigned: bool,
-    pub rootfs: Option<String>,
-}
-
-impl PluginOptions {
-    pub fn from_matches(m: &ArgMatches) -> Self {
-        let string = |name: &str| m.try_get_one::<String>(name).ok().flatten().cloned();
-        PluginOptions {
-            config: string("config"),
-            plugin_dir: string("plugin-dir"),
-            allow_unsigned: m
-                .try_get_one::<bool>("allow-unsigned-plugins")
-                .ok()
-                .flatten()
-                .copied()
-                .unwrap_or(false),
-            rootfs: string("rootfs"),
-        }
-    }
-
-    /// The same options read straight from the process arguments, before clap runs: the help
-    /// text and phase subcommands include the configured plugins.
-    pub fn scan(args: &[OsString]) -> Self {
-        let mut opts = PluginOptions::default();
-        let mut it = args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .peekable();
-        while let Some(arg) = it.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((n, v)) => (n.to_string(), Some(v.to_string())),
-                None => (arg.clone(), None),
-            };
-            let mut value = || inline.clone().or_else(|| it.next());
-            match name.as_str() {
-                "--config" => opts.config = value(),
-                "--plugin-dir" => opts.plugin_dir = value(),
-                "--rootfs" => opts.rootfs = value(),
-                "--allow-unsigned-plugins" => opts.allow_unsigned = true,
-                _ => {}
-            }
-        }
-        opts
-    }
-
-    fn under_root(&self, path: &str) -> PathBuf {
-        match &self.rootfs {
-            Some(root) => Path::new(root).join(path.trim_start_matches('/')),
-            None => PathBuf::from(path),
-        }
-    }
-
-    /// A host for this configuration: the compile cache under the node root, plugin files from
-    /// `--plugin-dir` (else the configuration's, else the default), relative paths from the
-    /// config file's directory.
-    pub fn host(
-        &self,
-        plugins: Option<&PluginConfiguration>,
-        events: Events,
-    ) -> Result<PluginHost, CliError> {
-        let mut cfg = HostConfig::new(
-            self.under_root(DEFAULT_CACHE_DIR),
-            Arc::new(LiveNodeFacts),
-            events,
-        );
-        if let Some(plugins) = plugins {
-            cfg = cfg.with_configuration(plugins);
-        }
-        if let Some(dir) = &self.plugin_dir {
-            cfg.plugin_dir = PathBuf::from(dir);
-        }
-        if let Some(config) = &self.config {
-            cfg.config_dir = Path::new(config)
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-        }
-        if let Some(root) = &self.rootfs {
-            cfg.files_root = PathBuf::from(root);
-        }
-        cfg.allow_unsigned = self.allow_unsigned;
-        PluginHost::new(cfg).map_err(|e| CliError::input(e.to_string()))
+pub fn plugin_options(m: &ArgMatches) -> PluginOptions {
+    let string = |name: &str| m.try_get_one::<String>(name).ok().flatten().cloned();
+    PluginOptions {
+        config: string(Flag::Config.name()),
+        plugin_dir: string(Flag::PluginDir.name()),
+        allow_unsigned: m
+            .try_get_one::<bool>(Flag::AllowUnsignedPlugins.name())
+            .ok()
+            .flatten()
+            .copied()
+            .unwrap_or(false),
+        rootfs: string(Flag::Rootfs.name()),
     }
 }
 
-/// Loads every enabled plugin. A plugin that cannot be loaded fails the command before any
-/// phase runs (onFailure: error), or is left out with a warning (warn) or a note (ignore).
-pub fn load_enabled(
-    host: &PluginHost,
-    plugins: &PluginConfiguration,
-    events: &Events,
-) -> Result<Vec<Arc<LoadedPlugin>>, CliError> {
-    let mut loaded = Vec::new();
-    let mut problems = Vec::new();
-    for spec in plugins.plugins.iter().filter(|p| p.enabled) {
-        match host.load(spec) {
-            Ok(plugin) => loaded.push(Arc::new(plugin)),
-            Err(e) => match spec.on_failure {
-                OnFailure::Error => problems.push(e.to_string()),
-                OnFailure::Warn => {
-                    events.warn(format!("{e}; the plugin is left out (onFailure: warn)"))
-                }
-                OnFailure::Ignore => {
-                    events.info(format!("{e}; the plugin is left out (onFailure: ignore)"))
-                }
-            },
+/// The same options read straight from the process arguments, before clap runs: the help
+/// text and phase subcommands include the configured plugins.
+fn scan(args: &[OsString]) -> PluginOptions {
+    let mut opts = PluginOptions::default();
+    let mut it = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .peekable();
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (arg.clone(), None),
+        };
+        let mut value = || inline.clone().or_else(|| it.next());
+        match name.as_str() {
+            "--config" => opts.config = value(),
+            "--plugin-dir" => opts.plugin_dir = value(),
+            "--rootfs" => opts.rootfs = value(),
+            "--allow-unsigned-plugins" => opts.allow_unsigned = true,
+            _ => {}
         }
     }
-    if problems.is_empty() {
-        Ok(loaded)
-    } else {
-        Err(CliError::input(problems.join("; ")))
-    }
+    opts
 }
 
 /// The plugins named by a `--config` on the command line, for the help text; problems are
 /// reported when the command runs, not here.
 pub fn for_help(args: &[OsString]) -> Vec<Arc<LoadedPlugin>> {
-    let opts = PluginOptions::scan(args);
+    let opts = scan(args);
     let Some(path) = &opts.config else {
         return Vec::new();
     };
@@ -163,24 +80,10 @@ pub fn for_help(args: &[OsString]) -> Vec<Arc<LoadedPlugin>> {
         .collect()
 }
 
+/// The PluginConfiguration of a config file for any command (init's or join's).
 fn plugin_configuration(text: &str, source: &str) -> Option<PluginConfiguration> {
     let docs = load_documents(text, source).ok()?;
-    let (cfg, _) = config::resolve_init(Some(&docs), &Default::default(), &LiveHostFacts).ok()?;
-    cfg.plugins
-}
-
-pub fn flag(name: &'static str) -> Arg {
-    match name {
-        "plugin-dir" => Arg::new(name)
-            .long(name)
-            .value_name("DIR")
-            .help(format!("Where plugins named by `source.name` are found [default: the configuration's pluginDir, else {DEFAULT_PLUGIN_DIR}]")),
-        "allow-unsigned-plugins" => Arg::new(name)
-            .long(name)
-            .action(ArgAction::SetTrue)
-            .help("Run plugins that are neither pinned by sha256 nor signed by a trusted key"),
-        other => unreachable!("plugin flag {other} is not defined"),
-    }
+    config::plugin_configuration(&docs).ok().flatten()
 }
 
 pub fn command() -> Command {
@@ -204,20 +107,20 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("list")
                 .about("List the plugins in the plugin directory: digest, signature, and whether the configuration enables them")
-                .arg(super::flags::flag("config"))
-                .arg(flag("plugin-dir")),
+                .arg(super::flags::flag(Flag::Config, super::flags::Verb::Init))
+                .arg(super::flags::flag(Flag::PluginDir, super::flags::Verb::Init)),
         )
         .subcommand(
             Command::new("inspect")
                 .about("Show a plugin's world, WIT version, imports, declared permissions with reasons, digest and signature")
                 .arg(file())
-                .arg(super::flags::flag("config")),
+                .arg(super::flags::flag(Flag::Config, super::flags::Verb::Init)),
         )
         .subcommand(
             Command::new("verify")
                 .about("Check a plugin's signature (<file>.minisig) against the configuration's trusted keys")
                 .arg(file())
-                .arg(super::flags::flag("config").required(true)),
+                .arg(super::flags::flag(Flag::Config, super::flags::Verb::Init).required(true)),
         )
         .subcommand(
             Command::new("run")
@@ -231,7 +134,7 @@ pub fn command() -> Command {
                         .help("A plugin parameter"),
                 )
                 .arg(grant())
-                .arg(super::flags::flag("config"))
+                .arg(super::flags::flag(Flag::Config, super::flags::Verb::Init))
                 .arg(
                     Arg::new("pod-network-cidr")
                         .long("pod-network-cidr")
@@ -249,18 +152,16 @@ fn read_plugins(path: &str) -> Result<Option<PluginConfiguration>, CliError> {
     Ok(cfg.plugins)
 }
 
-impl PluginOptions {
-    /// The `--config` file's PluginConfiguration, if any, and a quiet host built from it.
-    fn configured(&self) -> Result<(Option<PluginConfiguration>, PluginHost), CliError> {
-        let plugins = self
-            .config
-            .as_deref()
-            .map(read_plugins)
-            .transpose()?
-            .flatten();
-        let host = self.host(plugins.as_ref(), Events::discard())?;
-        Ok((plugins, host))
-    }
+/// The `--config` file's PluginConfiguration, if any, and a quiet host built from it.
+fn configured(opts: &PluginOptions) -> Result<(Option<PluginConfiguration>, PluginHost), CliError> {
+    let plugins = opts
+        .config
+        .as_deref()
+        .map(read_plugins)
+        .transpose()?
+        .flatten();
+    let host = opts.host(plugins.as_ref(), Events::discard())?;
+    Ok((plugins, host))
 }
 
 /// A plugin file's digest and signature status against `keys`.
@@ -319,7 +220,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
     let events = super::reporter(crate::workflow::render::OutputFormat::Text);
     match m.subcommand() {
         Some(("list", s)) => {
-            let (plugins, host) = PluginOptions::from_matches(s).configured()?;
+            let (plugins, host) = configured(&plugin_options(s))?;
             let dir = host.config().plugin_dir.clone();
             let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
                 .map(|rd| {
@@ -360,7 +261,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             }
         }
         Some(("inspect", s)) => {
-            let (_, host) = PluginOptions::from_matches(s).configured()?;
+            let (_, host) = configured(&plugin_options(s))?;
             let file = PathBuf::from(s.get_one::<String>("file").expect("required"));
             let i = host
                 .inspect(&file)
@@ -390,7 +291,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             }
         }
         Some(("verify", s)) => {
-            let (_, host) = PluginOptions::from_matches(s).configured()?;
+            let (_, host) = configured(&plugin_options(s))?;
             let keys = &host.config().trusted_keys;
             let file = PathBuf::from(s.get_one::<String>("file").expect("required"));
             let v = verification(&file, keys)?;
@@ -405,7 +306,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             }
         }
         Some(("run", s)) => {
-            let mut opts = PluginOptions::from_matches(s);
+            let mut opts = plugin_options(s);
             opts.allow_unsigned = true;
             let file = s.get_one::<String>("file").expect("required");
             let path =

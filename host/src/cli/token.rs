@@ -19,8 +19,8 @@ use crate::token::{
     self, BootstrapToken, GROUP_PATTERN, JoinCommand, Shown, TOKEN_ID_PATTERN, TOKEN_PATTERN,
     TokenId, TokenSpec, Usage,
 };
-use crate::workflow::Events;
 use crate::workflow::render::OutputFormat;
+use crate::workflow::{Events, Flag};
 
 const TOKEN_LONG: &str = "\
 This command manages bootstrap tokens. It is optional and needed only for advanced use cases.
@@ -137,7 +137,7 @@ fn create_command() -> Command {
                 .value_name("TOKEN")
                 .help("The token to create, of the form [a-z0-9]{6}.[a-z0-9]{16}"),
         )
-        .arg(flags::flag("config"))
+        .arg(flags::flag(Flag::Config, flags::Verb::Init))
         .arg(
             Arg::new("print-join-command")
                 .long("print-join-command")

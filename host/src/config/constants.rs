@@ -35,6 +35,8 @@ pub const KUBELET_INSTANCE_CONFIG_FILE: &str = "/var/lib/kubelet/instance-config
 pub const ADMIN_KUBECONFIG: &str = "admin.conf";
 pub const SUPER_ADMIN_KUBECONFIG: &str = "super-admin.conf";
 pub const KUBELET_KUBECONFIG: &str = "kubelet.conf";
+/// The kubeconfig `join` gives the kubelet for its TLS bootstrap; removed once `kubelet.conf` exists.
+pub const BOOTSTRAP_KUBELET_KUBECONFIG: &str = "bootstrap-kubelet.conf";
 pub const CONTROLLER_MANAGER_KUBECONFIG: &str = "controller-manager.conf";
 pub const SCHEDULER_KUBECONFIG: &str = "scheduler.conf";
 

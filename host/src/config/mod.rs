@@ -13,7 +13,7 @@ pub mod v1beta4;
 pub mod validation;
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 
@@ -31,8 +31,8 @@ pub use print::{
     print_join_defaults, to_yaml, validate_file,
 };
 pub use resolve::{
-    InitOverrides, JoinOverrides, control_plane_taint, parse_extra_args, parse_feature_gates,
-    resolve_init, resolve_join,
+    InitOverrides, JoinConfig, JoinOverrides, control_plane_taint, join_init_config,
+    parse_extra_args, parse_feature_gates, plugin_configuration, resolve_init, resolve_join,
 };
 pub use v1beta4::{ClusterConfiguration, InitConfiguration, JoinConfiguration};
 

@@ -198,7 +198,9 @@ pub fn migrate(old_text: &str, source: &str, facts: &dyn HostFacts) -> Result<St
         out.push(to_yaml(&cfg.cluster)?);
     }
     if has(|k| matches!(k, Known::Join(_))) {
-        let (join, _) = resolve_join(Some(&docs), &JoinOverrides::default(), facts)?;
+        let join = resolve_join(Some(&docs), &JoinOverrides::default(), facts)?
+            .0
+            .join;
         out.push(to_yaml(&join)?);
     }
     for (position, known) in &decoded.items {

@@ -1,4 +1,4 @@
-//! From a config file and command-line flags to the one `InitConfig` (or `JoinConfiguration`) every
+//! From a config file and command-line flags to the one `InitConfig` (or `JoinConfig`) every
 //! phase uses: file or flags, then static defaults, then kubeadm's dynamic defaults, then validation.
 
 use std::collections::BTreeMap;
@@ -8,6 +8,7 @@ use super::constants::*;
 use super::defaults::{HostFacts, set_cluster_defaults, set_init_defaults, set_join_defaults};
 use super::duration::GoDuration;
 use super::load::{Documents, Known};
+use super::plugins::PluginConfiguration;
 use super::v1beta4::*;
 use super::validation::syntax;
 use super::{ConfigError, InitConfig, validation};
@@ -578,14 +579,36 @@ impl JoinOverrides {
     }
 }
 
+/// The file's `PluginConfiguration`, whichever command the file is for (for help text, which
+/// lists plugin phases before the command's own configuration is resolved).
+pub fn plugin_configuration(docs: &Documents) -> Result<Option<PluginConfiguration>, ConfigError> {
+    Ok(docs
+        .decode_all()?
+        .items
+        .into_iter()
+        .find_map(|(_, known)| match known {
+            Known::Plugins(p) => Some(*p),
+            _ => None,
+        }))
+}
+
+/// Everything `join` works from, as the operator gave it: the node's JoinConfiguration
+/// (defaulted and validated) and kubeadm-rs's `PluginConfiguration`, when the file has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JoinConfig {
+    pub join: JoinConfiguration,
+    pub plugins: Option<PluginConfiguration>,
+}
+
 /// Builds the join configuration from a file or from flags, defaulted, dynamically defaulted
 /// (node name, CRI socket, advertise address) and validated. Returns it and warnings to show.
 pub fn resolve_join(
     docs: Option<&Documents>,
     flags: &JoinOverrides,
     facts: &dyn HostFacts,
-) -> Result<(JoinConfiguration, Vec<String>), ConfigError> {
+) -> Result<(JoinConfig, Vec<String>), ConfigError> {
     let mut warnings = Vec::new();
+    let mut plugins = None;
     let mut join = match docs {
         Some(docs) => {
             reject_mixed(flags.config_bound())?;
@@ -606,11 +629,11 @@ pub fn resolve_join(
                         location,
                         api_version,
                     } => warnings.push(Known::unknown_warning(&location, &api_version)),
+                    Known::Plugins(p) => plugins = Some(*p),
                     Known::Init(_)
                     | Known::Cluster { .. }
                     | Known::Kubelet(_)
-                    | Known::KubeProxy(_)
-                    | Known::Plugins(_) => {}
+                    | Known::KubeProxy(_) => {}
                 }
             }
             join.ok_or_else(|| ConfigError::Decode {
@@ -647,7 +670,38 @@ pub fn resolve_join(
         )?;
     }
     warnings.extend(validation::validate_join(&join)?);
-    Ok((join, warnings))
+    Ok((JoinConfig { join, plugins }, warnings))
+}
+
+/// The configuration a joining node runs with (kubeadm's `FetchInitConfigurationFromCluster`
+/// for join): the cluster's ClusterConfiguration (`kubeadm-config`) and KubeletConfiguration
+/// (`kubelet-config`), defaulted as `init` defaults them, with this node's registration, API
+/// endpoint (a control-plane join), certificate key, patches and timeouts from the join's.
+pub fn join_init_config(
+    join: &JoinConfig,
+    cluster_configuration: &str,
+    kubelet_configuration: &str,
+    facts: &dyn HostFacts,
+) -> Result<InitConfig, ConfigError> {
+    let text = format!("{cluster_configuration}\n---\n{kubelet_configuration}");
+    let docs = super::load_documents(
+        &text,
+        "the cluster's kubeadm-config and kubelet-config ConfigMaps",
+    )?;
+    let (mut cfg, _) = resolve_init(Some(&docs), &InitOverrides::default(), facts)?;
+    let node = &join.join;
+    cfg.init.bootstrap_tokens.clear();
+    cfg.init.node_registration = node.node_registration.clone();
+    if let Some(cp) = &node.control_plane {
+        cfg.init.local_api_endpoint = cp.local_api_endpoint.clone();
+        cfg.init.certificate_key = cp.certificate_key.clone();
+    }
+    cfg.init.patches = node.patches.clone();
+    cfg.init.timeouts = node.timeouts.clone();
+    cfg.init.dry_run = node.dry_run;
+    cfg.init.skip_phases.clear();
+    cfg.plugins = join.plugins.clone();
+    Ok(cfg)
 }
 
 #[cfg(test)]

@@ -1,3 +1,5 @@
-//! Built-in phases, one file per phase family.
+//! Built-in phases, one file per phase family; what commands share lives in `common`.
 
+pub mod common;
 pub mod init;
+pub mod join;

@@ -37,6 +37,20 @@ impl KeyPool {
         Ok(())
     }
 
+    /// The ids with a key waiting, sorted (tests check nothing was generated in vain).
+    #[cfg(test)]
+    pub fn pooled(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .ready
+            .lock()
+            .expect("key pool lock")
+            .keys()
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
+    }
+
     /// The pooled key for `id` if it has the right algorithm, else a freshly generated one.
     pub fn take(&self, id: &str, algorithm: EncryptionAlgorithm) -> Result<PrivateKey, PkiError> {
         let pooled = self.ready.lock().expect("key pool lock").remove(id);

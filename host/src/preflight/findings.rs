@@ -131,6 +131,11 @@ impl<'a> Findings<'a> {
         }
     }
 
+    /// The errors that still count, for a verdict given later over several collections.
+    pub fn into_errors(self) -> Vec<FailedCheck> {
+        self.errors
+    }
+
     /// The verdict: `Ok` unless an error that is not ignored was recorded.
     pub fn finish(self) -> Result<(), PreflightFailed> {
         if self.errors.is_empty() {

@@ -15,8 +15,8 @@ const CONTROL_PLANE_MANIFESTS: [&str; 4] = [
     "kube-scheduler",
     "etcd",
 ];
-const IPV4_FORWARD: &str = "/proc/sys/net/ipv4/ip_forward";
-const IPV6_DEFAULT_FORWARDING: &str = "/proc/sys/net/ipv6/conf/default/forwarding";
+pub(super) const IPV4_FORWARD: &str = "/proc/sys/net/ipv4/ip_forward";
+pub(super) const IPV6_DEFAULT_FORWARDING: &str = "/proc/sys/net/ipv6/conf/default/forwarding";
 
 /// The node checks of `kubeadm init` for this configuration and host. Checks kubeadm runs
 /// unconditionally but that cannot apply here are left out: `KubeletVersion` without a
@@ -25,6 +25,32 @@ pub fn init_node_checks(
     cfg: &InitConfig,
     manifests_dir: &str,
     system: &dyn System,
+) -> Vec<NodeCheck> {
+    node_checks(cfg, manifests_dir, system, false)
+}
+
+/// The init checks a control-plane `join` adds to its own (kubeadm's `RunInitNodeChecks` with
+/// `isSecondaryControlPlane`): the node-wide checks join already ran are left out, and so are
+/// the external etcd files when the certificates come from the cluster.
+pub fn secondary_control_plane_checks(
+    cfg: &InitConfig,
+    manifests_dir: &str,
+    system: &dyn System,
+    downloads_certs: bool,
+) -> Vec<NodeCheck> {
+    node_checks(cfg, manifests_dir, system, true)
+        .into_iter()
+        .filter(|c| {
+            !(downloads_certs && matches!(c, NodeCheck::ExternalEtcdClientCertificates { .. }))
+        })
+        .collect()
+}
+
+pub(super) fn node_checks(
+    cfg: &InitConfig,
+    manifests_dir: &str,
+    system: &dyn System,
+    secondary: bool,
 ) -> Vec<NodeCheck> {
     let bind_port = cfg.bind_port();
     let advertise = &cfg.init.local_api_endpoint.advertise_address;
@@ -85,37 +111,28 @@ pub fn init_node_checks(
         }
     }
 
-    checks.push(NodeCheck::Cri {
-        socket: cfg.init.node_registration.cri_socket.clone(),
-    });
-    checks.push(NodeCheck::Swap);
-    checks.extend(exec_checks(&cfg.cluster.kubernetes_version));
-    checks.push(NodeCheck::SystemVerification);
-    checks.push(NodeCheck::Hostname {
-        node_name: cfg.node_name().to_string(),
-    });
-    if system.find_executable("kubelet").is_some() {
-        checks.push(NodeCheck::KubeletVersion {
-            control_plane_version: cfg.cluster.kubernetes_version.clone(),
-        });
+    if !secondary {
+        checks.extend(common_checks(
+            &cfg.init.node_registration.cri_socket,
+            cfg.node_name(),
+            &cfg.cluster.kubernetes_version,
+            system,
+        ));
     }
-    if systemd {
-        checks.push(NodeCheck::ServiceKubelet);
-    }
-    checks.push(NodeCheck::Port(KUBELET_PORT));
 
     match advertise.parse::<IpAddr>() {
         Ok(IpAddr::V4(_)) => ipv4 = true,
         Ok(IpAddr::V6(_)) => ipv6 = true,
         Err(_) => {}
     }
-    if ipv4 {
+    // A secondary control plane had these checked as a joining node.
+    if ipv4 && !secondary {
         checks.push(NodeCheck::FileContent {
             path: IPV4_FORWARD,
             content: "1",
         });
     }
-    if ipv6 {
+    if ipv6 && !secondary {
         checks.push(NodeCheck::FileContent {
             path: IPV6_DEFAULT_FORWARDING,
             content: "1",
@@ -139,6 +156,37 @@ pub fn init_node_checks(
                 .map(|path| NodeCheck::ExternalEtcdClientCertificates { path: path.clone() }),
         );
     }
+    checks
+}
+
+/// kubeadm's `addCommonChecks`: the container runtime, swap, executables, the system, the
+/// hostname and the kubelet; `control_plane_version` is empty for a join, which cannot know it yet.
+pub(super) fn common_checks(
+    cri_socket: &str,
+    node_name: &str,
+    control_plane_version: &str,
+    system: &dyn System,
+) -> Vec<NodeCheck> {
+    let mut checks = vec![
+        NodeCheck::Cri {
+            socket: cri_socket.to_string(),
+        },
+        NodeCheck::Swap,
+    ];
+    checks.extend(exec_checks(control_plane_version));
+    checks.push(NodeCheck::SystemVerification);
+    checks.push(NodeCheck::Hostname {
+        node_name: node_name.to_string(),
+    });
+    if system.find_executable("kubelet").is_some() {
+        checks.push(NodeCheck::KubeletVersion {
+            control_plane_version: control_plane_version.to_string(),
+        });
+    }
+    if system.systemd_running() {
+        checks.push(NodeCheck::ServiceKubelet);
+    }
+    checks.push(NodeCheck::Port(KUBELET_PORT));
     checks
 }
 

@@ -93,6 +93,10 @@ pub fn kubelet_version_check(system: &dyn System, control_plane_version: &str) -
             "Kubelet version \"{kubelet}\" is lower than kubeadm can support. Please upgrade kubelet"
         ))];
     }
+    // A joining node does not know the control plane's version yet.
+    if control_plane_version.is_empty() {
+        return Vec::new();
+    }
     let Some(control_plane) = control_plane_version
         .strip_prefix('v')
         .and_then(SemVer::parse)

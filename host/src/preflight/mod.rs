@@ -8,13 +8,15 @@ mod checks;
 mod findings;
 mod hostname;
 mod init;
+mod join;
 mod kubelet;
 mod proxy;
 mod system_verification;
 
 pub use checks::{Host, NodeCheck};
 pub use findings::{FailedCheck, Findings, Issue, PreflightFailed};
-pub use init::{image_pull, init_node_checks};
+pub use init::{image_pull, init_node_checks, secondary_control_plane_checks};
+pub use join::join_node_checks;
 
 #[cfg(test)]
 mod tests;

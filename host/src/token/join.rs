@@ -1,4 +1,4 @@
-//! The `kubeadm join` command a token is handed out in (`init`'s closing words,
+//! The `kubeadm-rs join` command (kubeadm's flags, so kubeadm can run it too) a token is handed out in (`init`'s closing words,
 //! `token create --print-join-command`), laid out as kubeadm lays it out.
 
 use std::path::Path;
@@ -120,7 +120,7 @@ impl JoinCommand {
             Shown::Value(t) => t.expose(),
             Shown::Withheld => WITHHELD.into(),
         };
-        let mut out = format!("kubeadm join {} --token {token} \\\n\t", self.host_port);
+        let mut out = format!("kubeadm-rs join {} --token {token} \\\n\t", self.host_port);
         for pin in &self.ca_pins {
             out.push_str(&format!("--discovery-token-ca-cert-hash {pin} "));
         }

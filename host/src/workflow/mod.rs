@@ -2,11 +2,13 @@
 //! selection by path, dependency checks before anything runs, one event stream.
 
 mod events;
+mod flag;
 mod phase;
 pub mod render;
 mod runner;
 
 pub use events::{Event, Events, Recorder, Reporter, Severity};
+pub use flag::Flag;
 pub use phase::{Phase, RunFn, RunIfFn};
 pub use runner::{Flat, PhaseFailed, Plan, PlanError, Selection, Workflow};
 

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::flag::Flag;
+
 /// The work of one phase. `C` is the narrow context the phase family sees.
 pub type RunFn<C> = Arc<dyn Fn(&mut C) -> anyhow::Result<()> + Send + Sync>;
 /// A guard deciding at run time whether a selected phase runs.
@@ -22,11 +24,13 @@ pub struct Phase<C: ?Sized> {
     pub run_all_siblings: bool,
     /// Hidden phases run but are not listed.
     pub hidden: bool,
-    /// Names of command-line flags the phase subcommand accepts.
-    pub flags: Vec<&'static str>,
+    /// The command-line flags the phase subcommand accepts.
+    pub flags: Vec<Flag>,
     /// Paths of phases that must not be skipped when this one runs.
     pub dependencies: Vec<String>,
     pub run: Option<RunFn<C>>,
+    /// Runs after the children, when this phase itself was selected (a verdict over what they found).
+    pub finish: Option<RunFn<C>>,
     pub run_if: Option<RunIfFn<C>>,
 }
 
@@ -42,6 +46,7 @@ impl<C: ?Sized> Phase<C> {
             flags: Vec::new(),
             dependencies: Vec::new(),
             run: None,
+            finish: None,
             run_if: None,
         }
     }
@@ -72,7 +77,7 @@ impl<C: ?Sized> Phase<C> {
         self
     }
 
-    pub fn flags(mut self, flags: &[&'static str]) -> Self {
+    pub fn flags(mut self, flags: &[Flag]) -> Self {
         self.flags.extend_from_slice(flags);
         self
     }
@@ -84,6 +89,14 @@ impl<C: ?Sized> Phase<C> {
 
     pub fn run(mut self, f: impl Fn(&mut C) -> anyhow::Result<()> + Send + Sync + 'static) -> Self {
         self.run = Some(Arc::new(f));
+        self
+    }
+
+    pub fn finish(
+        mut self,
+        f: impl Fn(&mut C) -> anyhow::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.finish = Some(Arc::new(f));
         self
     }
 

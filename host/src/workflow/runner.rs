@@ -64,8 +64,9 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether phase `path` runs (case-insensitively, as selection matches paths).
     pub fn runs(&self, path: &str) -> bool {
-        self.selected.contains(path)
+        self.selected.contains(path) || self.selected.contains(&path.to_ascii_lowercase())
     }
 }
 
@@ -237,6 +238,12 @@ fn visit<C: ?Sized>(
                 break;
             }
         }
+    }
+    if let (Ok(()), Some(finish)) = (&result, &phase.finish) {
+        result = finish(ctx).map_err(|cause| PhaseFailed {
+            path: path.clone(),
+            cause,
+        });
     }
     events.emit(Event::PhaseFinished {
         path,

@@ -259,3 +259,69 @@ fn the_json_renderer_writes_one_object_per_line() {
             .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok())
     );
 }
+
+#[test]
+fn finish_runs_after_the_children_only_when_the_phase_itself_runs() {
+    let wf = Workflow::new(vec![
+        Phase::new("preflight", "checks")
+            .run(|t: &mut Trace| {
+                t.ran.push("preflight".into());
+                Ok(())
+            })
+            .finish(|t: &mut Trace| {
+                t.ran.push("preflight:verdict".into());
+                Ok(())
+            })
+            .child(leaf("plugin", "preflight/plugin")),
+    ]);
+    // (filter, skip, what runs)
+    let cases: &[(Option<&str>, &[&str], &[&str])] = &[
+        (
+            None,
+            &[],
+            &["preflight", "preflight/plugin", "preflight:verdict"],
+        ),
+        (
+            Some("preflight"),
+            &[],
+            &["preflight", "preflight/plugin", "preflight:verdict"],
+        ),
+        (
+            None,
+            &["preflight/plugin"],
+            &["preflight", "preflight:verdict"],
+        ),
+        (Some("preflight/plugin"), &[], &["preflight/plugin"]),
+        (None, &["preflight"], &[]),
+    ];
+    for (filter, skip, expected) in cases {
+        let plan = wf
+            .plan(&Selection {
+                filter: filter.map(String::from),
+                skip: skip.iter().map(|s| s.to_string()).collect(),
+            })
+            .unwrap();
+        let mut trace = Trace::default();
+        wf.execute(&plan, &mut trace, &Events::discard()).unwrap();
+        assert_eq!(trace.ran, *expected, "{filter:?} {skip:?}");
+    }
+}
+
+#[test]
+fn a_failing_child_skips_the_finish() {
+    let wf = Workflow::new(vec![
+        Phase::new("preflight", "checks")
+            .finish(|t: &mut Trace| {
+                t.ran.push("verdict".into());
+                Ok(())
+            })
+            .child(Phase::new("plugin", "p").run(|_: &mut Trace| anyhow::bail!("plugin crashed"))),
+    ]);
+    let plan = wf.plan(&Selection::default()).unwrap();
+    let mut trace = Trace::default();
+    let err = wf
+        .execute(&plan, &mut trace, &Events::discard())
+        .unwrap_err();
+    assert_eq!(err.to_string(), "phase preflight/plugin: plugin crashed");
+    assert!(trace.ran.is_empty());
+}

@@ -37,12 +37,16 @@ struct Args {
     /// Print one line per request to stderr: method, path, user and status.
     #[arg(long)]
     log_requests: bool,
+    /// How often the controllers (CSR approving and signing, bootstrap signer, ...) run, in
+    /// milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    controller_interval_ms: u64,
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
     let options = Options {
         log_requests: args.log_requests,
-        ..Options::default()
+        controller_interval: std::time::Duration::from_millis(args.controller_interval_ms.max(1)),
     };
     let cp = ControlPlane::start(&args.pki_dir, args.listen, options)?;
     println!("serving {}", cp.url());

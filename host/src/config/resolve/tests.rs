@@ -355,12 +355,13 @@ discovery:
     token: abcdef.0123456789abcdef
     unsafeSkipCAVerification: true
 ";
-    let (join, warnings) = resolve_join(
+    let (cfg, warnings) = resolve_join(
         Some(&docs(text)),
         &JoinOverrides::default(),
         &FakeHost::default(),
     )
     .unwrap();
+    let join = cfg.join;
     let timeouts = join.timeouts.unwrap();
     assert_eq!(timeouts.discovery.unwrap().to_string(), "2m0s");
     assert_eq!(timeouts.tls_bootstrap.unwrap().to_string(), "5m0s");
@@ -383,7 +384,10 @@ fn join_flags_build_the_configuration() {
         certificate_key: Some("a".repeat(64)),
         ..Default::default()
     };
-    let (join, _) = resolve_join(None, &flags, &FakeHost::default()).unwrap();
+    let join = resolve_join(None, &flags, &FakeHost::default())
+        .unwrap()
+        .0
+        .join;
     let bt = join.discovery.bootstrap_token.as_ref().unwrap();
     assert_eq!(bt.api_server_endpoint, "10.0.0.1:6443");
     assert_eq!(bt.token, "abcdef.0123456789abcdef");
@@ -404,7 +408,10 @@ fn join_flags_build_the_configuration() {
         token: Some("abcdef.0123456789abcdef".into()),
         ..Default::default()
     };
-    let (join, _) = resolve_join(None, &file, &FakeHost::default()).unwrap();
+    let join = resolve_join(None, &file, &FakeHost::default())
+        .unwrap()
+        .0
+        .join;
     assert!(join.discovery.bootstrap_token.is_none());
     assert_eq!(
         join.discovery.file.unwrap().kube_config_path,

@@ -7,23 +7,23 @@ use crate::manifests::kube_proxy_configuration;
 use crate::manifests::proxy_env_from_process;
 use crate::objects::addons::{coredns, kube_proxy};
 use crate::objects::{ApiObject, KUBE_SYSTEM};
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
 
 /// Flags of the addon phases, as kubeadm lists them.
-const FLAGS: [&str; 11] = [
-    "config",
-    "kubeconfig",
-    "kubernetes-version",
-    "image-repository",
-    "dry-run",
-    "apiserver-advertise-address",
-    "control-plane-endpoint",
-    "apiserver-bind-port",
-    "pod-network-cidr",
-    "service-dns-domain",
-    "service-cidr",
+const FLAGS: [Flag; 11] = [
+    Flag::Config,
+    Flag::Kubeconfig,
+    Flag::KubernetesVersion,
+    Flag::ImageRepository,
+    Flag::DryRun,
+    Flag::ApiserverAdvertiseAddress,
+    Flag::ControlPlaneEndpoint,
+    Flag::ApiserverBindPort,
+    Flag::PodNetworkCidr,
+    Flag::ServiceDnsDomain,
+    Flag::ServiceCidr,
 ];
 
 /// The `addon` phase with its built-in children; plugin phases are appended after them.

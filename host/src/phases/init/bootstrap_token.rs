@@ -9,7 +9,7 @@ use super::api::{create_or_update_all, read_text};
 use crate::objects::ApiObject;
 use crate::objects::bootstrap::{bootstrap_token_rbac, cluster_info_objects};
 use crate::token::TokenSpec;
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 pub fn bootstrap_token_phase() -> Phase<dyn InitContext> {
     Phase::new(
@@ -21,7 +21,7 @@ pub fn bootstrap_token_phase() -> Phase<dyn InitContext> {
          control-plane node.\n\nThis command makes all the configurations required to make bootstrap tokens works \
          and then creates an initial token.",
     )
-    .flags(&["config", "kubeconfig", "skip-token-print", "dry-run"])
+    .flags(&[Flag::Config, Flag::Kubeconfig, Flag::SkipTokenPrint, Flag::DryRun])
     .run(|ctx| run(ctx))
 }
 

@@ -5,17 +5,22 @@ use super::InitContext;
 use super::control_plane::GROUP_PHASE_LONG;
 use crate::pki::Pki;
 use crate::pki::certlist::{ALL_CERTS, API_SERVER, CertSpec};
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 /// Flags every `certs` sub-phase takes.
-const FLAGS: [&str; 4] = ["cert-dir", "config", "kubernetes-version", "dry-run"];
+const FLAGS: [Flag; 4] = [
+    Flag::CertDir,
+    Flag::Config,
+    Flag::KubernetesVersion,
+    Flag::DryRun,
+];
 /// Flags that shape the API server certificate (so also `all`).
-const API_SERVER_FLAGS: [&str; 5] = [
-    "apiserver-advertise-address",
-    "control-plane-endpoint",
-    "apiserver-cert-extra-sans",
-    "service-cidr",
-    "service-dns-domain",
+const API_SERVER_FLAGS: [Flag; 5] = [
+    Flag::ApiserverAdvertiseAddress,
+    Flag::ControlPlaneEndpoint,
+    Flag::ApiserverCertExtraSans,
+    Flag::ServiceCidr,
+    Flag::ServiceDnsDomain,
 ];
 
 pub fn certs_phase() -> Phase<dyn InitContext> {
@@ -77,21 +82,15 @@ fn service_account_phase() -> Phase<dyn InitContext> {
     })
 }
 
-/// Generates, in parallel, the keys of every file the sub-phases are about to create. Sub-phases
-/// skipped only through the command line's selection still get a key; it is just not used.
+/// Generates, in parallel, the keys of every file the sub-phases this run executes are about to
+/// create.
 fn prepare_keys(ctx: &dyn InitContext) -> anyhow::Result<()> {
     let cfg = ctx.cfg();
     ctx.events().info(format!(
         "[certs] Using certificateDir folder {:?}",
         cfg.cert_dir()
     ));
-    let skipped = |name: &str| {
-        let path = format!("certs/{name}");
-        cfg.init
-            .skip_phases
-            .iter()
-            .any(|s| s.trim().eq_ignore_ascii_case(&path))
-    };
+    let skipped = |name: &str| !ctx.plan().runs(&format!("certs/{name}"));
     let specs: Vec<&CertSpec> = ALL_CERTS
         .iter()
         .copied()

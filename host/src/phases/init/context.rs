@@ -12,30 +12,23 @@ use crate::config::constants::{
     ADMIN_KUBECONFIG, KUBERNETES_DIR, MANIFESTS_DIR, SUPER_ADMIN_KUBECONFIG,
 };
 use crate::node::NodeRoot;
+use crate::phases::common::{CommandContext, RunPlan};
 use crate::pki::KeyPool;
+use crate::preflight::FailedCheck;
 use crate::system::System;
-use crate::workflow::Events;
+use crate::workflow::{Events, Plan};
 
-/// What an `init` phase may use. Phases never see how the context was built.
-pub trait InitContext {
+/// What an `init` phase may use, besides what every command's phases do. Phases never see how
+/// the context was built.
+pub trait InitContext: CommandContext {
     /// The resolved, validated configuration.
     fn cfg(&self) -> &InitConfig;
-    /// Where node files are written (`/`, `--rootfs`, or the dry-run directory).
-    fn root(&self) -> &NodeRoot;
-    fn events(&self) -> &Events;
-    fn dry_run(&self) -> bool;
-    /// Whether the node root is a prepared directory (`--rootfs`) rather than this host, whose
-    /// services (the kubelet) are then not ours to stop or start.
-    fn prepared_root(&self) -> bool;
     /// `--kubeconfig-dir` (default `/etc/kubernetes`).
     fn kubeconfig_dir(&self) -> &str;
     /// Where static pod manifests go.
     fn manifests_dir(&self) -> &str {
         MANIFESTS_DIR
     }
-    /// Preflight check names to demote to warnings (lower-cased; may contain `all`).
-    fn ignored_preflight_errors(&self) -> &BTreeSet<String>;
-    fn system(&self) -> &dyn System;
     /// Keys generated ahead, in parallel, for the files this run creates (filled by parent phases).
     fn key_pool(&self) -> &KeyPool;
     /// The API client (the dry-run recorder in `--dry-run`), connected on first use.
@@ -87,6 +80,8 @@ pub struct InitData {
     system: Box<dyn System>,
     key_pool: KeyPool,
     cluster: OnceLock<Cluster>,
+    plan: RunPlan,
+    preflight_errors: Vec<FailedCheck>,
 }
 
 impl InitData {
@@ -105,7 +100,15 @@ impl InitData {
             system,
             key_pool: KeyPool::new(),
             cluster: OnceLock::new(),
+            plan: RunPlan::Everything,
+            preflight_errors: Vec::new(),
         }
+    }
+
+    /// Runs only what `plan` selects: phases ask the context what runs.
+    pub fn with_plan(mut self, plan: Plan) -> Self {
+        self.plan = RunPlan::Selected(plan);
+        self
     }
 
     pub fn into_root(self) -> NodeRoot {
@@ -113,11 +116,7 @@ impl InitData {
     }
 }
 
-impl InitContext for InitData {
-    fn cfg(&self) -> &InitConfig {
-        &self.cfg
-    }
-
+impl CommandContext for InitData {
     fn root(&self) -> &NodeRoot {
         &self.root
     }
@@ -134,16 +133,30 @@ impl InitContext for InitData {
         self.options.prepared_root
     }
 
-    fn kubeconfig_dir(&self) -> &str {
-        &self.options.kubeconfig_dir
+    fn system(&self) -> &dyn System {
+        self.system.as_ref()
     }
 
     fn ignored_preflight_errors(&self) -> &BTreeSet<String> {
         &self.ignored
     }
 
-    fn system(&self) -> &dyn System {
-        self.system.as_ref()
+    fn plan(&self) -> &RunPlan {
+        &self.plan
+    }
+
+    fn preflight_errors(&mut self) -> &mut Vec<FailedCheck> {
+        &mut self.preflight_errors
+    }
+}
+
+impl InitContext for InitData {
+    fn cfg(&self) -> &InitConfig {
+        &self.cfg
+    }
+
+    fn kubeconfig_dir(&self) -> &str {
+        &self.options.kubeconfig_dir
     }
 
     fn key_pool(&self) -> &KeyPool {

@@ -9,7 +9,7 @@ use crate::manifests::patches::Patches;
 use crate::manifests::{
     ControlPlaneComponent, NodeEnvironment, control_plane_pod, manifest_path, render_static_pod,
 };
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 /// kubeadm's long help for phases that only group others.
 pub(super) const GROUP_PHASE_LONG: &str =
@@ -55,7 +55,10 @@ fn component_phase(component: ControlPlaneComponent) -> Phase<dyn InitContext> {
         .run(move |ctx| run_component(ctx, component))
 }
 
-fn run_component(ctx: &dyn InitContext, component: ControlPlaneComponent) -> anyhow::Result<()> {
+pub(crate) fn run_component(
+    ctx: &dyn InitContext,
+    component: ControlPlaneComponent,
+) -> anyhow::Result<()> {
     let name = component.name();
     ctx.events().info(format!(
         "[control-plane] Creating static Pod manifest for {name:?}"
@@ -66,37 +69,37 @@ fn run_component(ctx: &dyn InitContext, component: ControlPlaneComponent) -> any
 }
 
 /// kubeadm's flags for a control-plane phase (`None`: the whole group and `all`).
-fn phase_flags(component: Option<ControlPlaneComponent>) -> Vec<&'static str> {
+fn phase_flags(component: Option<ControlPlaneComponent>) -> Vec<Flag> {
     let mut flags = vec![
-        "config",
-        "cert-dir",
-        "kubernetes-version",
-        "image-repository",
-        "patches",
-        "dry-run",
+        Flag::Config,
+        Flag::CertDir,
+        Flag::KubernetesVersion,
+        Flag::ImageRepository,
+        Flag::Patches,
+        Flag::DryRun,
     ];
     if component.is_none_or(|c| c == ControlPlaneComponent::ApiServer) {
         flags.extend([
-            "apiserver-advertise-address",
-            "control-plane-endpoint",
-            "apiserver-bind-port",
-            "feature-gates",
-            "service-cidr",
-            "apiserver-extra-args",
+            Flag::ApiserverAdvertiseAddress,
+            Flag::ControlPlaneEndpoint,
+            Flag::ApiserverBindPort,
+            Flag::FeatureGates,
+            Flag::ServiceCidr,
+            Flag::ApiserverExtraArgs,
         ]);
     }
     if component.is_none_or(|c| c == ControlPlaneComponent::ControllerManager) {
-        flags.extend(["pod-network-cidr", "controller-manager-extra-args"]);
+        flags.extend([Flag::PodNetworkCidr, Flag::ControllerManagerExtraArgs]);
     }
     if component.is_none_or(|c| c == ControlPlaneComponent::Scheduler) {
-        flags.push("scheduler-extra-args");
+        flags.push(Flag::SchedulerExtraArgs);
     }
     flags
 }
 
 /// Patches a static Pod with `--patches`, writes it (0600) to the manifest directory and,
 /// in dry-run, shows it.
-pub(super) fn write_static_pod(ctx: &dyn InitContext, name: &str, pod: &Pod) -> anyhow::Result<()> {
+pub(crate) fn write_static_pod(ctx: &dyn InitContext, name: &str, pod: &Pod) -> anyhow::Result<()> {
     let patches = Patches::load_configured(ctx.cfg().patches_dir(), ctx.events())?;
     let yaml = render_static_pod(name, pod, patches.as_ref(), ctx.events())
         .with_context(|| format!("failed to create static Pod manifest file for {name:?}"))?;

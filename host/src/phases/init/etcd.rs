@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use super::InitContext;
 use super::control_plane::{GROUP_PHASE_LONG, write_static_pod};
 use crate::manifests::{ETCD, etcd_pod};
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 pub fn etcd_phase() -> Phase<dyn InitContext> {
     Phase::new("etcd", "Generate static Pod manifest file for local etcd")
@@ -15,7 +15,7 @@ pub fn etcd_phase() -> Phase<dyn InitContext> {
                 "local",
                 "Generate the static Pod manifest file for a local, single-node local etcd instance",
             )
-            .flags(&["cert-dir", "config", "image-repository", "patches", "dry-run"])
+            .flags(&[Flag::CertDir, Flag::Config, Flag::ImageRepository, Flag::Patches, Flag::DryRun])
             .run_if(uses_local_etcd)
             .run(|ctx| run_local(ctx)),
         )

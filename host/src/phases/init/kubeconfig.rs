@@ -4,24 +4,24 @@
 use super::InitContext;
 use super::control_plane::GROUP_PHASE_LONG;
 use crate::kubeconfig::{KubeconfigFile, KubeconfigWriter};
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 /// Flags every `kubeconfig` sub-phase takes; `all` and `kubelet` also take `--node-name`.
-const FLAGS: [&str; 8] = [
-    "config",
-    "cert-dir",
-    "kubeconfig-dir",
-    "apiserver-advertise-address",
-    "apiserver-bind-port",
-    "control-plane-endpoint",
-    "kubernetes-version",
-    "dry-run",
+const FLAGS: [Flag; 8] = [
+    Flag::Config,
+    Flag::CertDir,
+    Flag::KubeconfigDir,
+    Flag::ApiserverAdvertiseAddress,
+    Flag::ApiserverBindPort,
+    Flag::ControlPlaneEndpoint,
+    Flag::KubernetesVersion,
+    Flag::DryRun,
 ];
 
-fn flags(with_node_name: bool) -> Vec<&'static str> {
+fn flags(with_node_name: bool) -> Vec<Flag> {
     let mut flags = FLAGS.to_vec();
     if with_node_name {
-        flags.push("node-name");
+        flags.push(Flag::NodeName);
     }
     flags
 }
@@ -101,13 +101,7 @@ fn prepare_keys(ctx: &dyn InitContext) -> anyhow::Result<()> {
     ));
     let selected: Vec<KubeconfigFile> = KubeconfigFile::ALL
         .into_iter()
-        .filter(|f| {
-            let path = format!("kubeconfig/{}", help(*f).0);
-            !cfg.init
-                .skip_phases
-                .iter()
-                .any(|s| s.trim().eq_ignore_ascii_case(&path))
-        })
+        .filter(|f| ctx.plan().runs(&format!("kubeconfig/{}", help(*f).0)))
         .collect();
     let writer = KubeconfigWriter::new(ctx.root(), cfg, ctx.key_pool(), ctx.kubeconfig_dir());
     let pending = writer.pending_keys(&selected)?;
@@ -142,9 +136,11 @@ mod tests {
             phase.children[1].short,
             "Generate a kubeconfig file for the super-admin"
         );
-        assert!(phase.children[2].flags.contains(&"node-name"));
-        assert!(!phase.children[0].flags.contains(&"node-name"));
-        assert!(phase.flags.contains(&"node-name") && phase.flags.contains(&"kubeconfig-dir"));
+        assert!(phase.children[2].flags.contains(&Flag::NodeName));
+        assert!(!phase.children[0].flags.contains(&Flag::NodeName));
+        assert!(
+            phase.flags.contains(&Flag::NodeName) && phase.flags.contains(&Flag::KubeconfigDir)
+        );
     }
 
     #[test]

@@ -9,14 +9,14 @@ use super::api::read_text;
 use crate::config::constants::KUBELET_KUBECONFIG;
 use crate::kubeconfig::Kubeconfig;
 use crate::manifests::args::last_value;
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 /// Where the kubelet keeps its certificates unless `--cert-dir` says otherwise.
 const KUBELET_CERT_DIR: &str = "/var/lib/kubelet/pki";
 const CURRENT_CLIENT_CERT: &str = "kubelet-client-current.pem";
 
 pub fn kubelet_finalize_phase() -> Phase<dyn InitContext> {
-    let flags = ["config", "cert-dir", "dry-run"];
+    let flags = [Flag::Config, Flag::CertDir, Flag::DryRun];
     Phase::new(
         "kubelet-finalize",
         "Updates settings relevant to the kubelet after TLS bootstrap",

@@ -8,15 +8,17 @@ use super::InitContext;
 use super::api::wait_for_node;
 use crate::cluster::PatchKind;
 use crate::objects::control_plane_node::{CONTROL_PLANE_LABELS, ControlPlaneMarks};
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 pub fn mark_control_plane_phase() -> Phase<dyn InitContext> {
     Phase::new("mark-control-plane", "Mark a node as a control-plane")
-        .flags(&["config", "node-name", "kubeconfig", "dry-run"])
-        .run(|ctx| run(ctx))
+        .flags(&[Flag::Config, Flag::NodeName, Flag::Kubeconfig, Flag::DryRun])
+        .run(|ctx| mark_control_plane(ctx))
 }
 
-fn run(ctx: &dyn InitContext) -> anyhow::Result<()> {
+/// Labels and taints this node as a control plane once its Node has registered (also for a
+/// control-plane `join`).
+pub(crate) fn mark_control_plane(ctx: &dyn InitContext) -> anyhow::Result<()> {
     let cfg = ctx.cfg();
     let name = cfg.node_name();
     let marks = ControlPlaneMarks::for_node(&cfg.init.node_registration)?;

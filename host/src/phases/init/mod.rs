@@ -5,23 +5,26 @@ mod api;
 mod bootstrap_token;
 mod certs;
 mod context;
-mod control_plane;
+pub(crate) mod control_plane;
 mod etcd;
 mod kubeconfig;
 mod kubelet_finalize;
 mod kubelet_start;
-mod mark_control_plane;
+pub(crate) mod mark_control_plane;
 mod plugins;
 mod preflight;
+mod prepare;
 mod show_join_command;
 mod upload_certs;
 mod upload_config;
-mod wait_control_plane;
+pub(crate) mod wait_control_plane;
 
 pub use context::{InitContext, InitData, InitOptions};
+pub use prepare::{InitRequest, PreparedInit, prepare_init};
 
 use std::sync::Arc;
 
+use crate::phases::common::preflight_plugin_phase;
 use crate::plugins::{LoadedPlugin, PluginKind};
 use crate::workflow::Workflow;
 
@@ -41,7 +44,7 @@ pub fn init_workflow_with(plugins: &[Arc<LoadedPlugin>]) -> Workflow<dyn InitCon
     let mut preflight_phase = preflight::preflight_phase();
     preflight_phase
         .children
-        .extend(preflight.into_iter().map(plugins::preflight_plugin_phase));
+        .extend(preflight.into_iter().map(preflight_plugin_phase));
     Workflow::new(vec![
         preflight_phase,
         certs::certs_phase(),

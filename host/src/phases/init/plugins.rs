@@ -1,6 +1,5 @@
-//! Plugin phases: each enabled preflight plugin runs inside `preflight` as
-//! `preflight/<plugin>`, each addon plugin is `addon/<plugin>`. They are skipped, filtered,
-//! listed and ignored (`--ignore-preflight-errors=<plugin>/<check>`) like built-in phases.
+//! Addon plugin phases: each enabled addon plugin is `addon/<plugin>`, skipped, filtered and
+//! listed like built-in phases (preflight plugins are common to every command: `phases::common`).
 
 use std::sync::Arc;
 
@@ -9,74 +8,20 @@ use anyhow::Context as _;
 
 use crate::cluster::Cluster;
 use crate::config::plugins::ObjectScope;
+use crate::phases::common::plugin_short;
 use crate::plugins::{ClusterReader, ClusterView, LoadedPlugin, NoCluster, handle_failure};
-use crate::preflight::{Findings, Issue};
-use crate::workflow::{Phase, Severity};
-
-fn short(plugin: &LoadedPlugin) -> String {
-    let info = plugin.describe();
-    format!(
-        "Run the {} plugin {} ({})",
-        info.kind.world(),
-        info.name,
-        info.version
-    )
-}
-
-/// `preflight/<plugin>`: the plugin's findings join the node's, named `<plugin>/<check>`.
-pub fn preflight_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContext> {
-    let checks: Vec<String> = plugin
-        .describe()
-        .checks
-        .iter()
-        .map(|c| format!("{}/{}", plugin.name(), c.name))
-        .collect();
-    Phase::<dyn InitContext>::new(plugin.name(), short(&plugin))
-        .long(format!(
-            "{}\n\nChecks: {}",
-            short(&plugin),
-            checks.join(", ")
-        ))
-        .flags(&[
-            "config",
-            "ignore-preflight-errors",
-            "dry-run",
-            "plugin-dir",
-            "allow-unsigned-plugins",
-        ])
-        .run(move |ctx| {
-            let findings = match plugin.run_preflight() {
-                Ok(findings) => findings,
-                Err(e) => return Ok(handle_failure(plugin.spec().on_failure, e, ctx.events())?),
-            };
-            let mut report = Findings::new(ctx.events(), ctx.ignored_preflight_errors());
-            for f in findings {
-                let message = match &f.remedy {
-                    Some(remedy) => format!("{} (remedy: {remedy})", f.message),
-                    None => f.message.clone(),
-                };
-                let issue = match f.severity {
-                    Severity::Error => Issue::error(message),
-                    Severity::Warning => Issue::warning(message),
-                    Severity::Info => Issue::info(message),
-                };
-                report.record(&format!("{}/{}", plugin.name(), f.check), issue);
-            }
-            report.finish()?;
-            Ok(())
-        })
-}
+use crate::workflow::{Flag, Phase};
 
 /// `addon/<plugin>`: renders the plugin's manifests for this cluster, validates them against
 /// its grants, and applies them with server-side apply (prints them in `--dry-run`).
 pub fn addon_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContext> {
-    Phase::<dyn InitContext>::new(plugin.name(), short(&plugin))
+    Phase::<dyn InitContext>::new(plugin.name(), plugin_short(&plugin))
         .flags(&[
-            "config",
-            "kubeconfig",
-            "dry-run",
-            "plugin-dir",
-            "allow-unsigned-plugins",
+            Flag::Config,
+            Flag::Kubeconfig,
+            Flag::DryRun,
+            Flag::PluginDir,
+            Flag::AllowUnsignedPlugins,
         ])
         .run(move |ctx| {
             let reader: Arc<dyn ClusterReader> = if ctx.dry_run() {

@@ -11,7 +11,7 @@ use crate::certkey::CertificateKey;
 use crate::config::constants::ADMIN_KUBECONFIG;
 use crate::kubeconfig::Kubeconfig;
 use crate::token::{BootstrapToken, JoinCommand, Shown};
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 pub fn show_join_command_phase() -> Phase<dyn InitContext> {
     Phase::new(
@@ -19,13 +19,13 @@ pub fn show_join_command_phase() -> Phase<dyn InitContext> {
         "Show the join command for control-plane and worker node",
     )
     .flags(&[
-        "config",
-        "kubeconfig-dir",
-        "skip-token-print",
-        "skip-certificate-key-print",
-        "upload-certs",
-        "certificate-key",
-        "dry-run",
+        Flag::Config,
+        Flag::KubeconfigDir,
+        Flag::SkipTokenPrint,
+        Flag::SkipCertificateKeyPrint,
+        Flag::UploadCerts,
+        Flag::CertificateKey,
+        Flag::DryRun,
     ])
     .run(|ctx| run(ctx))
 }
@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn the_control_plane_part_follows_the_endpoint_and_the_upload() {
-        let worker = "kubeadm join 10.0.0.5:6443 --token <value withheld> \\\n\t--discovery-token-ca-cert-hash sha256:00 ";
+        let worker = "kubeadm-rs join 10.0.0.5:6443 --token <value withheld> \\\n\t--discovery-token-ca-cert-hash sha256:00 ";
         let without = closing_text("/etc/kubernetes/admin.conf", None, false, worker);
         assert!(
             without.starts_with("Your Kubernetes control-plane has initialized successfully!\n")
@@ -128,15 +128,15 @@ mod tests {
         assert!(without.ends_with(&format!("on each as root:\n\n{worker}\n")));
         let copied = closing_text(
             "/etc/kubernetes/admin.conf",
-            Some("kubeadm join x"),
+            Some("kubeadm-rs join x"),
             false,
             worker,
         );
         assert!(copied.contains("by copying certificate authorities\n"));
-        assert!(copied.contains("\n\n  kubeadm join x\n\n"));
+        assert!(copied.contains("\n\n  kubeadm-rs join x\n\n"));
         let uploaded = closing_text(
             "/etc/kubernetes/admin.conf",
-            Some("kubeadm join x"),
+            Some("kubeadm-rs join x"),
             true,
             worker,
         );

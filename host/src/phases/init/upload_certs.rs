@@ -10,18 +10,18 @@ use crate::certkey::{
     CertificateKey, SECRET_NAME, certs_role, certs_role_binding, certs_secret, proxy_token_spec,
 };
 use crate::token::BootstrapToken;
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 pub fn upload_certs_phase() -> Phase<dyn InitContext> {
     Phase::new("upload-certs", "Upload certificates to kubeadm-certs")
         .long("Upload control plane certificates to the kubeadm-certs Secret")
         .flags(&[
-            "config",
-            "kubeconfig",
-            "certificate-key",
-            "upload-certs",
-            "skip-certificate-key-print",
-            "dry-run",
+            Flag::Config,
+            Flag::Kubeconfig,
+            Flag::CertificateKey,
+            Flag::UploadCerts,
+            Flag::SkipCertificateKeyPrint,
+            Flag::DryRun,
         ])
         .run(|ctx| run(ctx))
 }

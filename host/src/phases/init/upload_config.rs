@@ -9,11 +9,11 @@ use super::api::{create_or_update_all, wait_for_node};
 use crate::cluster::PatchKind;
 use crate::manifests::kubelet_configuration;
 use crate::objects::upload_config::{kubeadm_config_objects, kubelet_config_objects};
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 /// The Node annotation holding the CRI socket when NodeLocalCRISocket is off.
 const CRI_SOCKET_ANNOTATION: &str = "kubeadm.alpha.kubernetes.io/cri-socket";
-const FLAGS: [&str; 3] = ["config", "kubeconfig", "dry-run"];
+const FLAGS: [Flag; 3] = [Flag::Config, Flag::Kubeconfig, Flag::DryRun];
 
 pub fn upload_config_phase() -> Phase<dyn InitContext> {
     Phase::new(

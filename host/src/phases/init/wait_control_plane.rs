@@ -12,15 +12,15 @@ use super::InitContext;
 use crate::cluster::health::{Probe, Prober};
 use crate::config::constants::{CONTROLLER_MANAGER_PORT, KUBELET_CONFIG_FILE, SCHEDULER_PORT};
 use crate::manifests::manifest_path;
-use crate::workflow::Phase;
+use crate::workflow::{Flag, Phase};
 
 /// kubeadm polls every half second.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 pub fn wait_control_plane_phase() -> Phase<dyn InitContext> {
     Phase::new("wait-control-plane", "Wait for the control plane to start")
-        .flags(&["config", "dry-run"])
-        .run(|ctx| run(ctx))
+        .flags(&[Flag::Config, Flag::DryRun])
+        .run(|ctx| wait_control_plane(ctx))
 }
 
 /// A health endpoint to poll.
@@ -30,7 +30,8 @@ struct Check {
     url: String,
 }
 
-fn run(ctx: &dyn InitContext) -> anyhow::Result<()> {
+/// Waits for the kubelet, then each control-plane component (also for a control-plane `join`).
+pub(crate) fn wait_control_plane(ctx: &dyn InitContext) -> anyhow::Result<()> {
     let events = ctx.events();
     let timeouts = ctx.cfg().timeouts();
     let kubelet_timeout = timeouts.kubelet_health_check.unwrap_or_default().0;

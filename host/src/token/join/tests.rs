@@ -30,14 +30,14 @@ fn join_commands_follow_kubeadms_layout_byte_for_byte() {
             "worker",
             one_pin.worker(Shown::Value(&t)),
             format!(
-                "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef \\\n\t--discovery-token-ca-cert-hash {PIN_A} "
+                "kubeadm-rs join 10.0.0.1:6443 --token abcdef.0123456789abcdef \\\n\t--discovery-token-ca-cert-hash {PIN_A} "
             ),
         ),
         (
             "worker, one pin per CA",
             two_pins.worker(Shown::Value(&t)),
             format!(
-                "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef \\\n\t\
+                "kubeadm-rs join 10.0.0.1:6443 --token abcdef.0123456789abcdef \\\n\t\
                  --discovery-token-ca-cert-hash {PIN_A} --discovery-token-ca-cert-hash {PIN_B} "
             ),
         ),
@@ -45,14 +45,14 @@ fn join_commands_follow_kubeadms_layout_byte_for_byte() {
             "worker, token withheld",
             one_pin.worker(Shown::Withheld),
             format!(
-                "kubeadm join 10.0.0.1:6443 --token <value withheld> \\\n\t--discovery-token-ca-cert-hash {PIN_A} "
+                "kubeadm-rs join 10.0.0.1:6443 --token <value withheld> \\\n\t--discovery-token-ca-cert-hash {PIN_A} "
             ),
         ),
         (
             "control plane with the certificate key",
             one_pin.control_plane(Shown::Value(&t), Some(Shown::Value(&key))),
             format!(
-                "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef \\\n\t\
+                "kubeadm-rs join 10.0.0.1:6443 --token abcdef.0123456789abcdef \\\n\t\
                  --discovery-token-ca-cert-hash {PIN_A} \\\n\t--control-plane --certificate-key {KEY}"
             ),
         ),
@@ -60,7 +60,7 @@ fn join_commands_follow_kubeadms_layout_byte_for_byte() {
             "control plane, key withheld",
             one_pin.control_plane(Shown::Value(&t), Some(Shown::Withheld)),
             format!(
-                "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef \\\n\t\
+                "kubeadm-rs join 10.0.0.1:6443 --token abcdef.0123456789abcdef \\\n\t\
                  --discovery-token-ca-cert-hash {PIN_A} \\\n\t--control-plane --certificate-key <value withheld>"
             ),
         ),
@@ -68,7 +68,7 @@ fn join_commands_follow_kubeadms_layout_byte_for_byte() {
             "control plane without uploaded certificates",
             one_pin.control_plane(Shown::Withheld, None),
             format!(
-                "kubeadm join 10.0.0.1:6443 --token <value withheld> \\\n\t\
+                "kubeadm-rs join 10.0.0.1:6443 --token <value withheld> \\\n\t\
                  --discovery-token-ca-cert-hash {PIN_A} \\\n\t--control-plane "
             ),
         ),
@@ -84,14 +84,14 @@ fn token_create_prints_the_command_on_one_line() {
     assert_eq!(
         on_one_line(&command(&[PIN_A]).worker(Shown::Value(&t))),
         format!(
-            "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash {PIN_A} "
+            "kubeadm-rs join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash {PIN_A} "
         )
     );
     let key: CertificateKey = KEY.parse().unwrap();
     assert_eq!(
         on_one_line(&command(&[PIN_A]).control_plane(Shown::Value(&t), Some(Shown::Value(&key)))),
         format!(
-            "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef \
+            "kubeadm-rs join 10.0.0.1:6443 --token abcdef.0123456789abcdef \
              --discovery-token-ca-cert-hash {PIN_A} --control-plane --certificate-key {KEY}"
         )
     );

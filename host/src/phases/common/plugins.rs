@@ -1,0 +1,158 @@
+//! Plugins for any command: loading the enabled ones (with their `onFailure`) before a phase
+//! runs, and each enabled preflight plugin as the phase `preflight/<plugin>`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::CommandContext;
+use super::preflight::record_findings;
+use crate::config::plugins::{OnFailure, PluginConfiguration};
+use crate::plugins::{
+    DEFAULT_CACHE_DIR, HostConfig, LiveNodeFacts, LoadedPlugin, PluginError, PluginHost,
+    handle_failure,
+};
+use crate::preflight::Issue;
+use crate::workflow::{Events, Flag, Phase, Severity};
+
+/// Where plugins come from and how far they are trusted (`--config`, `--plugin-dir`,
+/// `--allow-unsigned-plugins`, `--rootfs`).
+#[derive(Clone, Debug, Default)]
+pub struct PluginOptions {
+    pub config: Option<String>,
+    pub plugin_dir: Option<String>,
+    pub allow_unsigned: bool,
+    pub rootfs: Option<String>,
+}
+
+/// Enabled plugins that could not be loaded and whose `onFailure` is `error`, every one named.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct PluginLoadError(pub Vec<PluginError>);
+
+impl PluginOptions {
+    fn under_root(&self, path: &str) -> PathBuf {
+        match &self.rootfs {
+            Some(root) => Path::new(root).join(path.trim_start_matches('/')),
+            None => PathBuf::from(path),
+        }
+    }
+
+    /// A host for this configuration: the compile cache under the node root, plugin files from
+    /// `--plugin-dir` (else the configuration's, else the default), relative paths from the
+    /// config file's directory.
+    pub fn host(
+        &self,
+        plugins: Option<&PluginConfiguration>,
+        events: Events,
+    ) -> Result<PluginHost, PluginError> {
+        let mut cfg = HostConfig::new(
+            self.under_root(DEFAULT_CACHE_DIR),
+            Arc::new(LiveNodeFacts),
+            events,
+        );
+        if let Some(plugins) = plugins {
+            cfg = cfg.with_configuration(plugins);
+        }
+        if let Some(dir) = &self.plugin_dir {
+            cfg.plugin_dir = PathBuf::from(dir);
+        }
+        if let Some(config) = &self.config {
+            cfg.config_dir = Path::new(config)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+        }
+        if let Some(root) = &self.rootfs {
+            cfg.files_root = PathBuf::from(root);
+        }
+        cfg.allow_unsigned = self.allow_unsigned;
+        PluginHost::new(cfg)
+    }
+}
+
+/// Loads every enabled plugin. A plugin that cannot be loaded fails the command before any
+/// phase runs (onFailure: error), or is left out with a warning (warn) or a note (ignore).
+pub fn load_enabled(
+    host: &PluginHost,
+    plugins: &PluginConfiguration,
+    events: &Events,
+) -> Result<Vec<Arc<LoadedPlugin>>, PluginLoadError> {
+    let mut loaded = Vec::new();
+    let mut problems = Vec::new();
+    for spec in plugins.plugins.iter().filter(|p| p.enabled) {
+        match host.load(spec) {
+            Ok(plugin) => loaded.push(Arc::new(plugin)),
+            Err(e) => match spec.on_failure {
+                OnFailure::Error => problems.push(e),
+                OnFailure::Warn => {
+                    events.warn(format!("{e}; the plugin is left out (onFailure: warn)"))
+                }
+                OnFailure::Ignore => {
+                    events.info(format!("{e}; the plugin is left out (onFailure: ignore)"))
+                }
+            },
+        }
+    }
+    if problems.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(PluginLoadError(problems))
+    }
+}
+
+/// One line of help for a plugin phase.
+pub(crate) fn plugin_short(plugin: &LoadedPlugin) -> String {
+    let info = plugin.describe();
+    format!(
+        "Run the {} plugin {} ({})",
+        info.kind.world(),
+        info.name,
+        info.version
+    )
+}
+
+/// `preflight/<plugin>`: the plugin's findings join the node's, named `<plugin>/<check>`, and
+/// count towards preflight's one verdict.
+pub fn preflight_plugin_phase<C: ?Sized + CommandContext + 'static>(
+    plugin: Arc<LoadedPlugin>,
+) -> Phase<C> {
+    let checks: Vec<String> = plugin
+        .describe()
+        .checks
+        .iter()
+        .map(|c| format!("{}/{}", plugin.name(), c.name))
+        .collect();
+    Phase::<C>::new(plugin.name(), plugin_short(&plugin))
+        .long(format!(
+            "{}\n\nChecks: {}",
+            plugin_short(&plugin),
+            checks.join(", ")
+        ))
+        .flags(&[
+            Flag::Config,
+            Flag::IgnorePreflightErrors,
+            Flag::DryRun,
+            Flag::PluginDir,
+            Flag::AllowUnsignedPlugins,
+        ])
+        .run(move |ctx: &mut C| {
+            let findings = match plugin.run_preflight() {
+                Ok(findings) => findings,
+                Err(e) => return Ok(handle_failure(plugin.spec().on_failure, e, ctx.events())?),
+            };
+            let issues = findings.into_iter().map(|f| {
+                let message = match &f.remedy {
+                    Some(remedy) => format!("{} (remedy: {remedy})", f.message),
+                    None => f.message.clone(),
+                };
+                let issue = match f.severity {
+                    Severity::Error => Issue::error(message),
+                    Severity::Warning => Issue::warning(message),
+                    Severity::Info => Issue::info(message),
+                };
+                (format!("{}/{}", plugin.name(), f.check), issue)
+            });
+            record_findings(ctx, issues.collect::<Vec<_>>())?;
+            Ok(())
+        })
+}

@@ -1,0 +1,75 @@
+//! The clap-free preparation every command shares before its first phase: the config file read
+//! and parsed, the node root chosen, the enabled plugins loaded.
+
+use std::sync::Arc;
+
+use super::plugins::{PluginLoadError, PluginOptions, load_enabled};
+use crate::certkey::CertKeyError;
+use crate::config::plugins::PluginConfiguration;
+use crate::config::{ConfigError, Documents, load_documents};
+use crate::node::{NodeError, NodeRoot};
+use crate::plugins::{LoadedPlugin, PluginError};
+use crate::workflow::{Events, PlanError};
+
+/// Why a command could not be prepared; nothing has been written when this is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("reading config file {path}: {source}")]
+    ReadConfig {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error(transparent)]
+    CertificateKey(#[from] CertKeyError),
+    #[error(transparent)]
+    PluginHost(#[from] PluginError),
+    #[error(transparent)]
+    Plugins(#[from] PluginLoadError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+/// The config file's documents, when `--config` names one.
+pub fn read_config(path: Option<&str>) -> Result<Option<Documents>, PrepareError> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| PrepareError::ReadConfig {
+        path: path.to_string(),
+        source,
+    })?;
+    Ok(Some(load_documents(&text, path)?))
+}
+
+/// Where the run writes: a fresh temporary directory in dry-run (kept afterwards for the
+/// operator to look at), `--rootfs`, or this host's `/`.
+pub fn node_root(
+    dry_run: bool,
+    rootfs: Option<&str>,
+    dry_run_prefix: &str,
+    events: &Events,
+) -> Result<NodeRoot, NodeError> {
+    match (dry_run, rootfs) {
+        (true, _) => NodeRoot::temporary(dry_run_prefix, events.clone()),
+        (false, Some(dir)) => NodeRoot::open(dir, events.clone()),
+        (false, None) => NodeRoot::open("/", events.clone()),
+    }
+}
+
+/// The plugins the configuration enables, loaded (each one's `onFailure` applied).
+pub fn load_plugins(
+    configuration: Option<&PluginConfiguration>,
+    options: &PluginOptions,
+    events: &Events,
+) -> Result<Vec<Arc<LoadedPlugin>>, PrepareError> {
+    let Some(configuration) = configuration else {
+        return Ok(Vec::new());
+    };
+    let host = options.host(Some(configuration), events.clone())?;
+    Ok(load_enabled(&host, configuration, events)?)
+}

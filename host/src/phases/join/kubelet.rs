@@ -1,0 +1,222 @@
+//! `kubelet-start` (and the hidden `kubelet-wait-bootstrap`) of `join`: the TLS-bootstrap
+//! kubeconfig and the CA file, the kubelet's files from the cluster's configuration (as `init`
+//! writes them, with `--register-with-taints` for workers), a kubelet restart, then the wait for
+//! the kubelet's own `kubelet.conf`, after which the bootstrap credentials leave the disk.
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+use k8s_openapi::api::core::v1::Node;
+
+use super::JoinContext;
+use crate::config::constants::{BOOTSTRAP_KUBELET_KUBECONFIG, KUBELET_KUBECONFIG};
+use crate::kubeconfig::Kubeconfig;
+use crate::phases::common::{CommandContext, start_kubelet, stop_kubelet, write_kubelet_files};
+use crate::workflow::{Flag, Phase};
+
+use super::context::DEFAULT_TLS_BOOTSTRAP_TIMEOUT;
+
+const CONTROL_PLANE_KUBELET_LOCAL_MODE: &str = "ControlPlaneKubeletLocalMode";
+
+pub fn kubelet_start_phase() -> Phase<dyn JoinContext> {
+    Phase::new(
+        "kubelet-start",
+        "Write kubelet settings, certificates and (re)start the kubelet",
+    )
+    .long(
+        "Write a file with KubeletConfiguration and an environment file with node specific kubelet settings, \
+         and then (re)start kubelet.",
+    )
+    .flags(&[
+        Flag::ApiServerEndpoint,
+        Flag::Config,
+        Flag::CriSocket,
+        Flag::NodeName,
+        Flag::DiscoveryFile,
+        Flag::DiscoveryToken,
+        Flag::DiscoveryTokenCaCertHash,
+        Flag::DiscoveryTokenUnsafeSkipCaVerification,
+        Flag::TlsBootstrapToken,
+        Flag::Token,
+        Flag::Patches,
+        Flag::DryRun,
+    ])
+    .run(|ctx| run_kubelet_start(ctx))
+}
+
+/// Hidden, as in kubeadm: with ControlPlaneKubeletLocalMode the wait moves out of kubelet-start.
+pub fn kubelet_wait_bootstrap_phase() -> Phase<dyn JoinContext> {
+    Phase::new(
+        "kubelet-wait-bootstrap",
+        "[EXPERIMENTAL] Wait for the kubelet to bootstrap itself (only used when feature gate ControlPlaneKubeletLocalMode is enabled)",
+    )
+    .hidden()
+    .flags(&[Flag::Config, Flag::CriSocket, Flag::DryRun])
+    .run_if(|ctx| Ok(local_mode(ctx)?))
+    .run(|ctx| wait_for_bootstrap(ctx))
+}
+
+fn local_mode<C: ?Sized + JoinContext>(ctx: &C) -> anyhow::Result<bool> {
+    Ok(ctx
+        .init_cfg()?
+        .feature_enabled(CONTROL_PLANE_KUBELET_LOCAL_MODE))
+}
+
+fn bootstrap_kubeconfig_path<C: ?Sized + JoinContext>(ctx: &C) -> String {
+    format!("{}/{BOOTSTRAP_KUBELET_KUBECONFIG}", ctx.kubeconfig_dir())
+}
+
+fn kubelet_kubeconfig_path<C: ?Sized + JoinContext>(ctx: &C) -> String {
+    format!("{}/{KUBELET_KUBECONFIG}", ctx.kubeconfig_dir())
+}
+
+fn run_kubelet_start<C: ?Sized + JoinContext>(ctx: &mut C) -> anyhow::Result<()> {
+    let init_cfg = ctx.init_cfg()?.clone();
+    let events = ctx.events().clone();
+    let mut bootstrap = ctx.tls_bootstrap_kubeconfig()?.clone();
+    let local_mode = init_cfg.feature_enabled(CONTROL_PLANE_KUBELET_LOCAL_MODE);
+    if local_mode && ctx.control_plane() {
+        // The kubelet of a control plane talks to its own API server.
+        let server = init_cfg.local_api_url();
+        for named in &mut bootstrap.clusters {
+            named.cluster.server = server.clone();
+        }
+    }
+    let bootstrap_path = bootstrap_kubeconfig_path(ctx);
+    ctx.root()
+        .write(&bootstrap_path, bootstrap.to_yaml().as_bytes(), 0o600)
+        .context("couldn't save bootstrap-kubelet.conf to disk")?;
+
+    let ca_path = ctx.cfg().ca_cert_path.clone();
+    if !ctx.root().exists(&ca_path)? {
+        let ca = ctx
+            .discovered()?
+            .ca_pem
+            .clone()
+            .context("discovery found no cluster CA to write to the CA file")?;
+        ctx.root()
+            .write(&ca_path, &ca, 0o644)
+            .context("couldn't save the CA certificate to disk")?;
+    }
+
+    refuse_ready_node(ctx, &init_cfg.init.node_registration.name)?;
+
+    let systemd = stop_kubelet(ctx);
+    write_kubelet_files(ctx, &init_cfg, systemd, !ctx.control_plane())?;
+    if ctx.dry_run() {
+        events.info("[kubelet-start] Would start the kubelet");
+        if !local_mode {
+            events.info("[kubelet-wait] Would wait for the kubelet to be bootstrapped");
+        }
+        return Ok(());
+    }
+    start_kubelet(ctx, systemd);
+    if !local_mode {
+        wait_for_bootstrap(ctx)?;
+    }
+    Ok(())
+}
+
+/// kubeadm refuses to join a name a Ready Node already has: a second node with an existing
+/// control plane's name would break that control plane.
+fn refuse_ready_node<C: ?Sized + JoinContext>(ctx: &C, name: &str) -> anyhow::Result<()> {
+    let node: Option<Node> = ctx
+        .bootstrap_client()?
+        .get("", name)
+        .with_context(|| format!("cannot get Node {name:?}"))?;
+    let ready = node
+        .and_then(|n| n.status)
+        .and_then(|s| s.conditions)
+        .unwrap_or_default()
+        .iter()
+        .any(|c| c.type_ == "Ready" && c.status == "True");
+    if ready {
+        anyhow::bail!(
+            "a Node with name {name:?} and status \"Ready\" already exists in the cluster. \
+             You must delete the existing Node or change the name of this new joining Node"
+        );
+    }
+    Ok(())
+}
+
+/// Polls for the kubeconfig the kubelet writes once its TLS bootstrap is done, within
+/// `timeouts.tlsBootstrap`; then removes `bootstrap-kubelet.conf`, whose token is no longer needed.
+fn wait_for_bootstrap<C: ?Sized + JoinContext>(ctx: &mut C) -> anyhow::Result<()> {
+    if ctx.dry_run() {
+        ctx.events()
+            .info("[kubelet-wait] Would wait for the kubelet to be bootstrapped");
+        return Ok(());
+    }
+    let timeout = ctx
+        .cfg()
+        .timeouts
+        .as_ref()
+        .and_then(|t| t.tls_bootstrap.as_ref())
+        .map_or(DEFAULT_TLS_BOOTSTRAP_TIMEOUT, |d| d.0);
+    ctx.events()
+        .info("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap");
+    let kubelet_conf = kubelet_kubeconfig_path(ctx);
+    let deadline = Instant::now() + timeout;
+    loop {
+        match bootstrapped(ctx, &kubelet_conf) {
+            Ok(()) => break,
+            Err(why) if Instant::now() >= deadline => {
+                anyhow::bail!(
+                    "the kubelet did not write a usable {kubelet_conf} within {timeout:?} ({why}). This error is likely caused by:\n\
+                     \t- The kubelet is not running\n\
+                     \t- The kubelet is unhealthy due to a misconfiguration of the node in some way (required cgroups disabled)\n\
+                     If you are on a systemd-powered system, you can try to troubleshoot the error with the following commands:\n\
+                     \t- 'systemctl status kubelet'\n\
+                     \t- 'journalctl -xeu kubelet'"
+                );
+            }
+            Err(_) => std::thread::sleep(
+                ctx.tls_bootstrap_interval()
+                    .min(deadline.saturating_duration_since(Instant::now())),
+            ),
+        }
+    }
+    remove_bootstrap_kubeconfig(ctx)
+}
+
+/// Whether `kubelet.conf` yields a client: it parses and the credentials it names are there.
+fn bootstrapped<C: ?Sized + CommandContext>(ctx: &C, path: &str) -> Result<(), String> {
+    let text = ctx
+        .root()
+        .read(path)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{path} does not exist yet"))?;
+    let kubeconfig = Kubeconfig::parse(&String::from_utf8_lossy(&text))?;
+    kubeconfig
+        .current_cluster()
+        .ok_or_else(|| format!("{path} has no current cluster"))?;
+    let user = kubeconfig
+        .current_user()
+        .ok_or_else(|| format!("{path} has no current user"))?;
+    for file in [&user.client_certificate, &user.client_key]
+        .into_iter()
+        .flatten()
+    {
+        if !ctx.root().exists(file).map_err(|e| e.to_string())? {
+            return Err(format!("{path} names {file}, which does not exist yet"));
+        }
+    }
+    let has_credentials = user.token.is_some()
+        || user.client_certificate_data.is_some()
+        || user.client_certificate.is_some();
+    if has_credentials {
+        Ok(())
+    } else {
+        Err(format!("{path} has no credentials yet"))
+    }
+}
+
+fn remove_bootstrap_kubeconfig<C: ?Sized + JoinContext>(ctx: &C) -> anyhow::Result<()> {
+    let path = bootstrap_kubeconfig_path(ctx);
+    let host_path = ctx.root().resolve(&path)?;
+    match std::fs::remove_file(&host_path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("removing {path}: {e}")),
+    }
+}

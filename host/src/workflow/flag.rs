@@ -1,0 +1,100 @@
+//! The command-line flags a command or phase subcommand takes, as a closed set: a phase names
+//! its flags with these values, so a misspelt flag is a compile error, not a panic in the CLI.
+
+/// One flag of `init`, `join` or their phase subcommands (kubeadm's names, plus ours).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Flag {
+    /// `join`'s positional `[api-server-endpoint]`.
+    ApiServerEndpoint,
+    ApiserverAdvertiseAddress,
+    ApiserverBindPort,
+    ApiserverCertExtraSans,
+    CertDir,
+    CertificateKey,
+    Config,
+    ControlPlane,
+    ControlPlaneEndpoint,
+    CriSocket,
+    DiscoveryFile,
+    DiscoveryToken,
+    DiscoveryTokenCaCertHash,
+    DiscoveryTokenUnsafeSkipCaVerification,
+    DryRun,
+    FeatureGates,
+    IgnorePreflightErrors,
+    ImageRepository,
+    KubernetesVersion,
+    NodeName,
+    Patches,
+    PodNetworkCidr,
+    ServiceCidr,
+    ServiceDnsDomain,
+    SkipCertificateKeyPrint,
+    SkipPhases,
+    SkipTokenPrint,
+    TlsBootstrapToken,
+    Token,
+    TokenTtl,
+    UploadCerts,
+    PluginDir,
+    AllowUnsignedPlugins,
+    KubeconfigDir,
+    Kubeconfig,
+    ApiserverExtraArgs,
+    ControllerManagerExtraArgs,
+    SchedulerExtraArgs,
+    Output,
+    Rootfs,
+    Verbosity,
+}
+
+impl Flag {
+    /// The flag's name on the command line (without dashes), also its clap id.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Flag::ApiServerEndpoint => "api-server-endpoint",
+            Flag::ApiserverAdvertiseAddress => "apiserver-advertise-address",
+            Flag::ApiserverBindPort => "apiserver-bind-port",
+            Flag::ApiserverCertExtraSans => "apiserver-cert-extra-sans",
+            Flag::CertDir => "cert-dir",
+            Flag::CertificateKey => "certificate-key",
+            Flag::Config => "config",
+            Flag::ControlPlane => "control-plane",
+            Flag::ControlPlaneEndpoint => "control-plane-endpoint",
+            Flag::CriSocket => "cri-socket",
+            Flag::DiscoveryFile => "discovery-file",
+            Flag::DiscoveryToken => "discovery-token",
+            Flag::DiscoveryTokenCaCertHash => "discovery-token-ca-cert-hash",
+            Flag::DiscoveryTokenUnsafeSkipCaVerification => {
+                "discovery-token-unsafe-skip-ca-verification"
+            }
+            Flag::DryRun => "dry-run",
+            Flag::FeatureGates => "feature-gates",
+            Flag::IgnorePreflightErrors => "ignore-preflight-errors",
+            Flag::ImageRepository => "image-repository",
+            Flag::KubernetesVersion => "kubernetes-version",
+            Flag::NodeName => "node-name",
+            Flag::Patches => "patches",
+            Flag::PodNetworkCidr => "pod-network-cidr",
+            Flag::ServiceCidr => "service-cidr",
+            Flag::ServiceDnsDomain => "service-dns-domain",
+            Flag::SkipCertificateKeyPrint => "skip-certificate-key-print",
+            Flag::SkipPhases => "skip-phases",
+            Flag::SkipTokenPrint => "skip-token-print",
+            Flag::TlsBootstrapToken => "tls-bootstrap-token",
+            Flag::Token => "token",
+            Flag::TokenTtl => "token-ttl",
+            Flag::UploadCerts => "upload-certs",
+            Flag::PluginDir => "plugin-dir",
+            Flag::AllowUnsignedPlugins => "allow-unsigned-plugins",
+            Flag::KubeconfigDir => "kubeconfig-dir",
+            Flag::Kubeconfig => "kubeconfig",
+            Flag::ApiserverExtraArgs => "apiserver-extra-args",
+            Flag::ControllerManagerExtraArgs => "controller-manager-extra-args",
+            Flag::SchedulerExtraArgs => "scheduler-extra-args",
+            Flag::Output => "output",
+            Flag::Rootfs => "rootfs",
+            Flag::Verbosity => "v",
+        }
+    }
+}
