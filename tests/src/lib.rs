@@ -12,6 +12,9 @@ use kubeadm_rs::workflow::{Events, PhaseFailed, Selection};
 
 pub mod cluster_fixture;
 pub mod control_plane;
+pub mod kubelet;
+pub mod lab_cluster;
+pub mod netns;
 
 /// The node name, address and token every test host reports.
 pub const NODE_NAME: &str = "node-a";

@@ -67,6 +67,12 @@ fn named<'a>(doc: &'a Value, list: &str, name: &str) -> Option<&'a Value> {
 impl KubeClient {
     /// The current context's cluster and user of a kubeconfig file.
     pub fn from_kubeconfig(path: &Path) -> Result<Self, ClientError> {
+        Self::from_kubeconfig_in(path, None)
+    }
+
+    /// As [`KubeClient::from_kubeconfig`] for a kubeconfig on a node root: the files it names
+    /// (`/var/lib/kubelet/pki/...`) are node paths, read under `root`.
+    pub fn from_kubeconfig_in(path: &Path, root: Option<&Path>) -> Result<Self, ClientError> {
         let text = std::fs::read_to_string(path).map_err(|source| ClientError::Read {
             path: path.to_path_buf(),
             source,
@@ -97,12 +103,13 @@ impl KubeClient {
                     .map_err(|e| bad(format!("{key}-data is not base64: {e}"))),
                 None => match at(entry, &format!("/{key}")) {
                     Some(file) => {
-                        std::fs::read(file)
+                        let file = match root {
+                            Some(root) => root.join(file.trim_start_matches('/')),
+                            None => PathBuf::from(file),
+                        };
+                        std::fs::read(&file)
                             .map(Some)
-                            .map_err(|source| ClientError::Read {
-                                path: PathBuf::from(file),
-                                source,
-                            })
+                            .map_err(|source| ClientError::Read { path: file, source })
                     }
                     None => Ok(None),
                 },

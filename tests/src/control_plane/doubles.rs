@@ -16,7 +16,8 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::runtime::Runtime;
+use tokio::runtime::{Handle, Runtime};
+use tokio::task::AbortHandle;
 use tokio_rustls::TlsAcceptor;
 
 use super::client::{ClientError, KubeClient};
@@ -64,7 +65,7 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(st
         .await;
 }
 
-fn bind(runtime: &Runtime, addr: SocketAddr) -> Result<(TcpListener, SocketAddr), DoubleError> {
+fn bind(runtime: &Handle, addr: SocketAddr) -> Result<(TcpListener, SocketAddr), DoubleError> {
     let listen = |source| DoubleError::Listen { addr, source };
     let std_listener = std::net::TcpListener::bind(addr).map_err(listen)?;
     std_listener.set_nonblocking(true).map_err(listen)?;
@@ -73,20 +74,50 @@ fn bind(runtime: &Runtime, addr: SocketAddr) -> Result<(TcpListener, SocketAddr)
     Ok((TcpListener::from_std(std_listener).map_err(listen)?, local))
 }
 
+/// A health endpoint being served; dropping it closes the port.
+pub struct Served {
+    pub addr: SocketAddr,
+    task: Option<AbortHandle>,
+}
+
+impl Served {
+    /// Leaves the endpoint served for as long as its runtime runs.
+    fn detach(mut self) -> SocketAddr {
+        self.task = None;
+        self.addr
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
 /// The kubelet's healthz endpoint (`http://127.0.0.1:10248/healthz` on a real node).
 pub fn spawn_kubelet_healthz(
     runtime: &Runtime,
     addr: SocketAddr,
 ) -> Result<SocketAddr, DoubleError> {
+    Ok(serve_kubelet_healthz(runtime.handle(), addr)?.detach())
+}
+
+/// [`spawn_kubelet_healthz`] until the returned [`Served`] is dropped.
+pub fn serve_kubelet_healthz(runtime: &Handle, addr: SocketAddr) -> Result<Served, DoubleError> {
     let (listener, local) = bind(runtime, addr)?;
-    runtime.spawn(async move {
+    let task = runtime.spawn(async move {
         loop {
             if let Ok((stream, _)) = listener.accept().await {
                 tokio::spawn(serve_connection(stream));
             }
         }
     });
-    Ok(local)
+    Ok(Served {
+        addr: local,
+        task: Some(task.abort_handle()),
+    })
 }
 
 /// A control-plane component's secure health endpoint (kube-controller-manager `:10257/healthz`,
@@ -97,6 +128,15 @@ pub fn spawn_component_health(
     addr: SocketAddr,
     name: &str,
 ) -> Result<SocketAddr, DoubleError> {
+    Ok(serve_component_health(runtime.handle(), addr, name)?.detach())
+}
+
+/// [`spawn_component_health`] until the returned [`Served`] is dropped.
+pub fn serve_component_health(
+    runtime: &Handle,
+    addr: SocketAddr,
+    name: &str,
+) -> Result<Served, DoubleError> {
     let cert = rcgen::generate_simple_self_signed(vec![
         name.to_string(),
         "localhost".into(),
@@ -112,7 +152,7 @@ pub fn spawn_component_health(
         .map_err(|e| DoubleError::Certificate(e.to_string()))?;
     let acceptor = TlsAcceptor::from(Arc::new(config));
     let (listener, local) = bind(runtime, addr)?;
-    runtime.spawn(async move {
+    let task = runtime.spawn(async move {
         loop {
             if let Ok((stream, _)) = listener.accept().await {
                 let acceptor = acceptor.clone();
@@ -124,7 +164,10 @@ pub fn spawn_component_health(
             }
         }
     });
-    Ok(local)
+    Ok(Served {
+        addr: local,
+        task: Some(task.abort_handle()),
+    })
 }
 
 /// The Node a kubelet registers: kubeadm-independent labels, a Ready condition, its version.

@@ -95,6 +95,8 @@ pub const RESOURCES: &[ResourceType] = &[
     core("ConfigMap", "configmaps", "configmap", true, &["cm"], &[]),
     core("Secret", "secrets", "secret", true, &[], &[]),
     core("Node", "nodes", "node", false, &["no"], &["status"]),
+    // Mirror pods: the kubelet double posts one per static pod, as the kubelet does.
+    core("Pod", "pods", "pod", true, &["po"], &["status"]),
     core(
         "ServiceAccount",
         "serviceaccounts",

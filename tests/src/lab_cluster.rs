@@ -1,0 +1,310 @@
+//! A cluster across network namespaces for the join tests and bench: the first node of a
+//! [`Lab`] is the first control plane (`kubeadm-rs init` with the test control plane serving
+//! the control-plane endpoint at its address, and a kubelet double running its static pods),
+//! and the others are ready to join. Every call that talks to a node address runs inside a
+//! namespace.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::netns::{Lab, LabNode};
+
+/// The programs a lab cluster runs (integration tests and benches know their paths:
+/// `env!("CARGO_BIN_EXE_<name>")`).
+#[derive(Clone, Debug)]
+pub struct Binaries {
+    /// `kubeadm-rs-cli`, the kubeadm-rs command line.
+    pub kubeadm: PathBuf,
+    pub kubelet: PathBuf,
+    pub control_plane: PathBuf,
+}
+
+/// The join command `init` printed, read word by word.
+#[derive(Clone, Debug, Default)]
+pub struct PrintedJoin {
+    pub endpoint: String,
+    pub token: String,
+    pub ca_hashes: Vec<String>,
+    pub certificate_key: Option<String>,
+}
+
+impl PrintedJoin {
+    /// The first join command in `text` (continuation lines joined) and the certificate key
+    /// of the control-plane one, if printed.
+    pub fn find(text: &str) -> Option<PrintedJoin> {
+        let joined = text.replace("\\\n", " ");
+        let mut printed: Option<PrintedJoin> = None;
+        for line in joined.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let Some(at) = words.iter().position(|w| *w == "join") else {
+                continue;
+            };
+            if !words[..at].last().is_some_and(|w| w.starts_with("kubeadm")) {
+                continue;
+            }
+            let mut join = PrintedJoin {
+                endpoint: words.get(at + 1).unwrap_or(&"").to_string(),
+                ..PrintedJoin::default()
+            };
+            for pair in words[at..].windows(2) {
+                match pair[0] {
+                    "--token" => join.token = pair[1].to_string(),
+                    "--discovery-token-ca-cert-hash" => join.ca_hashes.push(pair[1].to_string()),
+                    "--certificate-key" => join.certificate_key = Some(pair[1].to_string()),
+                    _ => {}
+                }
+            }
+            match &mut printed {
+                None => printed = Some(join),
+                Some(first) if first.certificate_key.is_none() => {
+                    first.certificate_key = join.certificate_key;
+                }
+                Some(_) => {}
+            }
+        }
+        printed
+    }
+}
+
+/// A lab whose first node is an initialised control plane.
+pub struct LabCluster {
+    pub lab: Lab,
+    pub bins: Binaries,
+    scratch: tempfile::TempDir,
+    /// What `kubeadm-rs init` printed on stdout.
+    pub init_stdout: String,
+    pub join: PrintedJoin,
+    /// The test control plane's pid (in the first node's namespace).
+    pub control_plane_pid: u32,
+}
+
+/// Polls `check` until it gives a value or `timeout` passes; panics with the last reason.
+pub fn wait_for<T>(
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut() -> Result<T, String>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match check() {
+            Ok(value) => return value,
+            Err(reason) if Instant::now() >= deadline => {
+                panic!("{what}: not within {timeout:?}: {reason}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+/// Panics with both streams unless the command succeeded.
+pub fn ok(what: &str, out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "{what} failed with {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The kubeadm configuration of the lab's first control plane: its address is the
+/// control-plane endpoint, Debian's etcd 3.4 runs its etcd, and kubelet.conf names the
+/// endpoint (a joining control plane has no API server of its own here to bootstrap against).
+pub fn init_config(cp: &LabNode, cluster_extra: &str) -> String {
+    let address = cp.address;
+    let name = &cp.name;
+    format!(
+        r#"apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: {address}
+nodeRegistration:
+  name: {name}
+timeouts:
+  controlPlaneComponentHealthCheck: 60s
+  kubeletHealthCheck: 60s
+  kubernetesAPICall: 30s
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+controlPlaneEndpoint: {address}:6443
+encryptionAlgorithm: ECDSA-P256
+featureGates:
+  ControlPlaneKubeletLocalMode: false
+etcd:
+  local:
+    imageTag: 3.4.23-0
+{cluster_extra}"#
+    )
+}
+
+impl LabCluster {
+    /// A lab with `node_names` (the first is the control plane), initialised with
+    /// `kubeadm-rs init --upload-certs`; `cluster_extra` is appended to the
+    /// ClusterConfiguration.
+    pub fn init(bins: Binaries, node_names: &[&str], cluster_extra: &str) -> LabCluster {
+        let lab = Lab::new(node_names);
+        let mut cluster = LabCluster {
+            lab,
+            bins,
+            scratch: tempfile::tempdir().expect("a scratch directory"),
+            init_stdout: String::new(),
+            join: PrintedJoin::default(),
+            control_plane_pid: 0,
+        };
+        let cp = &cluster.lab.nodes()[0];
+        let config = cp.root().join("kubeadm.yaml");
+        std::fs::write(&config, init_config(cp, cluster_extra)).expect("config written");
+        ok(
+            "init phase certs",
+            cluster
+                .kubeadm(cp)
+                .args(["init", "phase", "certs", "all", "--rootfs"])
+                .arg(cp.root())
+                .arg("--config")
+                .arg(&config)
+                .output()
+                .expect("kubeadm-rs runs"),
+        );
+        let mut server = cluster.lab.exec(cp, &cluster.bins.control_plane);
+        server
+            .arg("--pki-dir")
+            .arg(cp.file("/etc/kubernetes/pki"))
+            .arg("--listen")
+            .arg(format!("{}:6443", cp.address));
+        cluster.control_plane_pid = cluster.lab.spawn("control-plane", server);
+        cluster.start_kubelet(cp, &["kube-apiserver"]);
+        let out = ok(
+            "kubeadm-rs init",
+            cluster
+                .kubeadm(cp)
+                .arg("init")
+                .arg("--rootfs")
+                .arg(cp.root())
+                .arg("--config")
+                .arg(&config)
+                .args(["--upload-certs", "--ignore-preflight-errors=all"])
+                .output()
+                .expect("kubeadm-rs runs"),
+        );
+        cluster.init_stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        cluster.join = PrintedJoin::find(&cluster.init_stdout)
+            .unwrap_or_else(|| panic!("init printed no join command:\n{}", cluster.init_stdout));
+        cluster
+    }
+
+    pub fn cp(&self) -> &LabNode {
+        &self.lab.nodes()[0]
+    }
+
+    pub fn node(&self, name: &str) -> &LabNode {
+        self.lab.node(name)
+    }
+
+    /// `kubeadm-rs` inside the node's namespace, with colour off and no proxy settings.
+    pub fn kubeadm(&self, node: &LabNode) -> Command {
+        let mut cmd = self.lab.exec(node, &self.bins.kubeadm);
+        cmd.env("NO_COLOR", "1");
+        for proxy in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "NO_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "no_proxy",
+        ] {
+            cmd.env_remove(proxy);
+        }
+        cmd
+    }
+
+    /// Starts the kubelet double on `node` (label `kubelet-<name>`), leaving `skip` static
+    /// pods to something else.
+    pub fn start_kubelet(&self, node: &LabNode, skip: &[&str]) {
+        let mut kubelet = self.lab.exec(node, &self.bins.kubelet);
+        kubelet
+            .arg("--rootfs")
+            .arg(node.root())
+            .args(["--node-name", &node.name]);
+        for pod in skip {
+            kubelet.args(["--skip-static-pod", pod]);
+        }
+        self.lab.spawn(&format!("kubelet-{}", node.name), kubelet);
+    }
+
+    /// `kubectl --kubeconfig <file> <args>` inside the node's namespace, never touching
+    /// `~/.kube`, with a bounded request time.
+    pub fn kubectl(&self, node: &LabNode, kubeconfig: &Path, args: &[&str]) -> Command {
+        let mut cmd = self.lab.exec(node, "kubectl");
+        cmd.arg("--kubeconfig")
+            .arg(kubeconfig)
+            .arg("--cache-dir")
+            .arg(self.scratch.path().join("kubectl-cache"))
+            .arg("--request-timeout=10s")
+            .args(args)
+            .env("HOME", self.scratch.path())
+            .env_remove("KUBECONFIG")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy");
+        cmd
+    }
+
+    /// `kubectl ... -o json` parsed; `Err` carries kubectl's stderr.
+    pub fn kubectl_json(
+        &self,
+        node: &LabNode,
+        kubeconfig: &Path,
+        args: &[&str],
+    ) -> Result<Value, String> {
+        let out = self
+            .kubectl(node, kubeconfig, &[args, &["-o", "json"]].concat())
+            .output()
+            .expect("kubectl runs");
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("kubectl printed no JSON: {e}"))
+    }
+
+    /// The first control plane's admin.conf.
+    pub fn admin(&self) -> PathBuf {
+        self.cp().file("/etc/kubernetes/admin.conf")
+    }
+
+    /// A copy of a node's kubeconfig whose file references (node paths, such as kubelet.conf's
+    /// `/var/lib/kubelet/pki/kubelet-client-current.pem`) point under the node's root.
+    pub fn kubeconfig_on_root(&self, node: &LabNode, node_path: &str) -> PathBuf {
+        let text = std::fs::read_to_string(node.file(node_path))
+            .unwrap_or_else(|e| panic!("{node_path} on {}: {e}", node.name));
+        let mapped: String = text
+            .lines()
+            .map(|line| {
+                let trimmed = line.trim_start();
+                let indent = &line[..line.len() - trimmed.len()];
+                for key in [
+                    "client-certificate: ",
+                    "client-key: ",
+                    "certificate-authority: ",
+                ] {
+                    if let Some(path) = trimmed.strip_prefix(key)
+                        && path.starts_with('/')
+                    {
+                        return format!("{indent}{key}{}\n", node.file(path).display());
+                    }
+                }
+                format!("{line}\n")
+            })
+            .collect();
+        let file = self.scratch.path().join(format!(
+            "{}-{}",
+            node.name,
+            node_path.trim_start_matches('/').replace('/', "-")
+        ));
+        std::fs::write(&file, mapped).expect("kubeconfig copy written");
+        file
+    }
+}
