@@ -90,7 +90,12 @@ fn crud_answers_with_kubernetes_status_codes_and_reasons() {
         (404, "NotFound".into())
     );
     assert_eq!(
-        api.err("GET", "/api/v1/namespaces/x/persistentvolumeclaims", JSON, Value::Null),
+        api.err(
+            "GET",
+            "/api/v1/namespaces/x/persistentvolumeclaims",
+            JSON,
+            Value::Null
+        ),
         (404, "NotFound".into())
     );
     let wrong_kind = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "d"}});
