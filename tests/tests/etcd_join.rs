@@ -7,6 +7,9 @@
 //! bridge in a hub namespace; every process that dials a node address (etcd, etcdctl, and the
 //! `etcd-member` test binary driving the library) runs inside a node namespace via
 //! `ip netns exec`. Nothing leaves the namespaces.
+//!
+//! Where etcd runs comes from the etcd mirror Pods; that reader is checked against the test
+//! control plane on loopback.
 
 mod common;
 
@@ -15,9 +18,15 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{run_ok, stderr, stdout, tool};
+use kubeadm_rs::cluster::Cluster;
 use kubeadm_rs::config::{InitConfig, InitOverrides};
-use kubeadm_rs::manifests::{ETCD, EtcdMember, etcd_pod, render_static_pod};
+use kubeadm_rs::etcd::{EtcdError, endpoints_from_cluster};
+use kubeadm_rs::manifests::{
+    ControlPlaneComponent, ETCD, EtcdMember, NodeEnvironment, control_plane_pod, etcd_pod,
+    render_static_pod,
+};
 use kubeadm_rs::workflow::Events;
+use kubeadm_rs_tests::cluster_fixture;
 use kubeadm_rs_tests::{init_config, run_phases};
 use serde_json::Value;
 
@@ -530,4 +539,39 @@ fn promoting_a_learner_whose_etcd_never_started_fails_within_the_bound_and_remov
     );
     let table = member_table(&lab.etcdctl(1, &root, &endpoint, &["member", "list", "-w", "table"]));
     assert_eq!(table.len(), 1, "{table:?}");
+}
+
+#[test]
+fn etcd_endpoints_are_read_from_the_etcd_mirror_pods_through_the_api() {
+    let mut node = cluster_fixture::Node::prepare();
+    let _control_plane = node.start_control_plane();
+    let cluster = Cluster::connect(&node.super_admin(), Duration::from_secs(10)).unwrap();
+
+    // No etcd Pod mirrored yet: the reader waits for one, within its budget.
+    let started = Instant::now();
+    let err = endpoints_from_cluster(&cluster, Duration::from_secs(1)).unwrap_err();
+    assert!(matches!(err, EtcdError::NoEndpoints { .. }), "{err}");
+    assert!(started.elapsed() >= Duration::from_secs(1) - Duration::from_millis(600));
+
+    let cp1 = node_config("cp-1", "10.0.0.1");
+    let cp2 = node_config("cp-2", "10.0.0.2");
+    // Mirror Pods are named <pod>-<node>. The kube-apiserver Pod is labelled
+    // tier=control-plane too, but is no etcd.
+    let mut api = control_plane_pod(
+        ControlPlaneComponent::ApiServer,
+        &cp1,
+        &NodeEnvironment::default(),
+    )
+    .unwrap();
+    api.metadata.name = Some("kube-apiserver-cp-1".into());
+    cluster.create(&api).unwrap();
+    for (cfg, name) in [(&cp2, "etcd-cp-2"), (&cp1, "etcd-cp-1")] {
+        let mut etcd = etcd_pod(cfg, &[]).unwrap();
+        etcd.metadata.name = Some(name.into());
+        cluster.create(&etcd).unwrap();
+    }
+    assert_eq!(
+        endpoints_from_cluster(&cluster, Duration::from_secs(5)).unwrap(),
+        ["https://10.0.0.1:2379", "https://10.0.0.2:2379"]
+    );
 }
