@@ -158,9 +158,13 @@ fn read_signed(
                     trusting: "the CA from the signed cluster-info".into(),
                     cause,
                 }),
-                other => Retry::Stop(DiscoveryError::BadClusterInfo {
+                FetchError::TooLarge => Retry::Stop(DiscoveryError::BadClusterInfo {
                     endpoint: endpoint.into(),
-                    reason: other.to_string(),
+                    reason: FetchError::TooLarge.to_string(),
+                }),
+                FetchError::Request(reason) => Retry::Stop(DiscoveryError::BadEndpoint {
+                    endpoint: endpoint.into(),
+                    reason,
                 }),
             })?;
         if answer.status != 200 {
