@@ -481,6 +481,26 @@ fn https_discovery_fetches_the_file_with_the_system_roots_plus_the_ones_given() 
         matches!(&err, DiscoveryError::Url { url: u, reason } if *u == url && reason.contains("certificate")),
         "{err}"
     );
+    // A document from the network may not name files on this host.
+    web.serve(
+        "/names-a-file.conf",
+        200,
+        kubeconfig_text(
+            &c.node.api_url(),
+            CaIn::File(&c.node.ca().display().to_string()),
+            None,
+        ),
+    );
+    let err = expect_err(discover(
+        &file_config(&web.url("/names-a-file.conf"), &c.join.token),
+        &trusting_web,
+        &Events::discard(),
+    ));
+    assert!(
+        err.to_string()
+            .contains("must embed its data (certificate-authority-data)"),
+        "{err}"
+    );
     // A missing file is an HTTP error, named.
     let err = expect_err(discover(
         &file_config(&web.url("/nothing.conf"), &c.join.token),

@@ -11,7 +11,7 @@ use crate::pki::{CaPin, Certificate};
 use crate::token::BootstrapToken;
 
 /// `jws-kubeconfig-<id>`: the signature a token puts on cluster-info.
-pub const JWS_KEY_PREFIX: &str = "jws-kubeconfig-";
+const JWS_KEY_PREFIX: &str = "jws-kubeconfig-";
 
 /// Why a read of cluster-info is worth trying again.
 enum Waiting {
