@@ -22,7 +22,8 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 \
     fi
 fi
 
-# Debian packages: real etcd, openssl, cfssl (benchmark peer), minisign, iproute2 (network namespaces).
+# Debian packages: real etcd, openssl, cfssl (benchmark peer), minisign, iproute2 (network namespaces),
+# strace (kills a run at an exact write and watches its syncs, in crash_safety.rs).
 need=()
 command -v etcd >/dev/null || need+=(etcd-server)
 command -v etcdctl >/dev/null || need+=(etcd-client)
@@ -30,6 +31,7 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v cfssl >/dev/null || need+=(golang-cfssl)
 command -v minisign >/dev/null || need+=(minisign)
 command -v ip >/dev/null || need+=(iproute2)
+command -v strace >/dev/null || need+=(strace)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
     say "installing ${need[*]}"

@@ -131,8 +131,9 @@ impl<'a> Pki<'a> {
         Ok(Some(Authority { cert, key }))
     }
 
-    /// Creates the CA `spec` unless it exists; an existing one is checked and kept, and one
-    /// without its key puts its certificates in external CA mode.
+    /// Creates the CA `spec` unless it exists; an existing one is checked and kept, one
+    /// without its key puts its certificates in external CA mode, and a key without its
+    /// certificate gets one.
     pub fn ensure_ca(&self, spec: &CertSpec) -> Result<(), PkiError> {
         let (cert_path, key_path) = (self.cert_path(spec), self.key_path(spec));
         let events = self.root.events();
@@ -197,8 +198,9 @@ impl<'a> Pki<'a> {
         })
     }
 
-    /// Creates the certificate `spec`, signed by its CA, unless it exists; an existing one must
-    /// match its key, chain to the CA, be within its validity and carry the required SANs.
+    /// Creates the certificate `spec`, signed by its CA, unless it exists (a key without its
+    /// certificate gets one); an existing one must match its key, chain to the CA, be within
+    /// its validity and carry the required SANs.
     pub fn ensure_cert(&self, spec: &CertSpec) -> Result<(), PkiError> {
         let ca_spec = spec
             .ca
