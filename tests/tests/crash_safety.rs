@@ -465,18 +465,23 @@ fn spread(from: Duration, to: Duration, count: u32) -> impl Iterator<Item = Kill
 }
 
 /// Runs `job(i)` for every `i` below `count` on two threads (the runs wait on disk syncs as
-/// much as on the CPU).
+/// much as on the CPU); the first failure stops both.
 fn on_two_threads(count: usize, job: impl Fn(usize) + Sync) {
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let (next, failed) = (AtomicUsize::new(0), AtomicBool::new(false));
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| {
                 loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= count {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count || failed.load(Ordering::Relaxed) {
                         break;
                     }
-                    job(i);
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(i)));
+                    if let Err(panic) = outcome {
+                        failed.store(true, Ordering::Relaxed);
+                        std::panic::resume_unwind(panic);
+                    }
                 }
             });
         }
