@@ -357,10 +357,10 @@ fn every_rename_and_new_directory_is_synced_before_the_next_change() {
             }
             "mkdirat" if ok => at_path(args).and_then(|p| p.parent().map(Path::to_path_buf)),
             "fsync" | "fdatasync" => {
-                if let (Some((dir, _)), Some(synced)) = (&unsynced, args.split_once('<')) {
-                    if Path::new(synced.1.trim_end_matches('>')) == dir {
-                        unsynced = None;
-                    }
+                if let (Some((dir, _)), Some(synced)) = (&unsynced, args.split_once('<'))
+                    && Path::new(synced.1.trim_end_matches('>')) == dir
+                {
+                    unsynced = None;
                 }
                 None
             }
