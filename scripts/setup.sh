@@ -23,7 +23,8 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 \
 fi
 
 # Debian packages: real etcd, openssl, cfssl (benchmark peer), minisign, iproute2 (network namespaces),
-# protoc (the etcd-client crate's build script compiles etcd's .proto files with it).
+# protoc (the etcd-client crate's build script compiles etcd's .proto files with it),
+# strace (kills a run at an exact write and watches its syncs, in crash_safety.rs).
 need=()
 command -v protoc >/dev/null || need+=(protobuf-compiler)
 command -v etcd >/dev/null || need+=(etcd-server)
@@ -32,6 +33,7 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v cfssl >/dev/null || need+=(golang-cfssl)
 command -v minisign >/dev/null || need+=(minisign)
 command -v ip >/dev/null || need+=(iproute2)
+command -v strace >/dev/null || need+=(strace)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
     say "installing ${need[*]}"
