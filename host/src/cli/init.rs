@@ -136,8 +136,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
 
     let docs = match flags::config_path(m) {
         Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| CliError::input(format!("reading config file {path}: {e}")))?;
+            let text = config::read_config_file(&path)?;
             Some(config::load_documents(&text, &path)?)
         }
         None => None,

@@ -146,7 +146,7 @@ pub fn for_help(args: &[OsString]) -> Vec<Arc<LoadedPlugin>> {
     let Some(path) = &opts.config else {
         return Vec::new();
     };
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = config::read_config_file(path) else {
         return Vec::new();
     };
     let Some(plugins) = plugin_configuration(&text, path) else {
@@ -242,8 +242,7 @@ pub fn command() -> Command {
 }
 
 fn read_plugins(path: &str) -> Result<Option<PluginConfiguration>, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::input(format!("reading config file {path}: {e}")))?;
+    let text = config::read_config_file(path)?;
     let docs = load_documents(&text, path)?;
     let (cfg, _) = config::resolve_init(Some(&docs), &Default::default(), &LiveHostFacts)?;
     Ok(cfg.plugins)
@@ -462,9 +461,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
                     let docs = match s.get_one::<String>("config") {
                         Some(path) => {
                             overrides.pod_network_cidr = None;
-                            let text = std::fs::read_to_string(path).map_err(|e| {
-                                CliError::input(format!("reading config file {path}: {e}"))
-                            })?;
+                            let text = config::read_config_file(path)?;
                             Some(load_documents(&text, path)?)
                         }
                         None => None,

@@ -4,10 +4,12 @@
 pub mod constants;
 mod defaults;
 mod duration;
+mod file;
 mod load;
 pub mod plugins;
 mod print;
 mod resolve;
+mod scalars;
 pub mod v1beta3;
 pub mod v1beta4;
 pub mod validation;
@@ -24,6 +26,7 @@ pub use defaults::{
     default_join_configuration,
 };
 pub use duration::{DurationError, GoDuration};
+pub use file::{MAX_CONFIG_BYTES, read_bounded, read_config_file};
 pub use load::{Document, Documents, load_documents};
 pub use plugins::PluginConfiguration;
 pub use print::{
