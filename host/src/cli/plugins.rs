@@ -409,14 +409,8 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             let file = s.get_one::<String>("file").expect("required");
             let path =
                 std::path::absolute(file).map_err(|e| CliError::input(format!("{file}: {e}")))?;
-            let host = opts.host(None, events.clone())?;
-            // The plugin runs under the name its own `describe` gives, as a configuration would name it.
-            let name = host
-                .inspect(&path)
-                .map_err(|e| CliError::input(e.to_string()))?
-                .info
-                .name;
-            let mut spec = PluginSpec::new(name, PluginSource::path(path.display().to_string()));
+            // Usage errors first: nothing is compiled for a command that cannot run.
+            let mut spec = PluginSpec::new("", PluginSource::path(path.display().to_string()));
             for param in s.get_many::<String>("param").into_iter().flatten() {
                 let (k, v) = param.split_once('=').ok_or_else(|| {
                     CliError::input(format!("--param {param:?}: expected key=value"))
@@ -426,6 +420,13 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             for grant in s.get_many::<String>("grant").into_iter().flatten() {
                 apply_grant(&mut spec, grant)?;
             }
+            let host = opts.host(None, events.clone())?;
+            // The plugin runs under the name its own `describe` gives, as a configuration would name it.
+            spec.name = host
+                .inspect(&path)
+                .map_err(|e| CliError::input(e.to_string()))?
+                .info
+                .name;
             let plugin = host
                 .load(&spec)
                 .map_err(|e| CliError::input(e.to_string()))?;

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use super::duration::GoDuration;
 use super::{
     ComponentConfig, ConfigError, KUBE_PROXY_CONFIG_GROUP_VERSION, KUBELET_CONFIG_GROUP_VERSION,
-    plugins, v1beta3, v1beta4,
+    component_fields, plugins, v1beta3, v1beta4,
 };
 
 /// One YAML document of a config file, with the kind it declares.
@@ -302,10 +302,14 @@ impl Documents {
                 ),
             }),
             KUBELET_CONFIG_GROUP_VERSION if kind == "KubeletConfiguration" => {
-                Ok(Known::Kubelet(doc.decode(source)?))
+                let config = doc.decode(source)?;
+                component_fields::check_kubelet(&config, &location)?;
+                Ok(Known::Kubelet(config))
             }
             KUBE_PROXY_CONFIG_GROUP_VERSION if kind == "KubeProxyConfiguration" => {
-                Ok(Known::KubeProxy(doc.decode(source)?))
+                let config = doc.decode(source)?;
+                component_fields::check_kube_proxy(&config, &location)?;
+                Ok(Known::KubeProxy(config))
             }
             // A kind we read under another version is refused, never skipped: a skipped
             // PluginConfiguration would silently run none of its plugins.

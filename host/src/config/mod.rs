@@ -1,6 +1,7 @@
 //! kubeadm's configuration API: `kubeadm.k8s.io/v1beta4` (and `v1beta3`, converted on load),
 //! multi-document files with component configs, upstream defaults, strict decoding, validation.
 
+mod component_fields;
 pub mod constants;
 mod defaults;
 mod duration;
