@@ -1,5 +1,6 @@
 //! Which plugin files run: sha256 pins, minisign signatures made with the real `minisign`
-//! CLI, and the compile cache (hits, tampered entries compiled again, a 0700 directory).
+//! CLI, and the compile cache (hits, tampered or transplanted entries compiled again, a 0700
+//! directory that others cannot change, nothing made for a plugin that fails to load).
 
 mod common;
 mod plugin_support;
@@ -258,7 +259,7 @@ fn the_cache_is_a_0700_directory_of_0600_entries_and_a_second_load_hits_it() {
     let root = tempfile::tempdir().unwrap();
     let cache = root.path().join("var/cache/kubeadm-rs/plugins");
     let t = TestHost::with_cache(FakeNode::default(), &cache);
-    assert_eq!(mode(&cache), 0o700);
+    assert!(!cache.exists(), "made by the first entry, not by the host");
 
     let first = t
         .host
@@ -285,10 +286,173 @@ fn the_cache_is_a_0700_directory_of_0600_entries_and_a_second_load_hits_it() {
     assert_eq!(second.cache(), &CacheOutcome::Hit);
     assert_eq!(second.run_preflight().unwrap(), vec![]);
 
-    // A cache directory others may enter is closed again.
-    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let _again = TestHost::with_cache(FakeNode::default(), &cache);
     assert_eq!(mode(&cache), 0o700);
+    assert_eq!(mode(&cache.with_extension("key")), 0o600);
+}
+
+/// A host over `cache` that allows unsigned plugins, or the error that stopped it.
+fn host_over(cache: &Path) -> Result<PluginHost, PluginError> {
+    let files = tempfile::tempdir().unwrap();
+    let mut config = config(
+        cache,
+        FakeNode::default(),
+        &Arc::new(Recorder::default()),
+        files.path(),
+    );
+    config.allow_unsigned = true;
+    PluginHost::new(config)
+}
+
+#[test]
+fn a_world_writable_cache_is_an_error_and_left_as_it_is() {
+    let root = tempfile::tempdir().unwrap();
+    let cache = root.path().join("cache");
+    let t = TestHost::with_cache(FakeNode::default(), &cache);
+    t.host
+        .load(&spec("kernel-modules", "kernel_modules"))
+        .unwrap();
+    // What user `nobody` did: opened the directory to all, to swap entries in.
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let Err(err) = host_over(&cache) else {
+        panic!("a world-writable cache was used")
+    };
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!(
+            "compile cache {}: its mode is 0777",
+            cache.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("`chmod 0700 {}`", cache.display())),
+        "{text}"
+    );
+    assert_eq!(mode(&cache), 0o777, "not repaired quietly");
+}
+
+#[test]
+fn another_plugins_entry_moved_over_a_pinned_plugins_entry_is_not_run() {
+    let root = tempfile::tempdir().unwrap();
+    let cache = root.path().join("cache");
+    let t = TestHost::with_cache(FakeNode::default(), &cache);
+    let good = t
+        .host
+        .load(&spec("kernel-modules", "kernel_modules"))
+        .unwrap();
+    let good_entry = entries(&cache, ".cwasm")[0].clone();
+    t.host.inspect(&wasm("min_resources")).unwrap();
+    let other_entry = entries(&cache, ".cwasm")
+        .into_iter()
+        .find(|e| *e != good_entry)
+        .expect("the other plugin's entry");
+    let sidecar = |p: &Path| PathBuf::from(format!("{}.sha256", p.display()));
+
+    let attacks: [(&str, &dyn Fn()); 2] = [
+        ("another plugin's code and seal copied over it", &|| {
+            std::fs::copy(&other_entry, &good_entry).unwrap();
+            std::fs::copy(sidecar(&other_entry), sidecar(&good_entry)).unwrap();
+        }),
+        ("its code edited and the seal's sha256 rewritten", &|| {
+            let mut code = std::fs::read(&good_entry).unwrap();
+            let middle = code.len() / 2;
+            code[middle] ^= 0xff;
+            std::fs::write(&good_entry, &code).unwrap();
+            std::fs::write(
+                sidecar(&good_entry),
+                format!("{}\n", Digest::of(&code).hex()),
+            )
+            .unwrap();
+        }),
+    ];
+    let mut pinned = spec("kernel-modules", "kernel_modules");
+    pinned.sha256 = Some(good.digest().hex());
+    for (case, attack) in attacks {
+        attack();
+        // A fresh host, as the next `init` would be: nothing is reused from memory.
+        let host = host_over(&cache).unwrap();
+        let loaded = host.load(&pinned).unwrap();
+        assert!(
+            matches!(loaded.cache(), CacheOutcome::Recompiled { reason } if reason.contains("its seal was not made by this host")),
+            "{case}: {:?}",
+            loaded.cache()
+        );
+        assert_eq!(loaded.name(), "kernel-modules", "{case}");
+        assert_eq!(loaded.run_preflight().unwrap(), vec![], "{case}");
+    }
+}
+
+#[test]
+fn a_plugin_that_fails_to_load_leaves_nothing_under_the_root() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = copy_plugin(dir.path());
+    let cache = root.path().join("var/cache/kubeadm-rs/plugins");
+    let files = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(config(
+        &cache,
+        FakeNode::default(),
+        &Arc::new(Recorder::default()),
+        files.path(),
+    ))
+    .unwrap();
+    let mut wrong_pin = spec_for(&file);
+    wrong_pin.sha256 = Some("ab".repeat(32));
+    assert!(host.load(&spec_for(&file)).is_err(), "unsigned");
+    assert!(host.load(&wrong_pin).is_err(), "wrong pin");
+    assert!(
+        host.load(&spec_for(&dir.path().join("missing.wasm")))
+            .is_err()
+    );
+    assert_eq!(
+        std::fs::read_dir(root.path()).unwrap().count(),
+        0,
+        "the root is as it was"
+    );
+}
+
+#[test]
+fn a_signature_file_named_in_the_config_must_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = copy_plugin(dir.path());
+    let (host, _files) = strict_host(vec![]);
+    let mut s = spec_for(&file);
+    let missing = dir.path().join("kernel-modules.sig");
+    s.signature = Some(missing.to_string_lossy().into_owned());
+    s.sha256 = Some(Digest::of(&std::fs::read(&file).unwrap()).hex());
+    let (err, text) = err_text(host.load(&s));
+    assert!(matches!(err, PluginError::Io { .. }), "{text}");
+    assert_eq!(
+        text,
+        format!(
+            "plugin kernel-modules: read signature {}: the PluginConfiguration names it as the plugin's signature, but there is no such file",
+            missing.display()
+        )
+    );
+}
+
+#[test]
+fn plugin_files_that_are_not_regular_or_too_large_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (host, _files) = strict_host(vec![]);
+    let big = dir.path().join("big.wasm");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(kubeadm_rs::plugins::MAX_PLUGIN_BYTES + 1)
+        .unwrap();
+    for (file, want) in [
+        (
+            PathBuf::from("/dev/zero"),
+            "it is a character device, not a regular file",
+        ),
+        (big, "it is larger than the limit of 64 MiB"),
+    ] {
+        let (_, text) = err_text(host.load(&spec_for(&file)));
+        assert_eq!(
+            text,
+            format!("plugin kernel-modules: read {}: {want}", file.display())
+        );
+    }
 }
 
 #[test]

@@ -78,8 +78,7 @@ pub fn command() -> Command {
 }
 
 fn read(path: &str) -> Result<String, CliError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| CliError::input(format!("reading config file {path}: {e}")))
+    Ok(config::read_config_file(path)?)
 }
 
 fn component_kinds(m: &ArgMatches) -> Result<Vec<config::ComponentKind>, CliError> {

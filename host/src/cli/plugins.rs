@@ -63,7 +63,7 @@ pub fn for_help(args: &[OsString]) -> Vec<Arc<LoadedPlugin>> {
     let Some(path) = &opts.config else {
         return Vec::new();
     };
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = config::read_config_file(path) else {
         return Vec::new();
     };
     let Some(plugins) = plugin_configuration(&text, path) else {
@@ -145,8 +145,7 @@ pub fn command() -> Command {
 }
 
 fn read_plugins(path: &str) -> Result<Option<PluginConfiguration>, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::input(format!("reading config file {path}: {e}")))?;
+    let text = config::read_config_file(path)?;
     let docs = load_documents(&text, path)?;
     let (cfg, _) = config::resolve_init(Some(&docs), &Default::default(), &LiveHostFacts)?;
     Ok(cfg.plugins)
@@ -311,14 +310,8 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             let file = s.get_one::<String>("file").expect("required");
             let path =
                 std::path::absolute(file).map_err(|e| CliError::input(format!("{file}: {e}")))?;
-            let host = opts.host(None, events.clone())?;
-            // The plugin runs under the name its own `describe` gives, as a configuration would name it.
-            let name = host
-                .inspect(&path)
-                .map_err(|e| CliError::input(e.to_string()))?
-                .info
-                .name;
-            let mut spec = PluginSpec::new(name, PluginSource::path(path.display().to_string()));
+            // Usage errors first: nothing is compiled for a command that cannot run.
+            let mut spec = PluginSpec::new("", PluginSource::path(path.display().to_string()));
             for param in s.get_many::<String>("param").into_iter().flatten() {
                 let (k, v) = param.split_once('=').ok_or_else(|| {
                     CliError::input(format!("--param {param:?}: expected key=value"))
@@ -328,6 +321,13 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             for grant in s.get_many::<String>("grant").into_iter().flatten() {
                 apply_grant(&mut spec, grant)?;
             }
+            let host = opts.host(None, events.clone())?;
+            // The plugin runs under the name its own `describe` gives, as a configuration would name it.
+            spec.name = host
+                .inspect(&path)
+                .map_err(|e| CliError::input(e.to_string()))?
+                .info
+                .name;
             let plugin = host
                 .load(&spec)
                 .map_err(|e| CliError::input(e.to_string()))?;
@@ -363,9 +363,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
                     let docs = match s.get_one::<String>("config") {
                         Some(path) => {
                             overrides.pod_network_cidr = None;
-                            let text = std::fs::read_to_string(path).map_err(|e| {
-                                CliError::input(format!("reading config file {path}: {e}"))
-                            })?;
+                            let text = config::read_config_file(path)?;
                             Some(load_documents(&text, path)?)
                         }
                         None => None,

@@ -280,8 +280,7 @@ fn specs_from_config(m: &ArgMatches, path: &str) -> Result<Vec<TokenSpec>, CliEr
             mixed.join(" ")
         )));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::input(format!("reading config file {path}: {e}")))?;
+    let text = config::read_config_file(path)?;
     let docs = config::load_documents(&text, path)?;
     let (cfg, warnings) =
         config::resolve_init(Some(&docs), &InitOverrides::default(), &LiveHostFacts)?;

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use super::duration::GoDuration;
 use super::{
     ComponentConfig, ConfigError, KUBE_PROXY_CONFIG_GROUP_VERSION, KUBELET_CONFIG_GROUP_VERSION,
-    plugins, v1beta3, v1beta4,
+    component_fields, plugins, v1beta3, v1beta4,
 };
 
 /// One YAML document of a config file, with the kind it declares.
@@ -176,6 +176,16 @@ fn kinds_of(api_version: &str) -> &'static [&'static str] {
     }
 }
 
+/// The one version a non-kubeadm kind we read is read in.
+fn known_version_of(kind: &str) -> Option<&'static str> {
+    match kind {
+        "KubeletConfiguration" => Some(KUBELET_CONFIG_GROUP_VERSION),
+        "KubeProxyConfiguration" => Some(KUBE_PROXY_CONFIG_GROUP_VERSION),
+        plugins::KIND => Some(plugins::GROUP_VERSION),
+        _ => None,
+    }
+}
+
 /// kubeadm API versions that are no longer read, with the last kubeadm release that can migrate them.
 const OLD_API_VERSIONS: [(&str, &str); 5] = [
     ("kubeadm.k8s.io/v1alpha1", "v1.11"),
@@ -292,25 +302,24 @@ impl Documents {
                 ),
             }),
             KUBELET_CONFIG_GROUP_VERSION if kind == "KubeletConfiguration" => {
-                Ok(Known::Kubelet(doc.decode(source)?))
+                let config = doc.decode(source)?;
+                component_fields::check_kubelet(&config, &location)?;
+                Ok(Known::Kubelet(config))
             }
             KUBE_PROXY_CONFIG_GROUP_VERSION if kind == "KubeProxyConfiguration" => {
-                Ok(Known::KubeProxy(doc.decode(source)?))
+                let config = doc.decode(source)?;
+                component_fields::check_kube_proxy(&config, &location)?;
+                Ok(Known::KubeProxy(config))
             }
-            _ if kind == "KubeletConfiguration" || kind == "KubeProxyConfiguration" => {
-                Err(ConfigError::Decode {
-                    location,
-                    message: format!(
-                        "apiVersion {:?} is not supported for {kind}; expected {}",
-                        doc.api_version,
-                        if kind == "KubeletConfiguration" {
-                            KUBELET_CONFIG_GROUP_VERSION
-                        } else {
-                            KUBE_PROXY_CONFIG_GROUP_VERSION
-                        }
-                    ),
-                })
-            }
+            // A kind we read under another version is refused, never skipped: a skipped
+            // PluginConfiguration would silently run none of its plugins.
+            _ if let Some(expected) = known_version_of(kind) => Err(ConfigError::Decode {
+                location,
+                message: format!(
+                    "apiVersion {:?} is not supported for {kind}; expected {expected}",
+                    doc.api_version,
+                ),
+            }),
             other => Ok(Known::Unknown {
                 location,
                 api_version: other.to_string(),

@@ -1,13 +1,16 @@
 //! kubeadm's configuration API: `kubeadm.k8s.io/v1beta4` (and `v1beta3`, converted on load),
 //! multi-document files with component configs, upstream defaults, strict decoding, validation.
 
+mod component_fields;
 pub mod constants;
 mod defaults;
 mod duration;
+mod file;
 mod load;
 pub mod plugins;
 mod print;
 mod resolve;
+mod scalars;
 pub mod v1beta3;
 pub mod v1beta4;
 pub mod validation;
@@ -24,6 +27,7 @@ pub use defaults::{
     default_join_configuration,
 };
 pub use duration::{DurationError, GoDuration};
+pub use file::{MAX_CONFIG_BYTES, read_bounded, read_config_file};
 pub use load::{Document, Documents, load_documents};
 pub use plugins::PluginConfiguration;
 pub use print::{

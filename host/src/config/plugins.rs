@@ -82,7 +82,11 @@ pub struct PluginSpec {
     /// The plugin's name, as its `describe` reports it; its phase is `preflight/<name>` or `addon/<name>`.
     pub name: String,
     /// `false` keeps the entry without running the plugin.
-    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    #[serde(
+        default = "yes",
+        skip_serializing_if = "is_true",
+        deserialize_with = "super::scalars::bool"
+    )]
     pub enabled: bool,
     pub source: PluginSource,
     /// The hex sha256 the file must have.
@@ -220,7 +224,11 @@ pub struct Limits {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_output_bytes: Option<ByteSize>,
     /// Number of objects an addon may render (default 1000).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::scalars::opt_int"
+    )]
     pub max_objects: Option<u32>,
 }
 
@@ -412,6 +420,10 @@ const MAX_TIMEOUT_SECS: u64 = 600;
 const MAX_MEMORY: ByteSize = ByteSize(4 << 30);
 const MIN_MEMORY: ByteSize = ByteSize(1 << 20);
 
+/// Names a plugin may not take: its phase would share a path with a built-in phase beside it
+/// (`addon/coredns`, `addon/kube-proxy`) or with `all`, and `--skip-phases` would name both.
+pub const RESERVED_PLUGIN_NAMES: [&str; 3] = ["all", "coredns", "kube-proxy"];
+
 /// Lowercase letters, digits and `-`, starting with a letter and not ending with `-`.
 pub fn is_plugin_name(name: &str) -> bool {
     !name.is_empty()
@@ -469,6 +481,12 @@ impl PluginConfiguration {
                 errors.push(format!(
                     "{path}.name: {:?} is not a plugin name; expected lowercase letters, digits and '-', starting with a letter, at most {MAX_NAME_LEN} characters",
                     plugin.name
+                ));
+            } else if RESERVED_PLUGIN_NAMES.contains(&plugin.name.as_str()) {
+                errors.push(format!(
+                    "{path}.name: {:?} is the name of a built-in phase; a plugin's phase must not share its path (expected a name other than {})",
+                    plugin.name,
+                    RESERVED_PLUGIN_NAMES.join(", ")
                 ));
             } else if !names.insert(plugin.name.as_str()) {
                 errors.push(format!("{path}.name: duplicate plugin {:?}", plugin.name));

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::duration::GoDuration;
+use super::scalars;
 
 pub const GROUP_VERSION: &str = "kubeadm.k8s.io/v1beta4";
 
@@ -42,7 +43,11 @@ pub struct HostPathMount {
     pub name: String,
     pub host_path: String,
     pub mount_path: String,
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_false",
+        deserialize_with = "scalars::bool"
+    )]
     pub read_only: bool,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub path_type: String,
@@ -138,14 +143,14 @@ pub struct Dns {
     pub image_repository: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub image_tag: String,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "is_false", deserialize_with = "scalars::bool")]
     pub disabled: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Proxy {
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "is_false", deserialize_with = "scalars::bool")]
     pub disabled: bool,
 }
 
@@ -202,7 +207,10 @@ pub struct NodeRegistrationOptions {
     pub ignore_preflight_errors: Vec<String>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub image_pull_policy: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "scalars::opt_bool"
+    )]
     pub image_pull_serial: Option<bool>,
 }
 
@@ -211,7 +219,7 @@ pub struct NodeRegistrationOptions {
 pub struct ApiEndpoint {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub advertise_address: String,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "is_zero", deserialize_with = "scalars::int")]
     pub bind_port: i32,
 }
 
@@ -265,7 +273,7 @@ pub struct InitConfiguration {
     pub kind: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bootstrap_tokens: Vec<BootstrapToken>,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "is_false", deserialize_with = "scalars::bool")]
     pub dry_run: bool,
     pub node_registration: NodeRegistrationOptions,
     #[serde(rename = "localAPIEndpoint")]
@@ -289,7 +297,11 @@ pub struct BootstrapTokenDiscovery {
     pub api_server_endpoint: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ca_cert_hashes: Vec<String>,
-    #[serde(rename = "unsafeSkipCAVerification", skip_serializing_if = "is_false")]
+    #[serde(
+        rename = "unsafeSkipCAVerification",
+        skip_serializing_if = "is_false",
+        deserialize_with = "scalars::bool"
+    )]
     pub unsafe_skip_ca_verification: bool,
 }
 
@@ -325,7 +337,7 @@ pub struct JoinControlPlane {
 pub struct JoinConfiguration {
     pub api_version: String,
     pub kind: String,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "is_false", deserialize_with = "scalars::bool")]
     pub dry_run: bool,
     pub node_registration: NodeRegistrationOptions,
     pub ca_cert_path: String,

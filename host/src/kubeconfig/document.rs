@@ -144,8 +144,29 @@ impl Kubeconfig {
         }
     }
 
-    /// Reads a kubeconfig; fields kubeadm does not use are ignored.
+    /// Reads a kubeconfig; fields kubeadm does not use are ignored. Text that is not a YAML
+    /// mapping with at least one kubeconfig field is refused as no kubeconfig at all, rather
+    /// than read as an empty one.
     pub fn parse(text: &str) -> Result<Self, String> {
+        const FIELDS: [&str; 6] = [
+            "apiVersion",
+            "kind",
+            "clusters",
+            "contexts",
+            "users",
+            "current-context",
+        ];
+        let not_a_kubeconfig = || {
+            "it is not a kubeconfig (expected YAML with kind: Config, clusters, contexts, users and current-context)".to_string()
+        };
+        let value: serde_json::Value =
+            serde_saphyr::from_str(text).map_err(|_| not_a_kubeconfig())?;
+        let looks_like_one = value
+            .as_object()
+            .is_some_and(|map| FIELDS.iter().any(|f| map.contains_key(*f)));
+        if !looks_like_one {
+            return Err(not_a_kubeconfig());
+        }
         serde_saphyr::from_str(text)
             .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string())
     }

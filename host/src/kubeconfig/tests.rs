@@ -226,6 +226,18 @@ fn a_file_that_is_not_a_kubeconfig_is_refused() {
         err.starts_with("kubeconfig file /etc/kubernetes/kubelet.conf is not valid: "),
         "{err}"
     );
+
+    for text in [
+        "just some text\n",
+        "key: value\n",
+        "",
+        "- a\n- b\n",
+        "{{{\n",
+    ] {
+        let err = Kubeconfig::parse(text).unwrap_err();
+        assert!(err.starts_with("it is not a kubeconfig"), "{text:?}: {err}");
+        assert!(!err.contains("current-context \"\""), "{err}");
+    }
 }
 
 #[test]

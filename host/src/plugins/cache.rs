@@ -1,23 +1,32 @@
-//! The compile cache: components precompiled by this host into a directory only it may
-//! write (owned by our user, mode 0700), keyed by the wasm's sha256 and the engine's
-//! compatibility hash, each beside what the component's `describe` said. Every file is sealed
-//! (`seal`): one whose owner, mode or contents are off is never used, only made again.
+//! The compile cache: components precompiled by this host, keyed by the wasm's sha256 and the
+//! engine's compatibility hash, each beside what the component's `describe` said. A `.cwasm` is
+//! native code run as this user (root), so nothing anyone else could have written, moved or
+//! edited is loaded: the directory and every one above it must be closed to other users (an
+//! error naming the fix otherwise, never a quiet chmod), and every file is sealed (`seal`) with
+//! a MAC under a key kept beside the directory that binds it to its wasm digest and engine.
+//! Nothing is created until the first entry is stored.
 
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, PermissionsExt as _};
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
+use aws_lc_rs::hmac;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::integrity::Digest;
-use super::seal::{self, Stamp};
+use super::seal::{self, Binding, Stamp};
 
 /// Where the compile cache lives under the node root when the CLI is not told otherwise.
 pub const DEFAULT_CACHE_DIR: &str = "/var/cache/kubeadm-rs/plugins";
+
+/// The length of the cache's MAC key (HMAC-SHA256's block of security).
+const KEY_LEN: usize = 32;
 
 /// How a component was obtained.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,13 +49,20 @@ pub enum CacheError {
         #[source]
         source: std::io::Error,
     },
-    #[error("compile cache {} is owned by uid {owner}, not by this user (uid {euid}); remove it or choose another --plugin-cache-dir", dir.display())]
-    NotOurs { dir: PathBuf, owner: u32, euid: u32 },
+    /// The directory, or one above it, could be changed by another user.
+    #[error("compile cache {}: {problem}; {fix}", dir.display())]
+    Unsafe {
+        dir: PathBuf,
+        problem: String,
+        fix: String,
+    },
 }
 
 pub struct CompileCache {
     dir: PathBuf,
     euid: u32,
+    /// The MAC key, once read (or made by the first store).
+    key: OnceLock<hmac::Key>,
 }
 
 fn euid() -> u32 {
@@ -54,37 +70,19 @@ fn euid() -> u32 {
 }
 
 impl CompileCache {
-    /// Opens (creating it 0700 if needed) the cache directory, which must be ours; a mode
-    /// that lets others in is tightened to 0700.
+    /// Checks the cache directory (if it exists) and every directory above it; creates nothing.
     pub fn open(dir: &Path) -> Result<Self, CacheError> {
-        let io = |action| {
-            move |source| CacheError::Io {
-                dir: dir.to_path_buf(),
-                action,
-                source,
-            }
-        };
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(io("create"))?;
-        let meta = fs::symlink_metadata(dir).map_err(io("stat"))?;
-        let euid = euid();
-        if !meta.is_dir() || meta.uid() != euid {
-            return Err(CacheError::NotOurs {
-                dir: dir.to_path_buf(),
-                owner: meta.uid(),
-                euid,
-            });
-        }
-        if meta.mode() & 0o7777 != 0o700 {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-                .map_err(io("chmod 0700"))?;
-        }
-        Ok(CompileCache {
+        let dir = std::path::absolute(dir).map_err(|source| CacheError::Io {
             dir: dir.to_path_buf(),
+            action: "resolve",
+            source,
+        })?;
+        let euid = euid();
+        check_tree(&dir, euid)?;
+        Ok(CompileCache {
+            dir,
             euid,
+            key: OnceLock::new(),
         })
     }
 
@@ -98,10 +96,79 @@ impl CompileCache {
         self.dir.join(format!("{wasm}-{engine_key}.describe.json"))
     }
 
+    /// The MAC key, beside the directory rather than in it: outside what the cache's own files
+    /// could overwrite, under the same directories `open` checked.
+    fn key_path(&self) -> PathBuf {
+        let mut name = self.dir.as_os_str().to_owned();
+        name.push(".key");
+        PathBuf::from(name)
+    }
+
+    /// The MAC key: read, made when `make` (the first store), else `Ok(None)` when there is none.
+    fn key(&self, make: bool) -> Result<Option<&hmac::Key>, String> {
+        if let Some(key) = self.key.get() {
+            return Ok(Some(key));
+        }
+        let path = self.key_path();
+        let bad = |problem: String| format!("the cache key {} {problem}", path.display());
+        let bytes = match fs::symlink_metadata(&path) {
+            Ok(meta) => {
+                seal::check_file(&meta, self.euid).map_err(|r| bad(format!("is unusable: {r}")))?;
+                fs::read(&path).map_err(|e| bad(format!("is unreadable: {e}")))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && make => {
+                make_key(&path).map_err(|e| bad(format!("cannot be made: {e}")))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(bad(format!("cannot be checked: {e}"))),
+        };
+        if bytes.len() != KEY_LEN {
+            return Err(bad(format!("is {} bytes, not {KEY_LEN}", bytes.len())));
+        }
+        let _ = self.key.set(hmac::Key::new(hmac::HMAC_SHA256, &bytes));
+        Ok(self.key.get())
+    }
+
+    /// Makes the directory (parents 0755, itself 0700) and the key for the first entry, and
+    /// checks the directories again now that they exist.
+    fn prepare(&self) -> Result<&hmac::Key, String> {
+        if let Some(key) = self.key.get() {
+            return Ok(key);
+        }
+        if let Some(parent) = self.dir.parent() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        match fs::DirBuilder::new().mode(0o700).create(&self.dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(format!("cannot create {}: {e}", self.dir.display()));
+            }
+            _ => {}
+        }
+        check_tree(&self.dir, self.euid).map_err(|e| e.to_string())?;
+        Ok(self.key(true)?.expect("made when missing"))
+    }
+
     /// Checks the entry of `wasm` without loading it.
     pub fn lookup(&self, wasm: &Digest, engine_key: &str) -> Lookup {
         let entry = self.entry_path(wasm, engine_key);
-        match seal::verify(&entry, self.euid, false, SystemTime::now()) {
+        let key = match self.key(false) {
+            Ok(Some(key)) => key,
+            Ok(None) if fs::symlink_metadata(&entry).is_err() => return Lookup::Missing,
+            Ok(None) => {
+                return Lookup::Unusable(format!(
+                    "the cache key {} that sealed it is gone",
+                    self.key_path().display()
+                ));
+            }
+            Err(reason) => return Lookup::Unusable(reason),
+        };
+        let what = entry_binding(wasm, engine_key);
+        let binding = Binding { key, what: &what };
+        match seal::verify(&entry, self.euid, false, SystemTime::now(), &binding) {
             Ok(Some(verified)) => Lookup::Verified(verified.stamp),
             Ok(None) => Lookup::Missing,
             Err(reason) => Lookup::Unusable(reason),
@@ -138,7 +205,11 @@ impl CompileCache {
         };
         let compiled = engine.precompile_component(wasm)?;
         let component = deserialize_own(engine, Own::Compiled(&compiled))?;
-        let stamp = match seal::write(&entry, &compiled) {
+        let what = entry_binding(digest, engine_key);
+        let stored = self.prepare().and_then(|key| {
+            seal::write(&entry, &compiled, &Binding { key, what: &what }).map_err(|e| e.to_string())
+        });
+        let stamp = match stored {
             Ok(()) => seal::stamp(&entry),
             Err(_) => {
                 let _ = fs::remove_file(&entry);
@@ -157,7 +228,13 @@ impl CompileCache {
         engine_key: &str,
     ) -> Result<Option<T>, String> {
         let path = self.described_path(wasm, engine_key);
-        let Some(verified) = seal::verify(&path, self.euid, true, SystemTime::now())? else {
+        let Some(key) = self.key(false)? else {
+            return Ok(None);
+        };
+        let what = described_binding(wasm, engine_key);
+        let binding = Binding { key, what: &what };
+        let Some(verified) = seal::verify(&path, self.euid, true, SystemTime::now(), &binding)?
+        else {
             return Ok(None);
         };
         let record: Described<T> = serde_json::from_slice(&verified.contents.unwrap_or_default())
@@ -172,12 +249,175 @@ impl CompileCache {
             host: super::HOST_VERSION.to_string(),
             info,
         };
+        let what = described_binding(wasm, engine_key);
         if let Ok(json) = serde_json::to_vec(&record)
-            && seal::write(&path, &json).is_err()
+            && let Ok(key) = self.prepare()
+            && seal::write(&path, &json, &Binding { key, what: &what }).is_err()
         {
             let _ = fs::remove_file(&path);
         }
     }
+}
+
+/// What an entry's seal vouches for: compiled code of this wasm for this engine.
+fn entry_binding(wasm: &Digest, engine_key: &str) -> String {
+    format!("cwasm {wasm} {engine_key}")
+}
+
+fn described_binding(wasm: &Digest, engine_key: &str) -> String {
+    format!("describe {wasm} {engine_key}")
+}
+
+/// A fresh random key, written beside its path and linked into place: a concurrent run either
+/// makes the key or reads the one that won, never half of one.
+fn make_key(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut key = vec![0u8; KEY_LEN];
+    aws_lc_rs::rand::fill(&mut key).map_err(|_| std::io::Error::other("no randomness"))?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let _ = fs::remove_file(&tmp);
+    let linked = (|| {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.write_all(&key)?;
+        file.sync_all()?;
+        fs::hard_link(&tmp, path)
+    })();
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(key),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => fs::read(path),
+        Err(e) => Err(e),
+    }
+}
+
+/// Checks the cache directory, if it exists, and every directory above it, as sshd's
+/// StrictModes checks a home: each owned by root or this user and writable by nobody else, or
+/// another user could swap the directory or its entries. A sticky directory (`/tmp`) may be
+/// writable by all, since others cannot rename or remove what is ours in it. The path as
+/// written and the path with symlinks resolved are both checked, so a symlink above the
+/// cache counts only if neither it nor where it leads can be changed by others.
+fn check_tree(dir: &Path, euid: u32) -> Result<(), CacheError> {
+    let io = |action| {
+        move |source| CacheError::Io {
+            dir: dir.to_path_buf(),
+            action,
+            source,
+        }
+    };
+    match fs::symlink_metadata(dir) {
+        Ok(meta) => check_cache_dir(dir, &meta, euid)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("stat")(e)),
+    }
+    let mut deepest = None;
+    for above in dir.ancestors().skip(1) {
+        let meta = match fs::symlink_metadata(above) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io("stat a directory above it")(e)),
+        };
+        deepest.get_or_insert(above);
+        if !meta.file_type().is_symlink() {
+            check_above(dir, above, &meta, euid)?;
+        }
+    }
+    if let Some(deepest) = deepest {
+        let real = fs::canonicalize(deepest).map_err(io("resolve the directories above it"))?;
+        for above in real.ancestors() {
+            let meta = fs::metadata(above).map_err(io("stat a directory above it"))?;
+            check_above(dir, above, &meta, euid)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_cache_dir(dir: &Path, meta: &fs::Metadata, euid: u32) -> Result<(), CacheError> {
+    let unsafe_dir = |problem: String, fix: String| CacheError::Unsafe {
+        dir: dir.to_path_buf(),
+        problem,
+        fix,
+    };
+    let shown = dir.display();
+    let recreate = format!(
+        "remove it (`rm -r {shown}`): kubeadm-rs makes a 0700 directory there when it next compiles"
+    );
+    if meta.file_type().is_symlink() {
+        let target = fs::read_link(dir)
+            .map(|t| format!(" to {}", t.display()))
+            .unwrap_or_default();
+        return Err(unsafe_dir(
+            format!(
+                "it is a symlink{target}, not a directory; compiled code run as root is only kept where no link decides the place"
+            ),
+            recreate,
+        ));
+    }
+    if !meta.is_dir() {
+        let what = if meta.is_file() {
+            "a regular file"
+        } else {
+            "not a directory"
+        };
+        return Err(unsafe_dir(
+            format!("it is {what}, not a directory"),
+            recreate,
+        ));
+    }
+    if meta.uid() != euid {
+        return Err(unsafe_dir(
+            format!(
+                "it is owned by uid {}, not by uid {euid} that runs kubeadm-rs, so that user could replace the compiled code this one runs",
+                meta.uid()
+            ),
+            recreate,
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(unsafe_dir(
+            format!(
+                "its mode is {:04o}, so other users could replace the compiled code kubeadm-rs runs",
+                meta.mode() & 0o7777
+            ),
+            format!(
+                "make it 0700 (`chmod 0700 {shown}`); entries others wrote then fail their seals and are compiled again"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_above(dir: &Path, above: &Path, meta: &fs::Metadata, euid: u32) -> Result<(), CacheError> {
+    let unsafe_dir = |problem: String, fix: String| CacheError::Unsafe {
+        dir: dir.to_path_buf(),
+        problem,
+        fix,
+    };
+    let shown = above.display();
+    if meta.uid() != 0 && meta.uid() != euid {
+        return Err(unsafe_dir(
+            format!(
+                "the directory {shown} above it is owned by uid {}, who could swap the cache",
+                meta.uid()
+            ),
+            format!("give it to root (`chown root {shown}`) or keep the cache elsewhere"),
+        ));
+    }
+    let sticky = meta.mode() & 0o1000 != 0;
+    if meta.mode() & 0o022 != 0 && !sticky {
+        return Err(unsafe_dir(
+            format!(
+                "the directory {shown} above it has mode {:04o}, so other users could swap the cache",
+                meta.mode() & 0o7777
+            ),
+            format!("close it to writes by others (`chmod go-w {shown}`)"),
+        ));
+    }
+    Ok(())
 }
 
 /// What the cache holds for one component, found without loading it.
@@ -210,10 +450,11 @@ enum Own<'a> {
 fn deserialize_own(engine: &Engine, code: Own<'_>) -> wasmtime::Result<Component> {
     // SAFETY: wasmtime requires its own precompile output, unchanged. `Compiled` bytes come
     // straight from `precompile_component`. A `VerifiedEntry` is in a directory only our user
-    // may write (checked ours and 0700 on open), is a regular file of ours with mode 0600,
-    // and `seal::verify` found it as this host wrote it after compiling (its sha256, or the
-    // stamp recorded when its sha256 last matched); the caller discards the component if the
-    // path no longer holds that file afterwards. wasmtime itself rejects the output of other
+    // may write, under directories only root or we may write (checked on open), is a regular
+    // file of ours with mode 0600, and `seal::verify` found a seal MACed with our key for this
+    // wasm digest and engine, and the file as that seal records it (its sha256, or the stamp
+    // recorded when its sha256 last matched); the caller discards the component if the path
+    // no longer holds that file afterwards. wasmtime itself rejects the output of other
     // versions or engine settings.
     unsafe {
         match code {

@@ -167,7 +167,7 @@ impl PluginHost {
     /// Reads and verifies a plugin's file against its pin and the trusted keys.
     pub fn verify(&self, spec: &PluginSpec) -> Result<(Vec<u8>, Verification, Trust), PluginError> {
         let file = self.plugin_file(spec);
-        let bytes = std::fs::read(&file).map_err(|source| PluginError::Io {
+        let bytes = integrity::read_plugin_file(&file).map_err(|source| PluginError::Io {
             plugin: spec.name.clone(),
             action: "read",
             path: file.clone(),
@@ -178,6 +178,7 @@ impl PluginHost {
             &file,
             &bytes,
             &signature_file,
+            spec.signature.is_some(),
             &self.shared.config.trusted_keys,
         )
         .map_err(|source| PluginError::Io {
@@ -253,7 +254,7 @@ impl PluginHost {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let bytes = std::fs::read(file).map_err(|source| PluginError::Io {
+        let bytes = integrity::read_plugin_file(file).map_err(|source| PluginError::Io {
             plugin: name.clone(),
             action: "read",
             path: file.to_path_buf(),

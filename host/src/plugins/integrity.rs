@@ -9,6 +9,14 @@ use aws_lc_rs::digest;
 
 use super::error::IntegrityError;
 use crate::config::plugins::TrustedKey;
+use crate::config::read_bounded;
+
+/// The largest plugin file read: components are hundreds of KiB; even a language runtime in
+/// one stays well below this.
+pub const MAX_PLUGIN_BYTES: u64 = 64 << 20;
+
+/// The largest signature file read: a minisign signature is a few hundred bytes.
+const MAX_SIGNATURE_BYTES: u64 = 64 << 10;
 
 /// A sha256 digest.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,15 +142,33 @@ pub fn default_signature_path(file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Verifies `bytes` (read from `file`) with the signature file at `signature_file`, if it exists.
+/// A plugin file's bytes: a regular file of at most [`MAX_PLUGIN_BYTES`].
+pub fn read_plugin_file(file: &Path) -> std::io::Result<Vec<u8>> {
+    read_bounded(file, MAX_PLUGIN_BYTES)
+}
+
+/// Verifies `bytes` (read from `file`) with the signature file at `signature_file`. A missing
+/// default signature file means unsigned; one the configuration names (`configured`) must exist.
 pub fn verify_bytes(
     file: &Path,
     bytes: &[u8],
     signature_file: &Path,
+    configured: bool,
     keys: &[TrustedKey],
 ) -> std::io::Result<Verification> {
-    let signature = match std::fs::read_to_string(signature_file) {
-        Ok(text) => check_signature(bytes, &text, keys),
+    let signature = match read_bounded(signature_file, MAX_SIGNATURE_BYTES) {
+        Ok(text) => match String::from_utf8(text) {
+            Ok(text) => check_signature(bytes, &text, keys),
+            Err(_) => SignatureStatus::Invalid {
+                reason: "not a minisign signature (not UTF-8 text)".into(),
+            },
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && configured => {
+            return Err(std::io::Error::new(
+                e.kind(),
+                "the PluginConfiguration names it as the plugin's signature, but there is no such file",
+            ));
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => SignatureStatus::Missing,
         Err(e) => return Err(e),
     };
@@ -156,8 +182,8 @@ pub fn verify_bytes(
 
 /// `kubeadm-rs plugin verify FILE`: the digest of `file` and the status of `<file>.minisig`.
 pub fn verify_file(file: &Path, keys: &[TrustedKey]) -> std::io::Result<Verification> {
-    let bytes = std::fs::read(file)?;
-    verify_bytes(file, &bytes, &default_signature_path(file), keys)
+    let bytes = read_plugin_file(file)?;
+    verify_bytes(file, &bytes, &default_signature_path(file), false, keys)
 }
 
 impl Verification {

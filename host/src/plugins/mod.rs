@@ -33,8 +33,8 @@ pub use facts::{CgroupVersion, FactError, LiveNodeFacts, NodeFacts};
 pub use host::{HostConfig, Inspection, LoadedPlugin, PluginHost};
 pub use imports::{ClusterReader, NoCluster};
 pub use integrity::{
-    Digest, SignatureStatus, Trust, Verification, check_signature, default_signature_path,
-    verify_file,
+    Digest, MAX_PLUGIN_BYTES, SignatureStatus, Trust, Verification, check_signature,
+    default_signature_path, verify_file,
 };
 pub use model::{
     CheckInfo, ClusterView, Finding, KubeObject, Manifest, ParameterInfo, Permission,

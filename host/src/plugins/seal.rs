@@ -1,8 +1,10 @@
 //! Files the compile cache wrote, each sealed by a sidecar `<file>.sha256`: the sha256 this
-//! host wrote it with and, once a load has verified it and it has settled, its stamp (device,
-//! inode, size, mtime, ctime). Any write, replacement or chmod gives a file a new ctime, which
-//! no process can set back, so a file with its recorded stamp is unchanged without reading it;
-//! any other stamp costs a full sha256.
+//! host wrote it with, once a load has verified it and it has settled its stamp (device,
+//! inode, size, mtime, ctime), and a MAC over both and what the file is (the wasm digest and
+//! engine it was compiled for), made with a key only this host's user can read. A seal copied
+//! from another entry, or rewritten over edited code, fails the MAC. Any write, replacement or
+//! chmod gives a file a new ctime, which no unprivileged process can set back, so a file with
+//! its MACed stamp is unchanged without reading it; any other stamp costs a full sha256.
 
 use std::fs;
 use std::io::Write;
@@ -10,6 +12,8 @@ use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::hmac;
 
 use super::integrity::Digest;
 
@@ -79,8 +83,54 @@ pub fn sidecar(file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// What a seal vouches for: the file's purpose and origin (`cwasm <wasm digest> <engine>`),
+/// under the cache's key.
+pub struct Binding<'a> {
+    pub key: &'a hmac::Key,
+    pub what: &'a str,
+}
+
+impl Binding<'_> {
+    /// The seal's text: the digest, the stamp if any, and the MAC over them and `what`.
+    fn seal(&self, digest: &str, stamp: Option<&Stamp>) -> String {
+        let stamp = stamp.map(|s| format!("{}\n", s.line())).unwrap_or_default();
+        let mac = hmac::sign(self.key, self.message(digest, &stamp).as_bytes());
+        format!("{digest}\n{stamp}mac {}\n", hex::encode(mac.as_ref()))
+    }
+
+    fn message(&self, digest: &str, stamp: &str) -> String {
+        format!(
+            "kubeadm-rs compile cache seal v1\n{}\n{digest}\n{stamp}",
+            self.what
+        )
+    }
+
+    /// Reads a seal: the digest and stamp it records, if its MAC is ours for `what`.
+    fn open(&self, text: &str) -> Result<(String, Option<Stamp>), String> {
+        let mut lines: Vec<&str> = text.lines().collect();
+        let forged = || {
+            "its seal was not made by this host for this entry (copied, moved or edited)"
+                .to_string()
+        };
+        let mac = lines
+            .pop()
+            .and_then(|l| l.strip_prefix("mac "))
+            .and_then(|m| hex::decode(m).ok())
+            .ok_or_else(forged)?;
+        let (digest, stamp) = match lines[..] {
+            [digest] => (digest, None),
+            [digest, stamp] => (digest, Some(stamp)),
+            _ => return Err(forged()),
+        };
+        let stamp_text = stamp.map(|s| format!("{s}\n")).unwrap_or_default();
+        hmac::verify(self.key, self.message(digest, &stamp_text).as_bytes(), &mac)
+            .map_err(|_| forged())?;
+        Ok((digest.to_string(), stamp.and_then(Stamp::parse)))
+    }
+}
+
 /// Writes `bytes` to `path`, then its seal; until the seal is written the file cannot load.
-pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write(path: &Path, bytes: &[u8], binding: &Binding<'_>) -> std::io::Result<()> {
     let seal = sidecar(path);
     match fs::remove_file(&seal) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
@@ -88,7 +138,10 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     write_atomic(path, bytes)?;
     // A fresh file's stamp has not settled: the first load that verifies it records it.
-    write_atomic(&seal, format!("{}\n", Digest::of(bytes).hex()).as_bytes())
+    write_atomic(
+        &seal,
+        binding.seal(&Digest::of(bytes).hex(), None).as_bytes(),
+    )
 }
 
 /// A sealed file found unchanged.
@@ -100,14 +153,16 @@ pub struct Verified {
 }
 
 /// Checks `path` and its seal: both regular files owned by `owner`, closed to everyone else,
-/// and the file's contents the ones the seal records. `Ok(None)` when there is no file, `Err`
-/// with the reason when it must not be used. With `read`, the contents are always read,
-/// hashed and returned; without, a recorded stamp that still matches spares reading them.
+/// the seal's MAC made with `binding`, and the file's contents the ones the seal records.
+/// `Ok(None)` when there is no file, `Err` with the reason when it must not be used. With
+/// `read`, the contents are always read, hashed and returned; without, a MACed stamp that
+/// still matches spares reading them.
 pub fn verify(
     path: &Path,
     owner: u32,
     read: bool,
     now: SystemTime,
+    binding: &Binding<'_>,
 ) -> Result<Option<Verified>, String> {
     let meta = match fs::symlink_metadata(path) {
         Ok(meta) => meta,
@@ -122,9 +177,9 @@ pub fn verify(
         owner,
     )?;
     let seal = fs::read_to_string(&seal_path).map_err(unreadable)?;
-    let mut lines = seal.lines();
-    let want = lines.next().unwrap_or_default().trim();
-    let recorded = lines.next().and_then(Stamp::parse);
+    // The MAC is checked on every load, fast path included: it costs one HMAC over a few
+    // hundred bytes, and it is what makes the stamp (and so skipping the hash) trustworthy.
+    let (want, recorded) = binding.open(&seal)?;
     // Taken before reading: a write after it shows as a different stamp at the next load.
     let stamp = Stamp::of(&meta);
     if !read && recorded.as_ref() == Some(&stamp) {
@@ -140,7 +195,7 @@ pub fn verify(
     }
     if !read && stamp.settled(now) {
         // Best effort: without the stamp the next load only hashes the file again.
-        let _ = write_atomic(&seal_path, format!("{want}\n{}\n", stamp.line()).as_bytes());
+        let _ = write_atomic(&seal_path, binding.seal(&want, Some(&stamp)).as_bytes());
     }
     Ok(Some(Verified {
         stamp,
@@ -158,7 +213,8 @@ pub fn unchanged(path: &Path, stamp: &Stamp) -> bool {
     self::stamp(path).as_ref() == Some(stamp)
 }
 
-fn check_file(meta: &fs::Metadata, owner: u32) -> Result<(), String> {
+/// A regular file of `owner` that nobody else may read or write.
+pub fn check_file(meta: &fs::Metadata, owner: u32) -> Result<(), String> {
     if !meta.file_type().is_file() {
         return Err("it is not a regular file".into());
     }
@@ -178,7 +234,7 @@ fn check_file(meta: &fs::Metadata, owner: u32) -> Result<(), String> {
 }
 
 /// Writes through a temporary file (mode 0600, fsynced) renamed over `path`.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     // Unique per process and call, so concurrent loads of one plugin never share a file.
     static WRITES: AtomicU64 = AtomicU64::new(0);
     let mut tmp = path.as_os_str().to_owned();

@@ -16,6 +16,9 @@ pub(crate) fn describe(err: &serde_saphyr::Error, text: &str, first_line: usize)
         return message;
     };
     let (line, column) = (location.line() as usize, location.column() as usize);
+    if let Some(described) = field_scalar_error(&message, text, (line, column), first_line) {
+        return described;
+    }
     let path = field_path(text, line, column);
     let value = offending_scalar(err, text).filter(|_| !message.starts_with("unknown field"));
     let what = match value {
@@ -45,6 +48,47 @@ fn friendly(message: &str) -> String {
         "expected string scalar" => "expected a string".into(),
         other => other.to_string(),
     }
+}
+
+/// An error raised by a field's own deserializer (`config::scalars`): saphyr reports it as
+/// `invalid type: string "<value>", expected <what>` at the field's key on 1-based
+/// `line`/`column`. Described as the others are, with the field's path and the value's position.
+fn field_scalar_error(
+    message: &str,
+    text: &str,
+    (line, column): (usize, usize),
+    first_line: usize,
+) -> Option<String> {
+    let (got, expected) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))?
+        .split_once(", expected ")?;
+    let got = got.strip_prefix("string ").unwrap_or(got);
+    let source = text.lines().nth(line.checked_sub(1)?)?;
+    let key_start = source.char_indices().nth(column.checked_sub(1)?)?.0;
+    let (field, rest) = key_at_text(&source[key_start..])?;
+    let value = source.len() - rest.trim_start().len();
+    let path = field_path(text, line, column);
+    let path = if path.is_empty() {
+        field.to_string()
+    } else {
+        format!("{path}.{field}")
+    };
+    Some(format!(
+        "{path}: {got} is invalid: expected {expected} (line {}, column {})",
+        first_line + line - 1,
+        value + 1
+    ))
+}
+
+/// A plain `key:` at the start of `text`, and what follows its colon.
+fn key_at_text(text: &str) -> Option<(&str, &str)> {
+    let (key, rest) = text.split_once(':')?;
+    let plain = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    (plain && (rest.is_empty() || rest.starts_with(' '))).then_some((key, rest))
 }
 
 /// The scalar the error points at, when it is short and on one line.

@@ -181,6 +181,26 @@ fn invalid_plugin_documents_say_which_field_is_wrong() {
             "plugins[0].source: expected exactly one of path",
         ),
         (
+            "the name of a built-in addon phase",
+            "plugins:\n  - name: coredns\n    source: {name: a}\n",
+            "plugins[0].name: \"coredns\" is the name of a built-in phase",
+        ),
+        (
+            "the name of kube-proxy's phase",
+            "plugins:\n  - name: kube-proxy\n    source: {name: a}\n",
+            "plugins[0].name: \"kube-proxy\" is the name of a built-in phase",
+        ),
+        (
+            "all",
+            "plugins:\n  - name: all\n    source: {name: a}\n",
+            "plugins[0].name: \"all\" is the name of a built-in phase",
+        ),
+        (
+            "enabled as a string",
+            "plugins:\n  - name: a\n    enabled: \"no\"\n    source: {name: a}\n",
+            "plugins[0].enabled",
+        ),
+        (
             "source name with a slash",
             "plugins:\n  - name: a\n    source: {name: ../a}\n",
             "plugins[0].source.name: \"../a\" is not a file name",
@@ -201,6 +221,30 @@ fn validation_errors_name_the_document() {
     .unwrap_err();
     assert!(
         err.starts_with("kubeadm.yaml: document 2 (PluginConfiguration): plugins[0].name"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_reserved_names_are_the_built_in_phases_beside_plugins() {
+    let workflow = crate::phases::init::init_workflow_with(&[]);
+    let mut beside: Vec<String> = ["preflight", "addon"]
+        .iter()
+        .filter_map(|parent| workflow.phases.iter().find(|p| p.name == *parent))
+        .flat_map(|p| p.children.iter().map(|c| c.name.to_string()))
+        .chain(["all".to_string()])
+        .collect();
+    beside.sort();
+    assert_eq!(beside, RESERVED_PLUGIN_NAMES);
+}
+
+#[test]
+fn a_plugin_document_of_another_version_is_refused_not_skipped() {
+    let text = plugin_doc("plugins:\n  - name: a\n    source: {name: a}\n")
+        .replace("kubeadm-rs.io/v1alpha1", "kubeadm-rs.io/v1beta9");
+    let err = resolve(&text).unwrap_err();
+    assert!(
+        err.contains("apiVersion \"kubeadm-rs.io/v1beta9\" is not supported for PluginConfiguration; expected kubeadm-rs.io/v1alpha1"),
         "{err}"
     );
 }

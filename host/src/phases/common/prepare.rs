@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::plugins::{PluginLoadError, PluginOptions, load_enabled};
 use crate::certkey::CertKeyError;
 use crate::config::plugins::PluginConfiguration;
-use crate::config::{ConfigError, Documents, load_documents};
+use crate::config::{ConfigError, Documents, load_documents, read_config_file};
 use crate::node::{NodeError, NodeRoot};
 use crate::plugins::{LoadedPlugin, PluginError};
 use crate::workflow::{Events, PlanError};
@@ -14,12 +14,6 @@ use crate::workflow::{Events, PlanError};
 /// Why a command could not be prepared; nothing has been written when this is returned.
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
-    #[error("reading config file {path}: {source}")]
-    ReadConfig {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -39,10 +33,8 @@ pub fn read_config(path: Option<&str>) -> Result<Option<Documents>, PrepareError
     let Some(path) = path else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(path).map_err(|source| PrepareError::ReadConfig {
-        path: path.to_string(),
-        source,
-    })?;
+    // Bounded and regular files only: `--config /dev/zero` is an error, not an OOM kill.
+    let text = read_config_file(path)?;
     Ok(Some(load_documents(&text, path)?))
 }
 

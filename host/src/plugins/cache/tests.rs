@@ -1,3 +1,5 @@
+use std::os::unix::fs::PermissionsExt as _;
+
 use super::*;
 use crate::plugins::model::{PluginInfo, PluginKind};
 
@@ -78,14 +80,19 @@ fn a_kept_describe_is_this_host_versions_own_and_unchanged() {
     assert_eq!(cache.described(&digest, KEY), Ok(Some(info())));
 
     let path = cache.described_path(&digest, KEY);
+    let what = described_binding(&digest, KEY);
+    let sealed = Binding {
+        key: cache.prepare().unwrap(),
+        what: &what,
+    };
     let other_host = format!(
         r#"{{"host":"0.0.1","info":{}}}"#,
         serde_json::to_string(&info()).unwrap()
     );
-    seal::write(&path, other_host.as_bytes()).unwrap();
+    seal::write(&path, other_host.as_bytes(), &sealed).unwrap();
     assert_eq!(cache.described::<PluginInfo>(&digest, KEY), Ok(None));
 
-    seal::write(&path, b"[]").unwrap();
+    seal::write(&path, b"[]", &sealed).unwrap();
     let Err(reason) = cache.described::<PluginInfo>(&digest, KEY) else {
         panic!("a record that is no describe answer was used")
     };
@@ -100,4 +107,127 @@ fn a_kept_describe_is_this_host_versions_own_and_unchanged() {
         panic!("a changed record was used")
     };
     assert!(reason.starts_with("its sha256 is "), "{reason}");
+}
+
+#[test]
+fn opening_creates_nothing_and_the_first_entry_makes_a_0700_directory_and_a_key_beside_it() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("var/cache/kubeadm-rs/plugins");
+    let cache = CompileCache::open(&dir).unwrap();
+    let digest = Digest::of(EMPTY_COMPONENT);
+    assert!(matches!(cache.lookup(&digest, KEY), Lookup::Missing));
+    assert_eq!(cache.described::<PluginInfo>(&digest, KEY), Ok(None));
+    assert!(!root.path().join("var").exists(), "nothing made yet");
+
+    assert_eq!(
+        outcome(&cache, &Engine::default(), &digest).0,
+        CacheOutcome::Compiled
+    );
+    let mode = |p: &Path| fs::symlink_metadata(p).unwrap().mode() & 0o7777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(dir.parent().unwrap()), 0o755);
+    let key = root.path().join("var/cache/kubeadm-rs/plugins.key");
+    assert_eq!(mode(&key), 0o600);
+    assert_eq!(fs::read(&key).unwrap().len(), KEY_LEN);
+}
+
+#[test]
+fn an_entry_moved_from_another_wasm_digest_or_engine_is_not_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = CompileCache::open(dir.path()).unwrap();
+    let engine = Engine::default();
+    let good = Digest::of(b"the pinned plugin");
+    let evil = Digest::of(EMPTY_COMPONENT);
+    outcome(&cache, &engine, &evil);
+    for (to, key) in [(good, KEY), (evil, "fedcba9876543210")] {
+        let (from, into) = (cache.entry_path(&evil, KEY), cache.entry_path(&to, key));
+        fs::copy(&from, &into).unwrap();
+        fs::copy(seal::sidecar(&from), seal::sidecar(&into)).unwrap();
+        let Lookup::Unusable(reason) = cache.lookup(&to, key) else {
+            panic!("a transplanted entry was usable as {to} {key}")
+        };
+        assert!(
+            reason.contains("its seal was not made by this host"),
+            "{reason}"
+        );
+    }
+}
+
+#[test]
+fn a_cache_directory_others_could_change_is_an_error_naming_it_and_the_fix() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("plugins");
+    let err = |dir: &Path| match CompileCache::open(dir) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("{} was accepted", dir.display()),
+    };
+
+    fs::create_dir(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    let text = err(&dir);
+    assert!(
+        text.starts_with(&format!(
+            "compile cache {}: its mode is 0777",
+            dir.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("`chmod 0700 {}`", dir.display())),
+        "{text}"
+    );
+    assert_eq!(
+        fs::metadata(&dir).unwrap().mode() & 0o7777,
+        0o777,
+        "never repaired quietly"
+    );
+
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&dir, Some(65534), None).unwrap();
+    let text = err(&dir);
+    assert!(
+        text.contains("it is owned by uid 65534, not by uid 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("`rm -r {}`", dir.display())),
+        "{text}"
+    );
+    fs::remove_dir(&dir).unwrap();
+
+    fs::write(&dir, b"").unwrap();
+    assert!(err(&dir).contains("it is a regular file, not a directory"));
+    fs::remove_file(&dir).unwrap();
+
+    let real = root.path().join("real");
+    fs::create_dir(&real).unwrap();
+    std::os::unix::fs::symlink(&real, &dir).unwrap();
+    let text = err(&dir);
+    assert!(
+        text.contains(&format!("it is a symlink to {}", real.display())),
+        "{text}"
+    );
+    assert!(!text.contains("--plugin-cache-dir"), "{text}");
+    fs::remove_file(&dir).unwrap();
+
+    let above = root.path().join("shared");
+    fs::create_dir(&above).unwrap();
+    fs::set_permissions(&above, fs::Permissions::from_mode(0o777)).unwrap();
+    let text = err(&above.join("var/cache/plugins"));
+    assert!(
+        text.contains(&format!(
+            "the directory {} above it has mode 0777",
+            above.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("`chmod go-w {}`", above.display())),
+        "{text}"
+    );
+    fs::set_permissions(&above, fs::Permissions::from_mode(0o1777)).unwrap();
+    assert!(
+        CompileCache::open(&above.join("var/cache/plugins")).is_ok(),
+        "sticky, as /tmp"
+    );
 }

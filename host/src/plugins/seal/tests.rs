@@ -1,6 +1,16 @@
 use std::os::unix::fs::PermissionsExt as _;
+use std::sync::LazyLock;
 
 use super::*;
+
+static KEY: LazyLock<hmac::Key> = LazyLock::new(|| hmac::Key::new(hmac::HMAC_SHA256, &[7; 32]));
+
+fn sealed() -> Binding<'static> {
+    Binding {
+        key: &KEY,
+        what: "cwasm test",
+    }
+}
 
 fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
@@ -22,12 +32,15 @@ fn seal_lines(path: &Path) -> Vec<String> {
 fn a_written_file_verifies_and_its_stamp_is_recorded_once_settled() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a.cwasm");
-    write(&file, b"compiled").unwrap();
+    write(&file, b"compiled", &sealed()).unwrap();
+    let lines = seal_lines(&file);
     assert_eq!(
-        seal_lines(&file),
-        vec![Digest::of(b"compiled").hex()],
-        "a fresh file is sealed by its digest alone"
+        lines.len(),
+        2,
+        "a fresh file is sealed by its digest and a MAC: {lines:?}"
     );
+    assert_eq!(lines[0], Digest::of(b"compiled").hex());
+    assert!(lines[1].starts_with("mac "), "{lines:?}");
     assert_eq!(
         fs::metadata(&file).unwrap().permissions().mode() & 0o777,
         0o600
@@ -37,34 +50,85 @@ fn a_written_file_verifies_and_its_stamp_is_recorded_once_settled() {
         0o600
     );
 
-    let verified = verify(&file, euid(), false, SystemTime::now())
+    let verified = verify(&file, euid(), false, SystemTime::now(), &sealed())
         .unwrap()
         .unwrap();
     assert_eq!(verified.contents, None);
-    assert_eq!(seal_lines(&file).len(), 1, "not settled: no stamp yet");
+    assert_eq!(seal_lines(&file).len(), 2, "not settled: no stamp yet");
 
-    verify(&file, euid(), false, later()).unwrap().unwrap();
+    verify(&file, euid(), false, later(), &sealed())
+        .unwrap()
+        .unwrap();
     let lines = seal_lines(&file);
-    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(lines[1], verified.stamp.line());
     assert_eq!(Stamp::parse(&lines[1]), Some(verified.stamp));
+    assert!(verify(&file, euid(), false, later(), &sealed()).is_ok());
 }
 
 #[test]
-fn a_matching_stamp_spares_the_hash_unless_the_contents_are_wanted() {
+fn a_seal_not_made_with_the_key_for_this_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a.cwasm");
-    write(&file, b"compiled").unwrap();
-    verify(&file, euid(), false, later()).unwrap().unwrap();
-    // Only the stamp is consulted now: a wrong digest in the seal goes unnoticed...
-    let stamp = seal_lines(&file)[1].clone();
-    fs::write(sidecar(&file), format!("{}\n{stamp}\n", "00".repeat(32))).unwrap();
-    assert!(verify(&file, euid(), false, later()).unwrap().is_some());
-    // ...until the contents are read.
-    let Err(reason) = verify(&file, euid(), true, later()) else {
-        panic!("a wrong digest verified")
-    };
-    assert!(reason.starts_with("its sha256 is "), "{reason}");
+    let other = dir.path().join("b.cwasm");
+    let other_key = hmac::Key::new(hmac::HMAC_SHA256, &[8; 32]);
+    type Tamper<'a> = Box<dyn Fn() + 'a>;
+    let cases: [(&str, Tamper<'_>); 4] = [
+        (
+            "edited code with a seal rewritten to its sha256",
+            Box::new(|| {
+                fs::write(&file, b"evil").unwrap();
+                fs::write(sidecar(&file), format!("{}\n", Digest::of(b"evil").hex())).unwrap();
+            }),
+        ),
+        (
+            "another entry's file and seal copied over it",
+            Box::new(|| {
+                let entry = Binding {
+                    key: &KEY,
+                    what: "cwasm another-plugin",
+                };
+                write(&other, b"another plugin's code", &entry).unwrap();
+                verify(&other, euid(), false, later(), &entry).unwrap();
+                fs::copy(&other, &file).unwrap();
+                fs::copy(sidecar(&other), sidecar(&file)).unwrap();
+            }),
+        ),
+        (
+            "a seal made with another key",
+            Box::new(|| {
+                let forged = Binding {
+                    key: &other_key,
+                    what: "cwasm test",
+                };
+                write(&file, b"evil", &forged).unwrap();
+            }),
+        ),
+        (
+            "edited code with its new stamp written into the seal",
+            Box::new(|| {
+                fs::write(&file, b"evilcode").unwrap();
+                let mut lines = seal_lines(&file);
+                lines[1] = Stamp::of(&fs::metadata(&file).unwrap()).line();
+                fs::write(sidecar(&file), lines.join("\n") + "\n").unwrap();
+            }),
+        ),
+    ];
+    for (case, tamper) in cases {
+        let _ = fs::remove_file(&file);
+        write(&file, b"compiled", &sealed()).unwrap();
+        verify(&file, euid(), false, later(), &sealed())
+            .unwrap()
+            .unwrap();
+        tamper();
+        match verify(&file, euid(), false, later(), &sealed()) {
+            Err(r) => assert!(
+                r.contains("its seal was not made by this host"),
+                "{case}: {r}"
+            ),
+            Ok(_) => panic!("{case}: verified"),
+        }
+    }
 }
 
 #[test]
@@ -104,11 +168,13 @@ fn a_changed_or_exposed_file_is_refused_with_the_reason() {
     ];
     for (case, tamper, reason) in cases {
         let _ = fs::remove_file(&file);
-        write(&file, b"compiled").unwrap();
+        write(&file, b"compiled", &sealed()).unwrap();
         // With the stamp recorded, as after a settled load.
-        verify(&file, euid(), false, later()).unwrap().unwrap();
+        verify(&file, euid(), false, later(), &sealed())
+            .unwrap()
+            .unwrap();
         tamper(&file);
-        match verify(&file, euid(), false, later()) {
+        match verify(&file, euid(), false, later(), &sealed()) {
             Err(r) => assert!(r.contains(reason), "{case}: {r}"),
             Ok(_) => panic!("{case}: verified"),
         }
@@ -120,13 +186,13 @@ fn a_missing_file_is_no_entry_and_a_replaced_one_is_not_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a.describe.json");
     assert!(
-        verify(&file, euid(), true, SystemTime::now())
+        verify(&file, euid(), true, SystemTime::now(), &sealed())
             .unwrap()
             .is_none()
     );
 
-    write(&file, b"{}").unwrap();
-    let verified = verify(&file, euid(), true, SystemTime::now())
+    write(&file, b"{}", &sealed()).unwrap();
+    let verified = verify(&file, euid(), true, SystemTime::now(), &sealed())
         .unwrap()
         .unwrap();
     assert_eq!(verified.contents.as_deref(), Some(&b"{}"[..]));
