@@ -22,8 +22,10 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 \
     fi
 fi
 
-# Debian packages: real etcd, openssl, cfssl (benchmark peer), minisign, iproute2 (network namespaces).
+# Debian packages: real etcd, openssl, cfssl (benchmark peer), minisign, iproute2 (network namespaces),
+# protoc (the etcd-client crate's build script compiles etcd's .proto files with it).
 need=()
+command -v protoc >/dev/null || need+=(protobuf-compiler)
 command -v etcd >/dev/null || need+=(etcd-server)
 command -v etcdctl >/dev/null || need+=(etcd-client)
 command -v openssl >/dev/null || need+=(openssl)

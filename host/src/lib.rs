@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod discovery;
+pub mod etcd;
 pub mod kubeconfig;
 pub mod manifests;
 pub mod node;

@@ -187,6 +187,45 @@ fn etcd_joining_an_existing_cluster_lists_every_member() {
 }
 
 #[test]
+fn etcd_on_a_3_4_tag_gets_the_flags_etcd_3_4_knows_for_init_and_join_alike() {
+    let mut cfg = config();
+    cfg.cluster.etcd.local.as_mut().unwrap().image_tag = "3.4.23-0".into();
+    let members = [
+        EtcdMember {
+            name: "node-0".into(),
+            peer_url: "https://10.0.0.1:2380".into(),
+        },
+        EtcdMember {
+            name: "node-1".into(),
+            peer_url: "https://192.168.0.10:2380".into(),
+        },
+    ];
+    for (pod, members) in [
+        (etcd_pod(&cfg, &[]).unwrap(), "init"),
+        (etcd_pod(&cfg, &members).unwrap(), "join"),
+    ] {
+        assert!(
+            has_flag(&pod, "--experimental-initial-corrupt-check=true"),
+            "{members}"
+        );
+        assert!(
+            has_flag(&pod, "--experimental-watch-progress-notify-interval=5s"),
+            "{members}"
+        );
+        // etcd 3.4 exits on a flag it does not know.
+        let unknown_to_3_4: Vec<String> = command(&pod)
+            .into_iter()
+            .filter(|a| a.starts_with("--feature-gates") || a.starts_with("--watch-progress"))
+            .collect();
+        assert!(unknown_to_3_4.is_empty(), "{members}: {unknown_to_3_4:?}");
+        assert_eq!(
+            container(&pod).image.as_deref(),
+            Some("registry.k8s.io/etcd:3.4.23-0")
+        );
+    }
+}
+
+#[test]
 fn etcd_with_an_older_image_tag_and_user_arguments() {
     let mut cfg = config();
     cfg.cluster.etcd.local = Some(LocalEtcd {
@@ -710,6 +749,25 @@ fn rendered_manifests() {
     let api = pod(ControlPlaneComponent::ApiServer, &cfg);
     let api = render_static_pod("kube-apiserver", &api, None, &events).unwrap();
     insta::assert_snapshot!("kube-apiserver.yaml", api);
+}
+
+#[test]
+fn rendered_join_etcd_manifest() {
+    let mut cfg = config();
+    cfg.cluster.etcd.local.as_mut().unwrap().image_tag = "3.4.23-0".into();
+    let members = [
+        EtcdMember {
+            name: "node-0".into(),
+            peer_url: "https://10.0.0.1:2380".into(),
+        },
+        EtcdMember {
+            name: "node-1".into(),
+            peer_url: "https://192.168.0.10:2380".into(),
+        },
+    ];
+    let pod = etcd_pod(&cfg, &members).unwrap();
+    let etcd = render_static_pod(ETCD, &pod, None, &Events::discard()).unwrap();
+    insta::assert_snapshot!("etcd-join-3.4.yaml", etcd);
 }
 
 #[test]
