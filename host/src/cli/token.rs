@@ -362,7 +362,7 @@ fn kubeconfig_path(m: &ArgMatches) -> PathBuf {
 fn read_kubeconfig(path: &Path) -> Result<String, String> {
     let shown = path.display();
     let absolute = std::path::absolute(path).map_err(|e| format!("kubeconfig {shown}: {e}"))?;
-    let root = NodeRoot::open("/", Events::discard()).map_err(|e| e.to_string())?;
+    let root = NodeRoot::open_read_only("/", Events::discard()).map_err(|e| e.to_string())?;
     let bytes = root
         .read(&absolute)
         .map_err(|e| e.to_string())?
@@ -390,6 +390,6 @@ fn join_command(kubeconfig: &Path) -> Result<JoinCommand, String> {
     let parsed = Kubeconfig::parse(&text)
         .map_err(|reason| format!("kubeconfig {}: {reason}", kubeconfig.display()))?;
     let absolute = std::path::absolute(kubeconfig).map_err(|e| e.to_string())?;
-    let root = NodeRoot::open("/", Events::discard()).map_err(|e| e.to_string())?;
+    let root = NodeRoot::open_read_only("/", Events::discard()).map_err(|e| e.to_string())?;
     JoinCommand::from_kubeconfig(&parsed, &absolute, &root).map_err(|e| e.to_string())
 }

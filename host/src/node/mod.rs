@@ -1,5 +1,9 @@
 //! The node root: every file the tool reads or writes on the node goes through one
 //! cap-std directory handle (`/`, `--rootfs DIR`, or a temporary directory for `--dry-run`).
+//! A writable root is locked for as long as it is open, and every write survives a kill or a
+//! power loss at any point: the old file or the new one, never a part, never a stray copy.
+
+mod lock;
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -9,6 +13,7 @@ use cap_std::fs::{Dir, DirBuilder, OpenOptions, Permissions};
 use cap_std::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 
 use crate::workflow::{Event, Events};
+use lock::RootLock;
 
 /// An I/O failure on a node path, naming the path as the node sees it.
 #[derive(Debug, thiserror::Error)]
@@ -25,8 +30,18 @@ pub struct NodeRoot {
     dir: Dir,
     host_path: PathBuf,
     events: Events,
-    /// Kept alive so the temporary dry-run root is removed only when the root is dropped.
-    _temp: Option<tempfile::TempDir>,
+    access: Access,
+}
+
+/// What a root may do, and what keeps it safe to.
+enum Access {
+    /// The writer's lock, released (and its journal removed) when the root is dropped.
+    Locked(RootLock),
+    /// A fresh dry-run directory no other run knows of, removed when the root is dropped
+    /// unless kept.
+    Temporary(Option<tempfile::TempDir>),
+    /// Reads only, for commands that change nothing on the node; they need no lock.
+    ReadOnly,
 }
 
 /// Turns an absolute node path into one relative to the root; `..` is refused.
@@ -52,8 +67,43 @@ fn relative(path: &Path) -> Result<PathBuf, NodeError> {
 }
 
 impl NodeRoot {
-    /// Opens `dir` (which must exist) as the node root.
+    /// Opens `dir` (which must exist) as the node root to write to, taking its lock: a second
+    /// run into the same root fails here, naming the holder's pid. Temporary files a killed
+    /// run left behind are removed.
     pub fn open(dir: impl AsRef<Path>, events: Events) -> Result<Self, NodeError> {
+        let mut root = NodeRoot::open_read_only(dir, events)?;
+        let failed = |source| NodeError {
+            action: "lock node root",
+            path: root.host_path.display().to_string(),
+            source,
+        };
+        let (lock, leftovers) = RootLock::acquire(&root.dir).map_err(failed)?;
+        root.access = Access::Locked(lock);
+        let Some(left) = leftovers else {
+            return Ok(root);
+        };
+        for temp in &left.paths {
+            match root.dir.remove_file(temp) {
+                Ok(()) => root.events.info(format!(
+                    "[node] Removed /{}, left by an interrupted run (pid {})",
+                    temp.display(),
+                    left.pid
+                )),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(NodeError {
+                        action: "remove leftover",
+                        path: Path::new("/").join(temp).display().to_string(),
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(root)
+    }
+
+    /// Opens `dir` (which must exist) for reading only: no lock is taken and writes are refused.
+    pub fn open_read_only(dir: impl AsRef<Path>, events: Events) -> Result<Self, NodeError> {
         let host_path = dir.as_ref().to_path_buf();
         let d =
             Dir::open_ambient_dir(&host_path, ambient_authority()).map_err(|source| NodeError {
@@ -65,7 +115,7 @@ impl NodeRoot {
             dir: d,
             host_path,
             events,
-            _temp: None,
+            access: Access::ReadOnly,
         })
     }
 
@@ -79,14 +129,16 @@ impl NodeRoot {
                 path: std::env::temp_dir().display().to_string(),
                 source,
             })?;
-        let mut root = NodeRoot::open(temp.path(), events)?;
-        root._temp = Some(temp);
+        let mut root = NodeRoot::open_read_only(temp.path(), events)?;
+        root.access = Access::Temporary(Some(temp));
         Ok(root)
     }
 
     /// Keeps the temporary directory on disk after the root is dropped.
     pub fn keep(&mut self) {
-        if let Some(t) = self._temp.take() {
+        if let Access::Temporary(t) = &mut self.access
+            && let Some(t) = t.take()
+        {
             let _ = t.keep();
         }
     }
@@ -155,22 +207,62 @@ impl NodeRoot {
         Ok(names)
     }
 
-    /// Creates a directory and its parents with `mode` (existing ones are left as they are).
+    /// Creates a directory and its parents with `mode` (existing ones are left as they are);
+    /// each new directory's parent is synced, so the directory survives a power loss.
     pub fn create_dir_all(&self, path: impl AsRef<Path>, mode: u32) -> Result<(), NodeError> {
         let path = path.as_ref();
         let rel = relative(path)?;
-        if rel.as_os_str().is_empty() {
-            return Ok(());
-        }
+        self.writable(path)?;
         let mut b = DirBuilder::new();
-        b.recursive(true).mode(mode);
-        self.dir
-            .create_dir_with(&rel, &b)
-            .map_err(Self::err("create directory", path))
+        b.mode(mode);
+        let mut dir = PathBuf::new();
+        for c in rel.components() {
+            let parent = dir.clone();
+            dir.push(c);
+            match self.dir.create_dir_with(&dir, &b) {
+                Ok(()) => self.sync_dir(&parent, path)?,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if !self.dir.metadata(&dir).is_ok_and(|m| m.is_dir()) {
+                        return Err(Self::err("create directory", path)(e));
+                    }
+                }
+                Err(e) => return Err(Self::err("create directory", path)(e)),
+            }
+        }
+        Ok(())
     }
 
-    /// Writes a file atomically (temporary file, fsync, rename) with `mode`, creating parent
-    /// directories 0755. A file whose content and mode already match is left alone.
+    /// Refuses writes through a read-only root.
+    fn writable(&self, path: &Path) -> Result<(), NodeError> {
+        match self.access {
+            Access::ReadOnly => Err(Self::err("write", path)(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "the node root was opened read-only",
+            ))),
+            Access::Locked(_) | Access::Temporary(_) => Ok(()),
+        }
+    }
+
+    /// Makes the entries of directory `rel` (a rename or a new child) durable.
+    fn sync_dir(&self, rel: &Path, shown: &Path) -> Result<(), NodeError> {
+        let target = if rel.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            rel
+        };
+        let mut opts = OpenOptions::new();
+        opts.read(true)
+            .custom_flags(rustix::fs::OFlags::DIRECTORY.bits() as i32);
+        self.dir
+            .open_with(target, &opts)
+            .and_then(|d| d.sync_all())
+            .map_err(Self::err("sync directory of", shown))
+    }
+
+    /// Writes a file atomically (temporary file, fsync, rename, fsync of the directory) with
+    /// `mode`, creating parent directories 0755. A file whose content and mode already match is
+    /// left alone. The temporary file is created with `mode` (a key's is 0600 from its first
+    /// byte) and is in the lock's journal before it exists, so a killed run's copy is removed.
     pub fn write(
         &self,
         path: impl AsRef<Path>,
@@ -179,6 +271,7 @@ impl NodeRoot {
     ) -> Result<(), NodeError> {
         let path = path.as_ref();
         let rel = relative(path)?;
+        self.writable(path)?;
         if let Ok(meta) = self.dir.metadata(&rel)
             && meta.permissions().mode() & 0o7777 == mode
             && self.dir.read(&rel).is_ok_and(|old| old == contents)
@@ -195,9 +288,18 @@ impl NodeRoot {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        if let Access::Locked(lock) = &self.access {
+            lock.record(&tmp).map_err(Self::err("journal", path))?;
+        }
         let write = || -> std::io::Result<()> {
+            // A file already at the temporary name is a killed run's (pids repeat): never
+            // open it, it may be a link to somewhere else.
+            match self.dir.remove_file(&tmp) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
             let mut opts = OpenOptions::new();
-            opts.write(true).create(true).truncate(true).mode(mode);
+            opts.write(true).create_new(true).mode(mode);
             let mut f = self.dir.open_with(&tmp, &opts)?;
             f.set_permissions(Permissions::from_mode(mode))?;
             f.write_all(contents)?;
@@ -208,6 +310,7 @@ impl NodeRoot {
             let _ = self.dir.remove_file(&tmp);
             return Err(Self::err("write", path)(e));
         }
+        self.sync_dir(parent, path)?;
         self.report(path, mode, contents.len(), false);
         Ok(())
     }

@@ -59,3 +59,104 @@ fn symlinks_cannot_lead_outside_the_root() {
     );
     assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none());
 }
+
+#[test]
+fn a_second_writer_is_refused_naming_the_holder_until_the_first_is_done() {
+    let (dir, first, _) = root();
+    let err = NodeRoot::open(dir.path(), Events::discard())
+        .err()
+        .expect("the root is locked");
+    let shown = err.to_string();
+    assert!(
+        shown.contains(&format!("(pid {})", std::process::id())),
+        "{shown}"
+    );
+    assert!(shown.starts_with("lock node root "), "{shown}");
+
+    drop(first);
+    assert!(
+        !dir.path().join(lock::LOCK_FILE).exists(),
+        "a clean end removes the lock file"
+    );
+    NodeRoot::open(dir.path(), Events::discard()).expect("the lock was released");
+}
+
+#[test]
+fn readers_take_no_lock_and_cannot_write() {
+    let (dir, _writer, _) = root();
+    let reader = NodeRoot::open_read_only(dir.path(), Events::discard()).unwrap();
+    let err = reader.write("/etc/x", b"x", 0o644).unwrap_err();
+    assert!(err.to_string().contains("opened read-only"), "{err}");
+    assert!(reader.create_dir_all("/etc/y", 0o755).is_err());
+    assert!(!dir.path().join("etc").exists());
+}
+
+#[test]
+fn a_dry_run_root_takes_no_lock() {
+    let root = NodeRoot::temporary("node-test", Events::discard()).unwrap();
+    root.write("/etc/x", b"x", 0o644).unwrap();
+    assert!(!root.host_path().join(lock::LOCK_FILE).exists());
+}
+
+/// What a run killed mid-write leaves: its journal in the lock file and its temporary file.
+#[test]
+fn temporary_files_of_a_killed_run_are_removed_by_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("etc/kubernetes/pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    let dead = 4_000_000; // above any pid_max, so never a live process
+    std::fs::write(pki.join(format!(".ca.key.tmp-{dead}")), b"a whole key").unwrap();
+    // Entries that are not that run's temporary files are never removed.
+    std::fs::write(pki.join("ca.crt"), b"kept").unwrap();
+    std::fs::write(pki.join(".ca.crt.tmp-7"), b"another run's").unwrap();
+    std::fs::write(
+        dir.path().join(lock::LOCK_FILE),
+        format!(
+            "{dead}\netc/kubernetes/pki/.ca.key.tmp-{dead}\0etc/kubernetes/pki/ca.crt\0\
+             etc/kubernetes/pki/.ca.crt.tmp-7\0../.x.tmp-{dead}\0"
+        ),
+    )
+    .unwrap();
+
+    let rec = Arc::new(Recorder::default());
+    let root = NodeRoot::open(dir.path(), Events::new(rec.clone())).unwrap();
+    let mut left: Vec<String> = std::fs::read_dir(&pki)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, [".ca.crt.tmp-7", "ca.crt"]);
+    let logged = format!("{:?}", rec.take());
+    assert!(
+        logged.contains(&format!(
+            "Removed /etc/kubernetes/pki/.ca.key.tmp-{dead}, left by an interrupted run (pid {dead})"
+        )),
+        "{logged}"
+    );
+    drop(root);
+    assert!(!dir.path().join(lock::LOCK_FILE).exists());
+}
+
+/// A killed run's temporary file may sit at the very name this run uses (pids repeat, in
+/// containers especially); it is replaced, never opened, so a link there leads nowhere.
+#[test]
+fn a_file_already_at_the_temporary_name_is_never_written_through() {
+    let (dir, root, _) = root();
+    let pki = dir.path().join("etc/kubernetes/pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    std::fs::write(dir.path().join("public"), b"").unwrap();
+    std::os::unix::fs::symlink(
+        "../../../public",
+        pki.join(format!(".ca.key.tmp-{}", std::process::id())),
+    )
+    .unwrap();
+
+    root.write("/etc/kubernetes/pki/ca.key", b"secret", 0o600)
+        .unwrap();
+    assert_eq!(std::fs::read(dir.path().join("public")).unwrap(), b"");
+    let key = pki.join("ca.key");
+    let meta = std::fs::symlink_metadata(&key).unwrap();
+    assert!(meta.is_file(), "ca.key is a file of its own");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::read(&key).unwrap(), b"secret");
+}

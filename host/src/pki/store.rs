@@ -25,6 +25,12 @@ const DEFAULT_CA_VALIDITY: Duration = Duration::from_secs(87600 * 3600);
 pub const SERVICE_ACCOUNT_KEY: &str = "sa.key";
 pub const SERVICE_ACCOUNT_PUBLIC_KEY: &str = "sa.pub";
 
+/// A certificate's key, and whether it was already on disk.
+struct KeyForCert {
+    key: PrivateKey,
+    existing: bool,
+}
+
 /// The PKI of one node, under `certificatesDir`.
 pub struct Pki<'a> {
     root: &'a NodeRoot,
@@ -152,25 +158,43 @@ impl<'a> Pki<'a> {
             }
             return Ok(());
         }
-        if self.root.exists(&key_path)? {
-            return Err(PkiError::Incomplete {
-                present: Self::show(&key_path),
-                missing: Self::show(&cert_path),
-            });
-        }
         let (config, _) = spec.config(self.cfg);
-        let key = self.pool.take(&Self::show(&key_path), self.algorithm())?;
-        let ca = Authority::self_signed(&config, key, self.ca_validity())?;
+        let key = self.key_for(spec, &key_path)?;
+        let ca = Authority::self_signed(&config, key.key, self.ca_validity())?;
         events.info(format!(
-            "[certs] Generating {:?} certificate and key",
-            spec.base_name
+            "[certs] Generating {:?} certificate{}",
+            spec.base_name,
+            if key.existing { "" } else { " and key" }
         ));
         // The key first, as kubeadm does: a certificate is never left without its key.
-        self.root
-            .write(&key_path, ca.key.pem().as_bytes(), KEY_MODE)?;
+        if !key.existing {
+            self.root
+                .write(&key_path, ca.key.pem().as_bytes(), KEY_MODE)?;
+        }
         self.root
             .write(&cert_path, ca.cert.to_pem().as_bytes(), CERT_MODE)?;
         Ok(())
+    }
+
+    /// The key for a certificate about to be made: a key already there without its
+    /// certificate is what an interrupted run leaves between writing the two, so it is used
+    /// (a certificate signed by a reused CA key still verifies); otherwise a new one.
+    fn key_for(&self, spec: &CertSpec, key_path: &Path) -> Result<KeyForCert, PkiError> {
+        if let Some(key) = self.read_key(key_path)? {
+            self.root.report_kept(key_path)?;
+            self.root.events().info(format!(
+                "[certs] Using the existing {} key, found without its certificate",
+                spec.base_name
+            ));
+            return Ok(KeyForCert {
+                key,
+                existing: true,
+            });
+        }
+        Ok(KeyForCert {
+            key: self.pool.take(&Self::show(key_path), self.algorithm())?,
+            existing: false,
+        })
     }
 
     /// Creates the certificate `spec`, signed by its CA, unless it exists; an existing one must
@@ -186,18 +210,14 @@ impl<'a> Pki<'a> {
             events.warn(w);
         }
 
-        if self.root.exists(&cert_path)? || self.root.exists(&key_path)? {
+        if let Some(certs) = self.read_certs(&cert_path)? {
             let ca = self.ca_cert(ca_spec)?;
-            let incomplete = |present: &PathBuf, missing: &PathBuf| PkiError::Incomplete {
-                present: Self::show(present),
-                missing: Self::show(missing),
-            };
-            let certs = self
-                .read_certs(&cert_path)?
-                .ok_or_else(|| incomplete(&key_path, &cert_path))?;
             let key = self
                 .read_key(&key_path)?
-                .ok_or_else(|| incomplete(&cert_path, &key_path))?;
+                .ok_or_else(|| PkiError::Incomplete {
+                    present: Self::show(&cert_path),
+                    missing: Self::show(&key_path),
+                })?;
             let (leaf, intermediates) = certs
                 .split_first()
                 .expect("a bundle has at least one certificate");
@@ -226,11 +246,12 @@ impl<'a> Pki<'a> {
                 ca_key: Self::show(&self.key_path(ca_spec)),
             });
         };
-        let key = self.pool.take(&Self::show(&key_path), self.algorithm())?;
-        let cert = ca.issue(&config, &key, self.cert_validity())?;
+        let key = self.key_for(spec, &key_path)?;
+        let cert = ca.issue(&config, &key.key, self.cert_validity())?;
         events.info(format!(
-            "[certs] Generating {:?} certificate and key",
-            spec.base_name
+            "[certs] Generating {:?} certificate{}",
+            spec.base_name,
+            if key.existing { "" } else { " and key" }
         ));
         if config.usages.contains(&Usage::ServerAuth) {
             events.info(format!(
@@ -246,7 +267,10 @@ impl<'a> Pki<'a> {
                     .join(" ")
             ));
         }
-        self.root.write(&key_path, key.pem().as_bytes(), KEY_MODE)?;
+        if !key.existing {
+            self.root
+                .write(&key_path, key.key.pem().as_bytes(), KEY_MODE)?;
+        }
         self.root
             .write(&cert_path, cert.to_pem().as_bytes(), CERT_MODE)?;
         Ok(())
