@@ -8,6 +8,7 @@ mod config;
 mod flags;
 mod init;
 mod plugins;
+mod reset;
 mod token;
 mod version;
 
@@ -116,6 +117,7 @@ fn command_with(plugins: &[std::sync::Arc<crate::plugins::LoadedPlugin>]) -> Com
         .subcommand_required(true)
         .arg_required_else_help(true)
         .subcommand(init::command(plugins))
+        .subcommand(reset::command())
         .subcommand(config::command())
         .subcommand(certs::command())
         .subcommand(plugins::command())
@@ -135,6 +137,7 @@ fn command_with(plugins: &[std::sync::Arc<crate::plugins::LoadedPlugin>]) -> Com
 fn dispatch(m: &ArgMatches) -> Result<(), CliError> {
     match m.subcommand() {
         Some(("init", sub)) => init::run(sub),
+        Some(("reset", sub)) => reset::run(sub),
         Some(("config", sub)) => config::run(sub),
         Some(("certs", sub)) => certs::run(sub),
         Some(("plugin", sub)) => plugins::run(sub),

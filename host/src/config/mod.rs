@@ -7,6 +7,7 @@ mod duration;
 mod load;
 pub mod plugins;
 mod print;
+pub mod reset;
 mod resolve;
 pub mod v1beta3;
 pub mod v1beta4;
