@@ -704,3 +704,50 @@ fn the_last_member_is_kept_with_a_message() {
     );
     assert_eq!(lab.member_names(1, first.path()), ["cp-1"]);
 }
+
+#[test]
+fn what_is_mounted_below_the_kubelet_directory_is_unmounted_before_it_is_emptied() {
+    let node = Node::initialised();
+    let ns = Isolated::new("mount");
+    let volume = node.path().join("var/lib/kubelet/pods/p1/volumes/secret");
+    std::fs::create_dir_all(&volume).unwrap();
+    std::fs::write(
+        &node.config,
+        format!("{RESET_CONFIG}unmountFlags: [MNT_DETACH]\n"),
+    )
+    .unwrap();
+    // `ip netns exec` gives the shell a mount namespace of its own: the tmpfs never reaches
+    // the host's, and goes away with the process whatever happens.
+    let script =
+        "mount -t tmpfs tmpfs \"$1\" && echo secret > \"$1/token\" && shift && exec \"$@\"";
+    let out = tool("ip")
+        .args(["netns", "exec", &ns.0, "sh", "-c", script, "sh"])
+        .arg(&volume)
+        .arg(env!("CARGO_BIN_EXE_kubeadm-rs-cli"))
+        .args(["reset", "--force", "--config"])
+        .arg(&node.config)
+        .arg("--rootfs")
+        .arg(node.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let log = stderr(&out);
+    let canonical = std::fs::canonicalize(node.path()).unwrap();
+    assert!(
+        log.contains(&format!(
+            "[reset] Unmounted {}",
+            canonical
+                .join("var/lib/kubelet/pods/p1/volumes/secret")
+                .display()
+        )),
+        "{log}"
+    );
+    assert_eq!(
+        std::fs::read_dir(node.path().join("var/lib/kubelet"))
+            .unwrap()
+            .count(),
+        0
+    );
+}

@@ -29,7 +29,7 @@ pub fn preflight_phase() -> Phase<dyn ResetContext> {
     Phase::new("preflight", "Run reset pre-flight checks")
         .long("Run pre-flight checks for kubeadm reset.")
         .flags(&[Flag::IgnorePreflightErrors, Flag::Force, Flag::DryRun])
-        .run(|ctx| run(ctx))
+        .run(run)
 }
 
 fn run<C: ?Sized + ResetContext>(ctx: &mut C) -> anyhow::Result<()> {
