@@ -194,3 +194,19 @@ fn a_negative_token_ttl_is_named_with_what_is_expected() {
         assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
     }
 }
+
+#[test]
+fn reset_help_lists_its_phases_from_the_tree() {
+    snapshot!(
+        "reset_help",
+        stdout(&run_ok(kubeadm().args(["reset", "--help"])))
+    );
+}
+
+#[test]
+fn reset_phase_help_lists_one_subcommand_per_phase() {
+    snapshot!(
+        "reset_phase_help",
+        stdout(&run_ok(kubeadm().args(["reset", "phase", "--help"])))
+    );
+}

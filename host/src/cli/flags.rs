@@ -1,9 +1,10 @@
-//! kubeadm's `init` and `join` flags, defined once; a command takes its list, each phase
+//! kubeadm's `init`, `join` and `reset` flags, defined once; a command takes its list, each phase
 //! subcommand the ones its phase names.
 
 use clap::{ArgAction, ArgMatches};
 
 use crate::config::plugins::DEFAULT_PLUGIN_DIR;
+use crate::config::reset::ResetOverrides;
 use crate::config::v1beta4::Arg;
 use crate::config::{ConfigError, GoDuration, InitOverrides, JoinOverrides, parse_extra_args};
 use crate::workflow::Flag;
@@ -82,11 +83,28 @@ pub const JOIN_FLAGS: [Flag; 22] = [
     Flag::Rootfs,
 ];
 
-/// The command a flag belongs to: kubeadm words some flags differently for `init` and `join`.
+/// Every `reset` flag, in the order `reset --help` lists them.
+pub const RESET_FLAGS: [Flag; 12] = [
+    Flag::CertDir,
+    Flag::CleanupTmpDir,
+    Flag::Config,
+    Flag::CriSocket,
+    Flag::DryRun,
+    Flag::Force,
+    Flag::IgnorePreflightErrors,
+    Flag::Kubeconfig,
+    Flag::SkipPhases,
+    Flag::Output,
+    Flag::Rootfs,
+    Flag::Verbosity,
+];
+
+/// The command a flag belongs to: kubeadm words some flags differently for each command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
     Init,
     Join,
+    Reset,
 }
 
 impl Verb {
@@ -94,6 +112,7 @@ impl Verb {
         match self {
             Verb::Init => "init",
             Verb::Join => "join",
+            Verb::Reset => "reset",
         }
     }
 }
@@ -103,6 +122,7 @@ pub fn flag(f: Flag, verb: Verb) -> clap::Arg {
     let name = f.name();
     let arg = clap::Arg::new(name).long(name);
     let join = verb == Verb::Join;
+    let reset = verb == Verb::Reset;
     match f {
         Flag::ApiServerEndpoint => clap::Arg::new(name)
             .value_name("api-server-endpoint")
@@ -126,6 +146,16 @@ pub fn flag(f: Flag, verb: Verb) -> clap::Arg {
             .value_delimiter(',')
             .action(ArgAction::Append)
             .help("Optional extra Subject Alternative Names (SANs) to use for the API Server serving certificate. Can be both IP addresses and DNS names."),
+        Flag::CertDir if reset => arg
+            .value_name("DIR")
+            .help("The path to the directory where the certificates are stored. If specified, clean this directory. [default: /etc/kubernetes/pki]"),
+        Flag::CleanupTmpDir => arg
+            .action(ArgAction::SetTrue)
+            .help("Cleanup the \"/etc/kubernetes/tmp\" directory"),
+        Flag::Force => arg
+            .short('f')
+            .action(ArgAction::SetTrue)
+            .help("Reset the node without prompting for confirmation."),
         Flag::CertDir => arg
             .value_name("DIR")
             .help("The path where to save and store the certificates. [default: /etc/kubernetes/pki]"),
@@ -155,6 +185,9 @@ pub fn flag(f: Flag, verb: Verb) -> clap::Arg {
         Flag::UploadCerts => arg
             .action(ArgAction::SetTrue)
             .help("Upload control-plane certificates to the kubeadm-certs Secret."),
+        Flag::Kubeconfig if reset => arg
+            .value_name("FILE")
+            .help("The kubeconfig file to use when talking to the cluster: when given, the etcd members are found through the cluster's etcd Pods, as kubeadm finds them (otherwise through this node's etcd manifest)."),
         Flag::Kubeconfig => arg
             .value_name("FILE")
             .help("The kubeconfig file to use when talking to the cluster. [default: <kubeconfig-dir>/admin.conf]"),
@@ -351,6 +384,19 @@ pub fn join_overrides(m: &ArgMatches) -> JoinOverrides {
         ignore_preflight_errors: strings(m, "ignore-preflight-errors").unwrap_or_default(),
         skip_phases: strings(m, "skip-phases").unwrap_or_default(),
         dry_run: switch(m, "dry-run"),
+    }
+}
+
+/// Reads the `reset` flags that were given.
+pub fn reset_overrides(m: &ArgMatches) -> ResetOverrides {
+    ResetOverrides {
+        cert_dir: string(m, "cert-dir"),
+        cleanup_tmp_dir: switch(m, "cleanup-tmp-dir"),
+        cri_socket: string(m, "cri-socket"),
+        dry_run: switch(m, "dry-run"),
+        force: switch(m, "force"),
+        ignore_preflight_errors: strings(m, "ignore-preflight-errors").unwrap_or_default(),
+        skip_phases: strings(m, "skip-phases").unwrap_or_default(),
     }
 }
 

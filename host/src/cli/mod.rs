@@ -9,6 +9,7 @@ mod flags;
 mod init;
 mod join;
 mod plugins;
+mod reset;
 mod token;
 mod version;
 
@@ -119,6 +120,7 @@ fn command_with(plugins: &[std::sync::Arc<crate::plugins::LoadedPlugin>]) -> Com
         .arg_required_else_help(true)
         .subcommand(init::command(plugins))
         .subcommand(join::command(plugins))
+        .subcommand(reset::command())
         .subcommand(config::command())
         .subcommand(certs::command())
         .subcommand(plugins::command())
@@ -139,6 +141,7 @@ fn dispatch(m: &ArgMatches) -> Result<(), CliError> {
     match m.subcommand() {
         Some(("init", sub)) => init::run(sub),
         Some(("join", sub)) => join::run(sub),
+        Some(("reset", sub)) => reset::run(sub),
         Some(("config", sub)) => config::run(sub),
         Some(("certs", sub)) => certs::run(sub),
         Some(("plugin", sub)) => plugins::run(sub),

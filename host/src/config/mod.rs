@@ -9,6 +9,7 @@ mod file;
 mod load;
 pub mod plugins;
 mod print;
+pub mod reset;
 mod resolve;
 mod scalars;
 pub mod v1beta3;

@@ -4,6 +4,7 @@
 //! power loss at any point: the old file or the new one, never a part, never a stray copy.
 
 mod lock;
+mod remove;
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};

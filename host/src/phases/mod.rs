@@ -3,3 +3,4 @@
 pub mod common;
 pub mod init;
 pub mod join;
+pub mod reset;

@@ -14,6 +14,15 @@ pub enum Severity {
     Info,
 }
 
+/// What a removed node path was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RemovedKind {
+    File,
+    Directory,
+    Symlink,
+}
+
 /// Something that happened while a workflow ran.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -44,6 +53,12 @@ pub enum Event {
         mode: u32,
         bytes: usize,
         reused: bool,
+    },
+    /// A node path was removed by `reset` (or, with `dry_run`, would have been).
+    FileRemoved {
+        path: String,
+        kind: RemovedKind,
+        dry_run: bool,
     },
     Warning {
         message: String,

@@ -1,7 +1,7 @@
 //! The command-line flags a command or phase subcommand takes, as a closed set: a phase names
 //! its flags with these values, so a misspelt flag is a compile error, not a panic in the CLI.
 
-/// One flag of `init`, `join` or their phase subcommands (kubeadm's names, plus ours).
+/// One flag of `init`, `join`, `reset` or their phase subcommands (kubeadm's names, plus ours).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Flag {
     /// `join`'s positional `[api-server-endpoint]`.
@@ -11,6 +11,7 @@ pub enum Flag {
     ApiserverCertExtraSans,
     CertDir,
     CertificateKey,
+    CleanupTmpDir,
     Config,
     ControlPlane,
     ControlPlaneEndpoint,
@@ -21,6 +22,7 @@ pub enum Flag {
     DiscoveryTokenUnsafeSkipCaVerification,
     DryRun,
     FeatureGates,
+    Force,
     IgnorePreflightErrors,
     ImageRepository,
     KubernetesVersion,
@@ -58,6 +60,7 @@ impl Flag {
             Flag::ApiserverCertExtraSans => "apiserver-cert-extra-sans",
             Flag::CertDir => "cert-dir",
             Flag::CertificateKey => "certificate-key",
+            Flag::CleanupTmpDir => "cleanup-tmp-dir",
             Flag::Config => "config",
             Flag::ControlPlane => "control-plane",
             Flag::ControlPlaneEndpoint => "control-plane-endpoint",
@@ -70,6 +73,7 @@ impl Flag {
             }
             Flag::DryRun => "dry-run",
             Flag::FeatureGates => "feature-gates",
+            Flag::Force => "force",
             Flag::IgnorePreflightErrors => "ignore-preflight-errors",
             Flag::ImageRepository => "image-repository",
             Flag::KubernetesVersion => "kubernetes-version",

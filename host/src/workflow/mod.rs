@@ -7,7 +7,7 @@ mod phase;
 pub mod render;
 mod runner;
 
-pub use events::{Event, Events, Recorder, Reporter, Severity};
+pub use events::{Event, Events, Recorder, RemovedKind, Reporter, Severity};
 pub use flag::Flag;
 pub use phase::{Phase, RunFn, RunIfFn};
 pub use runner::{Flat, PhaseFailed, Plan, PlanError, Selection, Workflow};

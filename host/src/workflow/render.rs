@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
-use super::events::{Event, Reporter, Severity};
+use super::events::{Event, RemovedKind, Reporter, Severity};
 
 /// Which renderer `--output` picked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -129,6 +129,19 @@ impl<P: Write + Send, D: Write + Send> Reporter for HumanRenderer<P, D> {
             } => {
                 let verb = if *reused { "kept" } else { "wrote" };
                 Some(format!("\t{verb} {path} ({mode:04o}, {bytes} bytes)"))
+            }
+            Event::FileRemoved {
+                path,
+                kind,
+                dry_run,
+            } => {
+                let verb = if *dry_run { "would remove" } else { "removed" };
+                let what = match kind {
+                    RemovedKind::File => "",
+                    RemovedKind::Directory => " (directory)",
+                    RemovedKind::Symlink => " (symbolic link, not followed)",
+                };
+                Some(format!("\t{verb} {path}{what}"))
             }
             Event::Warning { message } => {
                 Some(format!("{} {message}", self.paint("33", "warning:")))
