@@ -189,7 +189,8 @@ impl ClusterView {
 pub struct Manifest {
     /// The plugin's label for it (`rbac`, `daemonset`).
     pub name: String,
-    /// The YAML or JSON text, as rendered (validated, shown in `--dry-run`).
+    /// Its objects as YAML documents written from the parsed values, hidden controls escaped
+    /// ([`super::terminal_yaml`]): what `--dry-run` shows, exactly what would be applied.
     pub content: String,
     pub objects: Vec<KubeObject>,
 }
