@@ -26,7 +26,6 @@ pub mod addon {
 
 use preflight::kubeadm_rs::plugin::types as wit;
 
-use super::capture::neutralise;
 use super::model::{
     CheckInfo, ClusterView, ParameterInfo, Permission, PermissionRequest, PluginInfo, PluginKind,
 };
@@ -35,43 +34,37 @@ use crate::workflow::Severity;
 
 fn scope(s: wit::ObjectScope) -> ObjectScope {
     ObjectScope {
-        kind: text(s.kind),
-        namespace: s.namespace.map(text),
+        kind: s.kind,
+        namespace: s.namespace,
     }
-}
-
-/// A string from `describe`, on one line with terminal controls made visible: every one of
-/// them may reach a terminal or a log (`plugin inspect`, permission errors, phase help).
-fn text(s: String) -> String {
-    neutralise(&s, false)
 }
 
 impl From<wit::PluginInfo> for PluginInfo {
     fn from(info: wit::PluginInfo) -> Self {
         PluginInfo {
-            name: text(info.name),
-            version: text(info.version),
+            name: info.name,
+            version: info.version,
             kind: match info.kind {
                 wit::PluginKind::Preflight => PluginKind::Preflight,
                 wit::PluginKind::Addon => PluginKind::Addon,
             },
-            wit_version: text(info.wit_version),
-            min_host_version: text(info.min_host_version),
+            wit_version: info.wit_version,
+            min_host_version: info.min_host_version,
             checks: info
                 .checks
                 .into_iter()
                 .map(|c| CheckInfo {
-                    name: text(c.name),
-                    description: text(c.description),
+                    name: c.name,
+                    description: c.description,
                 })
                 .collect(),
             parameters: info
                 .parameters
                 .into_iter()
                 .map(|p| ParameterInfo {
-                    name: text(p.name),
-                    description: text(p.description),
-                    default: p.default.map(text),
+                    name: p.name,
+                    description: p.description,
+                    default: p.default,
                 })
                 .collect(),
             permissions: info
@@ -79,12 +72,12 @@ impl From<wit::PluginInfo> for PluginInfo {
                 .into_iter()
                 .map(|r| PermissionRequest {
                     permission: match r.permission {
-                        wit::Permission::ReadPath(p) => Permission::ReadPath(text(p)),
-                        wit::Permission::Sysctl(k) => Permission::Sysctl(text(k)),
+                        wit::Permission::ReadPath(p) => Permission::ReadPath(p),
+                        wit::Permission::Sysctl(k) => Permission::Sysctl(k),
                         wit::Permission::ClusterRead(s) => Permission::ClusterRead(scope(s)),
                         wit::Permission::ClusterApply(s) => Permission::ClusterApply(scope(s)),
                     },
-                    reason: text(r.reason),
+                    reason: r.reason,
                 })
                 .collect(),
         }

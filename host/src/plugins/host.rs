@@ -392,7 +392,7 @@ impl PluginHost {
                 info
             }
         };
-        plugin.check_describe(shape, info)
+        plugin.check_describe(shape, info.neutralised())
     }
 
     /// Static checks of a component (world, imports, WIT version), then its `InstancePre`.
