@@ -383,3 +383,122 @@ fn preflight_gives_one_verdict_over_built_in_and_plugin_checks() {
         "built-in findings are reported first:\n{err}"
     );
 }
+
+/// Waits for `child` at most `limit`; kills it (and fails) past that.
+fn finished_within(
+    mut child: std::process::Child,
+    limit: std::time::Duration,
+) -> std::process::Output {
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!("still running after {limit:?}: {}", stderr(&out));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[test]
+fn a_fifo_in_a_granted_directory_blocks_neither_plugin_run_nor_init() {
+    use std::process::Stdio;
+    let limit = std::time::Duration::from_secs(20);
+    // plugin run reads the node's own /tmp.
+    let dir = tempfile::tempdir_in("/tmp").unwrap();
+    let fifo = dir.path().join("fifo");
+    mkfifo(&fifo);
+    let run = kubeadm()
+        .args(["plugin", "run"])
+        .arg(plugin_dir().join("hostile_special.wasm"))
+        .arg("--param")
+        .arg(format!("path={}", fifo.display()))
+        .args(["--grant", "read-path=/tmp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = finished_within(run, limit);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("[INFO hostile-special/outcome]: denied:"),
+        "{}",
+        stdout(&out)
+    );
+
+    // init reads /tmp under --rootfs.
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("tmp")).unwrap();
+    mkfifo(&root.path().join("tmp/fifo"));
+    let wasm = plugin_dir().join("hostile_special.wasm");
+    let pin = run_ok(std::process::Command::new("sha256sum").arg(&wasm));
+    let config = root.path().join("kubeadm.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n---\n\
+             apiVersion: kubeadm-rs.io/v1alpha1\nkind: PluginConfiguration\nplugins:\n- name: hostile-special\n  \
+             source: {{path: {}}}\n  sha256: {}\n  grants: {{readPaths: [/tmp]}}\n  \
+             parameters: {{path: /tmp/fifo}}\n  limits: {{timeout: 3s}}\n",
+            wasm.display(),
+            stdout(&pin).split_whitespace().next().unwrap()
+        ),
+    )
+    .unwrap();
+    let init = kubeadm()
+        .args([
+            "init",
+            "phase",
+            "preflight",
+            "hostile-special",
+            "--dry-run",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--rootfs")
+        .arg(root.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = finished_within(init, limit);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[INFO hostile-special/outcome]: denied:"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn plugin_inspect_shows_a_hostile_describe_with_its_controls_escaped() {
+    let out = run_ok(
+        kubeadm()
+            .args(["plugin", "inspect"])
+            .arg(plugin_dir().join("hostile_describe.wasm")),
+    );
+    let text = stdout(&out);
+    assert!(
+        !text
+            .chars()
+            .any(|c| c != '\n' && kubeadm_rs::plugins::is_hidden_control(c)),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("  read-path /: nothing to see\\u{1b}[1A\\u{1b}[2K\\u{d}\\u{9b}2K"),
+        "{text}"
+    );
+    assert!(
+        text.contains("version:     1.0.0\\u{1b}]0;trusted\\u{7}\\u{200b}"),
+        "{text}"
+    );
+}

@@ -796,3 +796,286 @@ fn in_one_batch_hostile_plugins_fail_by_name_and_the_good_ones_still_report() {
         "{notices:?}"
     );
 }
+
+// --- what plugin strings and objects may do to a terminal, a URL or the host ----------------
+
+/// Whether `text` holds a character that could change what a terminal shows unseen.
+fn hidden(text: &str) -> bool {
+    text.chars()
+        .any(|c| c != '\n' && kubeadm_rs::plugins::is_hidden_control(c))
+}
+
+fn hostile_special(
+    t: &TestHost,
+    path: &str,
+) -> (
+    Result<Vec<kubeadm_rs::plugins::Finding>, PluginError>,
+    Duration,
+) {
+    let s = limits(
+        grant_declared(
+            &t.host,
+            with_params(
+                spec("hostile-special", "hostile_special"),
+                &[("path", path)],
+            ),
+        ),
+        Some("2s"),
+        None,
+    );
+    let plugin = t.host.load(&s).expect("hostile-special loads");
+    let start = Instant::now();
+    let result = plugin.run_preflight();
+    (result, start.elapsed())
+}
+
+#[test]
+fn fifos_sockets_and_devices_in_a_granted_directory_are_refused_without_blocking() {
+    let t = TestHost::new(FakeNode::default());
+    let dir = t.files.path().join("tmp");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("plain"), "plain file").unwrap();
+    let made = |args: &[&str]| {
+        let status = std::process::Command::new(args[0])
+            .args(&args[1..])
+            .status()
+            .unwrap();
+        assert!(status.success(), "{args:?}");
+    };
+    made(&["mkfifo", dir.join("fifo").to_str().unwrap()]);
+    made(&["mknod", dir.join("null").to_str().unwrap(), "c", "1", "3"]);
+    let _socket = std::os::unix::net::UnixListener::bind(dir.join("socket")).unwrap();
+
+    let (plain, _) = hostile_special(&t, "/tmp/plain");
+    assert_eq!(plain.unwrap()[0].message, "allowed: read 10 bytes");
+    for special in ["fifo", "null", "socket"] {
+        // Without the refusal the FIFO's open blocks until its 2s limit, and the thread for good.
+        let (result, took) = hostile_special(&t, &format!("/tmp/{special}"));
+        let findings = result.unwrap_or_else(|e| panic!("{special}: {e}"));
+        assert!(
+            findings[0].message.starts_with("denied:"),
+            "{special}: {findings:?}"
+        );
+        assert!(took < Duration::from_secs(2), "{special}: {took:?}");
+    }
+}
+
+/// A procfs mount, taken down again when dropped.
+struct ProcMount(std::path::PathBuf);
+
+impl Drop for ProcMount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+fn no_read_path_reaches_proc_sys_dev_or_a_directory_holding_a_proc_mount() {
+    // The node's real root: with a /proc grant the plugin would read kubeadm-rs's environment.
+    let events = Arc::new(Recorder::default());
+    let mut config = plugin_support::config(
+        &plugin_support::shared_cache(),
+        FakeNode::default(),
+        &events,
+        std::path::Path::new("/"),
+    );
+    config.allow_unsigned = true;
+    let host = kubeadm_rs::plugins::PluginHost::new(config).unwrap();
+    let s = grant_declared(&host, spec("hostile-proc", "hostile_proc"));
+    let (err, text) = err_text(host.load(&s));
+    assert!(
+        matches!(err, PluginError::PermissionDenied { .. }),
+        "{text}"
+    );
+    for path in ["/proc", "/"] {
+        assert!(
+            text.contains(&format!("read-path {path} is never granted: ")),
+            "{path}: {text}"
+        );
+    }
+    assert!(text.contains("/proc/self is kubeadm-rs itself"), "{text}");
+
+    // Any other directory is refused when a proc file system is mounted below it.
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let proc = root.path().join("tmp/proc");
+    std::fs::create_dir_all(&proc).unwrap();
+    let status = std::process::Command::new("mount")
+        .args(["-t", "proc", "proc"])
+        .arg(&proc)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mounting proc at {}", proc.display());
+    let _mounted = ProcMount(proc.clone());
+    let mut config = plugin_support::config(
+        &plugin_support::shared_cache(),
+        FakeNode::default(),
+        &events,
+        root.path(),
+    );
+    config.allow_unsigned = true;
+    let host = kubeadm_rs::plugins::PluginHost::new(config).unwrap();
+    let s = grant_declared(
+        &host,
+        with_params(
+            spec("hostile-special", "hostile_special"),
+            &[("path", "/tmp/proc/self/environ")],
+        ),
+    );
+    let (_, text) = err_text(host.load(&s));
+    assert!(
+        text.contains(&format!(
+            "read-path /tmp is never granted: a proc file system is mounted at {}",
+            proc.canonicalize().unwrap().display()
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn describe_strings_reach_no_terminal_with_their_controls() {
+    let t = TestHost::new(FakeNode::default());
+    let info = t
+        .host
+        .inspect(&plugin_support::wasm("hostile_describe"))
+        .unwrap()
+        .info;
+    assert_eq!(info.version, "1.0.0\\u{1b}]0;trusted\\u{7}\\u{200b}");
+    let mut texts = vec![info.version.clone()];
+    texts.extend(info.checks.iter().map(|c| c.description.clone()));
+    texts.extend(
+        info.parameters
+            .iter()
+            .flat_map(|p| [p.description.clone(), p.default.clone().unwrap_or_default()]),
+    );
+    texts.extend(
+        info.permissions
+            .iter()
+            .map(|p| format!("{}: {}", p.permission, p.reason)),
+    );
+    for text in &texts {
+        assert!(!hidden(text), "hidden control in {text:?}");
+    }
+    assert!(
+        texts.contains(
+            &"read-path /: nothing to see\\u{1b}[1A\\u{1b}[2K\\u{d}\\u{9b}2K".to_string()
+        ),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"harmless\\u{d}\\u{1b}[2K\\u{202e}gnihton\\u{202c} \\u{2066}x\\u{2069}\\u{e0041}\\u{61c}".to_string()),
+        "{texts:?}"
+    );
+    // The permission error quotes the reason: neutralised there too.
+    let (_, text) = err_text(t.host.load(&spec("hostile-describe", "hostile_describe")));
+    assert!(!hidden(&text), "{text:?}");
+    assert!(
+        text.contains("(wanted for: nothing to see\\u{1b}[1A"),
+        "{text}"
+    );
+}
+
+#[test]
+fn dry_run_shows_addon_objects_as_parsed_with_controls_escaped() {
+    let t = TestHost::new(FakeNode::default());
+    let s = grant_declared(
+        &t.host,
+        with_params(
+            spec("hostile-addon", "hostile_addon"),
+            &[("mode", "hidden")],
+        ),
+    );
+    let manifests = t
+        .host
+        .load(&s)
+        .unwrap()
+        .render_addon(&view(), no_cluster())
+        .unwrap();
+    let object = &manifests[0].objects[0].value;
+    assert_eq!(object["data"]["hostPID"], "true");
+    assert_eq!(object["data"]["privileged"], "\u{202e}eurt\u{202c}");
+    let shown = &manifests[0].content;
+    assert!(!hidden(shown), "{shown}");
+    assert!(
+        !shown.contains("nothing here"),
+        "the comment is not part of the object: {shown}"
+    );
+    assert!(shown.contains("hostPID"), "{shown}");
+    assert!(shown.contains("\\u202E"), "{shown}");
+    // What is shown parses back to exactly what would be applied.
+    let reparsed: serde_json::Value = serde_saphyr::from_str(shown).unwrap();
+    assert_eq!(&reparsed, object);
+}
+
+#[test]
+fn object_names_namespaces_and_api_versions_are_checked_before_any_request() {
+    let t = TestHost::new(FakeNode::default());
+    let cases = [
+        (
+            "bad-name",
+            "ConfigMap \"x?dryRun=All#\": metadata.name must be a lowercase RFC 1123 subdomain",
+        ),
+        (
+            "traversal-name",
+            "ConfigMap \"../../../apis/rbac.authorization.k8s.io/v1/clusterrolebindings/x\": metadata.name must be",
+        ),
+        (
+            "no-namespace",
+            "ConfigMap nowhere: metadata.namespace is missing; ConfigMap is a namespaced kind",
+        ),
+        (
+            "non-string-namespace",
+            "ConfigMap listed: metadata.namespace is not a string",
+        ),
+        (
+            "wrong-group",
+            "ConfigMap: apiVersion \"apps/v1\" is outside the kind's API group; ConfigMap is in the core group",
+        ),
+        ("read-traversal", "render failed: refused: "),
+    ];
+    for (mode, want) in cases {
+        let (_, text) = err_text(hostile_addon(&t, &[("mode", mode)], None));
+        assert!(text.contains(want), "{mode}: {text}");
+    }
+    let (_, text) = err_text(hostile_addon(&t, &[("mode", "read-traversal")], None));
+    assert!(
+        text.contains("is not a Kubernetes object name; nothing was requested"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_huge_error_message_is_cut_to_one_short_line_and_a_fuel_trap_is_one_line() {
+    let t = TestHost::new(FakeNode::default());
+    let mut s = with_params(
+        spec("hostile-limits", "hostile_limits"),
+        &[("mode", "huge-error"), ("mb", "20")],
+    );
+    s.limits.memory = Some(ByteSize::mib(128));
+    let (err, text) = err_text(t.host.load(&s).unwrap().run_preflight());
+    assert!(matches!(err, PluginError::Failed { .. }), "{text}");
+    assert!(text.len() < 2048, "{} bytes", text.len());
+    assert!(!hidden(&text), "{text:?}");
+    assert!(
+        text.starts_with("plugin hostile-limits: run failed: \\u{1b}[2J"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!("… ({} bytes in all)", 28 + 20 * (1 << 20))),
+        "{text}"
+    );
+
+    let mut s = with_params(
+        spec("hostile-limits", "hostile_limits"),
+        &[("mode", "hostcall-fuel"), ("mb", "130")],
+    );
+    s.limits.memory = Some(ByteSize::mib(512));
+    let (err, text) = err_text(t.host.load(&s).unwrap().run_preflight());
+    assert!(matches!(err, PluginError::Trapped { .. }), "{text}");
+    assert_eq!(
+        text,
+        "plugin hostile-limits: run trapped: too much data is being copied between the host and the guest: fuel allocated for hostcalls has been exhausted"
+    );
+}

@@ -34,7 +34,7 @@ impl DryRun {
 
     fn attach(&self, label: &str, object: &Value) {
         let shown = redact_secret_data(object);
-        let yaml = serde_saphyr::to_string(&shown).unwrap_or_else(|e| format!("# {e}\n"));
+        let yaml = crate::plugins::terminal_yaml(&shown);
         self.events.output(format!("[dryrun] {label}:\n{yaml}"));
     }
 }

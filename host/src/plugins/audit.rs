@@ -1,6 +1,8 @@
 //! The import audit: before a plugin is instantiated, what its component imports is compared
 //! with its world, with what `describe` declared and with what the operator granted.
 
+use std::path::{Path, PathBuf};
+
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -148,6 +150,139 @@ pub fn ungranted(plugin: &str, declared: &[PermissionRequest], grants: &Grants) 
             request: request.clone(),
         })
         .collect()
+}
+
+/// Directories no read-path reaches, with what lies there. The host opens the files a plugin
+/// reads, so in `/proc` `self` is kubeadm-rs: its memory, environment and file descriptors.
+const HOST_ONLY: &[(&str, &str)] = &[
+    (
+        "/proc",
+        "the kernel's process table, where /proc/self is kubeadm-rs itself",
+    ),
+    ("/sys", "the kernel's objects"),
+    ("/dev", "device nodes"),
+];
+
+/// Kernel file systems a read-path may neither be on nor contain.
+const PSEUDO_FILE_SYSTEMS: &[&str] = &[
+    "proc",
+    "sysfs",
+    "devtmpfs",
+    "devpts",
+    "debugfs",
+    "tracefs",
+    "securityfs",
+    "bpf",
+    "configfs",
+    "efivarfs",
+    "pstore",
+    "binfmt_misc",
+    "fusectl",
+    "mqueue",
+    "cgroup",
+    "cgroup2",
+];
+
+/// Declared read paths that no grant may cover, whatever the operator wrote: `/` and
+/// `/proc`, `/sys`, `/dev` with everything below them, and (found under `files_root`, the
+/// node's `/`) any directory on, or holding, a kernel file system such as a proc mount.
+/// `mountinfo` is the text of `/proc/self/mountinfo`.
+pub fn unreachable_paths(
+    declared: &[PermissionRequest],
+    files_root: &Path,
+    mountinfo: impl FnOnce() -> std::io::Result<String>,
+) -> Vec<Denial> {
+    let paths: Vec<&str> = declared
+        .iter()
+        .filter_map(|r| match &r.permission {
+            Permission::ReadPath(path) => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
+    if paths.is_empty() {
+        return Vec::new();
+    }
+    let mounts = mountinfo().map(|text| pseudo_mounts(&text));
+    let mut denials = Vec::new();
+    for path in paths {
+        let deny = |why: String| Denial::Unreachable {
+            path: path.to_string(),
+            why,
+        };
+        if path == "/" {
+            denials.push(deny(
+                "it holds /proc, where /proc/self is kubeadm-rs itself, and /sys and /dev".into(),
+            ));
+            continue;
+        }
+        if let Some((_, what)) = HOST_ONLY.iter().find(|(dir, _)| {
+            path == *dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+        }) {
+            denials.push(deny(format!("it is in {what}")));
+            continue;
+        }
+        let Ok(real) = files_root.join(path.trim_start_matches('/')).canonicalize() else {
+            continue; // not on this node: nothing is mounted there either
+        };
+        match &mounts {
+            Err(e) => denials.push(deny(format!(
+                "the mounts below {} cannot be checked (reading /proc/self/mountinfo: {e})",
+                real.display()
+            ))),
+            Ok(mounts) => {
+                if let Some((point, fs)) = mounts
+                    .iter()
+                    .find(|(point, _)| point.starts_with(&real) || real.starts_with(point))
+                {
+                    denials.push(deny(format!(
+                        "a {fs} file system is mounted at {}",
+                        point.display()
+                    )));
+                }
+            }
+        }
+    }
+    denials
+}
+
+/// The mount points and types of the kernel file systems in a `mountinfo` text.
+fn pseudo_mounts(mountinfo: &str) -> Vec<(PathBuf, String)> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (mount, fs) = line.split_once(" - ")?;
+            let fs = fs.split(' ').next()?;
+            let point = mount.split(' ').nth(4)?;
+            PSEUDO_FILE_SYSTEMS
+                .contains(&fs)
+                .then(|| (PathBuf::from(unescape_octal(point)), fs.to_string()))
+        })
+        .collect()
+}
+
+/// A `mountinfo` path field with its `\040`-style escapes decoded.
+fn unescape_octal(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let code = bytes
+            .get(i + 1..i + 4)
+            .filter(|_| bytes[i] == b'\\')
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .and_then(|d| u8::from_str_radix(d, 8).ok());
+        match code {
+            Some(b) => {
+                out.push(b);
+                i += 4;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

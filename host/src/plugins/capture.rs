@@ -8,22 +8,40 @@ use crate::workflow::Events;
 /// Bytes kept of each of stdout, stderr and the log records.
 pub const CAPTURE_LIMIT: usize = 64 * 1024;
 
-/// Replaces control characters (ESC, CR, BEL, C1, bidi overrides, line separators) with
-/// visible `\u{..}` escapes. Tabs stay; newlines stay only when `keep_newlines`.
+/// Bytes kept of one plugin string shown inside an error message (`err(...)`, a trap).
+pub const MESSAGE_LIMIT: usize = 1024;
+
+/// Whether `c` can change what a terminal shows without being seen: C0/C1 controls and DEL,
+/// bidi embeddings, overrides, isolates and marks, zero-width and other invisible format
+/// characters, line/paragraph separators, and tag characters.
+pub fn is_hidden_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{61c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
+}
+
+/// Replaces every [`is_hidden_control`] character with a visible `\u{..}` escape. Tabs
+/// stay; newlines stay only when `keep_newlines`.
 pub fn neutralise(text: &str, keep_newlines: bool) -> String {
-    let mut out = String::with_capacity(text.len());
+    if !text.chars().any(|c| c != '\t' && is_hidden_control(c)) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         let dangerous = match c {
             '\t' => false,
             '\n' => !keep_newlines,
-            c if c.is_control() => true,
-            '\u{200e}'
-            | '\u{200f}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}' => true,
-            _ => false,
+            c => is_hidden_control(c),
         };
         if dangerous {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
@@ -31,6 +49,46 @@ pub fn neutralise(text: &str, keep_newlines: bool) -> String {
             out.push(c);
         }
     }
+    out
+}
+
+/// `text` neutralised onto one line and cut to at most `limit` bytes (on a character
+/// boundary), with what was cut counted: for plugin strings shown in messages.
+pub fn one_line(text: &str, limit: usize) -> String {
+    let mut end = text.len().min(limit);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut line = neutralise(&text[..end], false);
+    if end < text.len() {
+        line.push_str(&format!("… ({} bytes in all)", text.len()));
+    }
+    line
+}
+
+/// An object as YAML that shows exactly its value and is safe for a terminal: what
+/// `--dry-run` prints. Block YAML when that holds no hidden controls (they can only be inside
+/// scalars); otherwise flow YAML (JSON layout) with every hidden control in a string
+/// written as a YAML escape (`\r`, `\u202E`, `\U000E0041`), which parses to the same value.
+pub fn terminal_yaml(value: &serde_json::Value) -> String {
+    if let Ok(text) = serde_saphyr::to_string(value)
+        && !text
+            .chars()
+            .any(|c| !matches!(c, '\n' | '\t') && is_hidden_control(c))
+    {
+        return text;
+    }
+    // serde_json escapes C0 controls itself; outside strings its output is ASCII structure.
+    let json = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("# {e}"));
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        match c as u32 {
+            _ if c == '\n' || !is_hidden_control(c) => out.push(c),
+            code @ ..=0xffff => out.push_str(&format!("\\u{code:04X}")),
+            code => out.push_str(&format!("\\U{code:08X}")),
+        }
+    }
+    out.push('\n');
     out
 }
 
@@ -138,16 +196,7 @@ impl Streams {
         if lines.is_empty() {
             return None;
         }
-        let mut summary = neutralise(&lines.join(" "), false);
-        if summary.len() > 1024 {
-            let mut end = 1024;
-            while !summary.is_char_boundary(end) {
-                end -= 1;
-            }
-            summary.truncate(end);
-            summary.push('…');
-        }
-        Some(summary)
+        Some(one_line(&lines.join(" "), MESSAGE_LIMIT))
     }
 }
 

@@ -5,8 +5,14 @@ use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
-use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, StoreContextMut,
+};
+use wasmtime_wasi::filesystem::{WasiFilesystemCtxView, WasiFilesystemView};
+use wasmtime_wasi::p2::bindings::filesystem::types::{
+    Descriptor, DescriptorFlags, DescriptorType, ErrorCode, HostDescriptor, OpenFlags, PathFlags,
+};
 
 use super::bindings::{addon::Addon, preflight::Preflight};
 use super::sandbox::{CallState, MAX_TABLE_ELEMENTS};
@@ -21,7 +27,8 @@ pub struct PluginEngine {
     pub engine: Engine,
     pub preflight: Linker<CallState>,
     pub addon: Linker<CallState>,
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until the engine is dropped.
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 /// The call ran past its limit while waiting (in a host call, such as a WASI sleep).
@@ -38,9 +45,11 @@ impl PluginEngine {
 
         let mut preflight = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut preflight)?;
+        open_only_files_and_directories(&mut preflight)?;
         Preflight::add_to_linker::<_, HasSelf<_>>(&mut preflight, |s| s)?;
         let mut addon = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut addon)?;
+        open_only_files_and_directories(&mut addon)?;
         Addon::add_to_linker::<_, HasSelf<_>>(&mut addon, |s| s)?;
 
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -50,7 +59,7 @@ impl PluginEngine {
             engine,
             preflight,
             addon,
-            runtime,
+            runtime: Some(runtime),
         })
     }
 
@@ -58,6 +67,8 @@ impl PluginEngine {
     pub fn block_on<F: Future>(&self, limit: Duration, call: F) -> Result<F::Output, Elapsed> {
         // The timer must be created inside the runtime, hence the async block.
         self.runtime
+            .as_ref()
+            .expect("the runtime lives as long as the engine")
             .block_on(async { tokio::time::timeout(limit, call).await })
             .map_err(|_| Elapsed)
     }
@@ -70,6 +81,72 @@ impl PluginEngine {
             .precompile_compatibility_hash()
             .hash(&mut hasher);
         format!("{:016x}", hasher.finish())
+    }
+}
+
+impl Drop for PluginEngine {
+    /// A file operation cut off by a timeout may still hold a blocking thread; the process
+    /// must not wait for it on its way out.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// The `wasi:filesystem/types` instance wasmtime-wasi defines (its WIT version).
+const FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
+
+/// Replaces WASI's `open-at` with one that refuses anything but regular files and
+/// directories: opening a FIFO (or a device) blocks a host thread until a writer comes, which
+/// no plugin time limit can take back.
+fn open_only_files_and_directories(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    linker.instance(FILESYSTEM_TYPES)?.func_wrap_async(
+        "[method]descriptor.open-at",
+        |mut store: StoreContextMut<'_, CallState>,
+         (dir, path_flags, path, open_flags, flags): (
+            Resource<Descriptor>,
+            PathFlags,
+            String,
+            OpenFlags,
+            DescriptorFlags,
+        )| {
+            Box::new(async move {
+                let mut fs = store.data_mut().filesystem();
+                let opened = open_plain(&mut fs, dir, path_flags, path, open_flags, flags).await?;
+                Ok((opened,))
+            })
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// `open-at` of a path that is, when looked at first, a regular file or a directory (or a
+/// symlink the open itself refuses or follows to one of those); `access` for anything else.
+async fn open_plain(
+    fs: &mut WasiFilesystemCtxView<'_>,
+    dir: Resource<Descriptor>,
+    path_flags: PathFlags,
+    path: String,
+    open_flags: OpenFlags,
+    flags: DescriptorFlags,
+) -> wasmtime::Result<Result<Resource<Descriptor>, ErrorCode>> {
+    let at = Resource::new_borrow(dir.rep());
+    let kind = match HostDescriptor::stat_at(fs, at, path_flags, path.clone()).await {
+        Ok(stat) => stat.type_,
+        Err(e) => return e.downcast().map(Err),
+    };
+    if !matches!(
+        kind,
+        DescriptorType::RegularFile | DescriptorType::Directory | DescriptorType::SymbolicLink
+    ) {
+        return Ok(Err(ErrorCode::Access));
+    }
+    match HostDescriptor::open_at(fs, dir, path_flags, path, open_flags, flags).await {
+        Ok(fd) => Ok(Ok(fd)),
+        Err(e) => e.downcast().map(Err),
     }
 }
 

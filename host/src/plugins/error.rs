@@ -152,6 +152,8 @@ pub enum Denial {
     UsedUndeclared { what: String },
     /// An addon rendered an object of a kind or namespace it may not apply.
     Rendered { manifest: String, object: String },
+    /// A read path no grant may cover: it would reach kubeadm-rs itself or the kernel.
+    Unreachable { path: String, why: String },
 }
 
 impl Denial {
@@ -191,6 +193,10 @@ impl fmt::Display for Denial {
             Denial::Rendered { manifest, object } => write!(
                 f,
                 "manifest {manifest:?} renders {object}, whose kind and namespace the plugin did not declare as cluster-apply"
+            ),
+            Denial::Unreachable { path, why } => write!(
+                f,
+                "read-path {path} is never granted: {why}; plugins get node facts (kernel modules, sysctls, memory, ...) from the node interface instead"
             ),
         }
     }

@@ -13,7 +13,7 @@ use super::audit::{self, ComponentShape};
 use super::bindings::addon::AddonPre;
 use super::bindings::preflight::PreflightPre;
 use super::cache::{CacheOutcome, CompileCache, Lookup};
-use super::capture::{self, Streams, neutralise};
+use super::capture::{self, Streams};
 use super::engine::{Elapsed, PluginEngine};
 use super::error::{Call, Denial, OutputProblem, PluginError};
 use super::facts::NodeFacts;
@@ -212,6 +212,11 @@ impl PluginHost {
             )));
         }
         let mut denials = audit::undeclared_imports(&shape.imports, &info.permissions);
+        denials.extend(audit::unreachable_paths(
+            &info.permissions,
+            &self.shared.config.files_root,
+            || std::fs::read_to_string("/proc/self/mountinfo"),
+        ));
         denials.extend(audit::ungranted(
             &spec.name,
             &info.permissions,
@@ -388,7 +393,7 @@ impl PluginHost {
                 info
             }
         };
-        plugin.check_describe(shape, info)
+        plugin.check_describe(shape, info.neutralised())
     }
 
     /// Static checks of a component (world, imports, WIT version), then its `InstancePre`.
@@ -516,6 +521,7 @@ impl Prepared {
         shape: &ComponentShape,
         info: PluginInfo,
     ) -> Result<PluginInfo, PluginError> {
+        output::check_describe_sizes(&info).map_err(|reason| self.bad_describe(reason))?;
         if !audit::wit_compatible(&info.wit_version) {
             return Err(PluginError::WitMismatch {
                 plugin: self.name.clone(),
@@ -640,7 +646,8 @@ impl Prepared {
             }
             (Some(trap), _) => trap.to_string(),
             (None, Some(I32Exit(status))) => format!("the plugin exited with status {status}"),
-            (None, None) => neutralise(&error.to_string(), false),
+            // The root cause, not the error's display: that is wasmtime's multi-line backtrace.
+            (None, None) => capture::one_line(&error.root_cause().to_string(), capture::MESSAGE_LIMIT),
         };
         PluginError::Trapped {
             plugin,
@@ -765,7 +772,7 @@ impl LoadedPlugin {
             .map_err(|message| PluginError::Failed {
                 plugin: self.spec.name.clone(),
                 call: Call::Run,
-                message: neutralise(&message, false),
+                message: capture::one_line(&message, capture::MESSAGE_LIMIT),
             })?;
         output::findings(&self.spec.name, &self.info, findings)
     }
@@ -793,7 +800,7 @@ impl LoadedPlugin {
             .map_err(|message| PluginError::Failed {
                 plugin: self.spec.name.clone(),
                 call: Call::Render,
-                message: neutralise(&message, false),
+                message: capture::one_line(&message, capture::MESSAGE_LIMIT),
             })?;
         let apply: Vec<_> = self
             .info

@@ -4,8 +4,9 @@
 
 use super::bindings::addon::kubeadm_rs::plugin::cluster;
 use super::bindings::preflight::kubeadm_rs::plugin::{log, node, types};
-use super::capture::LogLevel;
+use super::capture::{LogLevel, MESSAGE_LIMIT, one_line};
 use super::facts::{CgroupVersion, FactError};
+use super::kinds;
 use super::sandbox::CallState;
 use crate::config::plugins::ObjectScope;
 
@@ -106,7 +107,8 @@ impl node::Host for CallState {
     fn sysctl(&mut self, key: String) -> Fact<String> {
         self.check_deadline()?;
         if !self.grants.sysctls.contains(&key) {
-            self.violations.push(format!("sysctl {key}"));
+            self.violations
+                .push(format!("sysctl {}", one_line(&key, MESSAGE_LIMIT)));
             return Ok(Err(node::FactError::Denied));
         }
         fact(self, |s| s.facts.sysctl(&key))
@@ -123,8 +125,20 @@ impl cluster::Host for CallState {
         self.check_deadline()?;
         let scope = ObjectScope { kind, namespace };
         if !self.grants.cluster_read.contains(&scope) {
-            self.violations.push(format!("cluster-read {scope}"));
+            let kind = one_line(&scope.kind, MESSAGE_LIMIT);
+            let shown = ObjectScope {
+                kind,
+                namespace: scope.namespace.map(|ns| one_line(&ns, MESSAGE_LIMIT)),
+            };
+            self.violations.push(format!("cluster-read {shown}"));
             return Ok(Err(cluster::ClusterError::Denied));
+        }
+        // The name goes into the request's URL: `../` or `?` would reach other objects.
+        if !kinds::is_path_segment(&name) {
+            return Ok(Err(cluster::ClusterError::Unavailable(format!(
+                "\"{}\" is not a Kubernetes object name; nothing was requested",
+                one_line(&name, MESSAGE_LIMIT)
+            ))));
         }
         Ok(self
             .cluster

@@ -20,13 +20,14 @@ mod facts;
 mod host;
 mod imports;
 mod integrity;
+mod kinds;
 mod model;
 mod output;
 mod sandbox;
 mod seal;
 
 pub use cache::{CacheError, CacheOutcome, DEFAULT_CACHE_DIR};
-pub use capture::{CAPTURE_LIMIT, neutralise};
+pub use capture::{CAPTURE_LIMIT, is_hidden_control, neutralise, terminal_yaml};
 pub use engine::EPOCH_TICK;
 pub use error::{Call, Denial, IntegrityError, OutputProblem, PluginError};
 pub use facts::{CgroupVersion, FactError, LiveNodeFacts, NodeFacts};

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::capture::neutralise;
 use crate::config::InitConfig;
 use crate::config::plugins::ObjectScope;
 use crate::preflight::Issue;
@@ -46,6 +47,56 @@ pub struct PluginInfo {
     pub checks: Vec<CheckInfo>,
     pub parameters: Vec<ParameterInfo>,
     pub permissions: Vec<PermissionRequest>,
+}
+
+impl PluginInfo {
+    /// Every string on one line with terminal controls made visible: each may reach a
+    /// terminal or a log (`plugin inspect`, permission errors, phase help). Applied to what
+    /// `describe` said whether it was just called or kept in the compile cache.
+    pub fn neutralised(self) -> Self {
+        let text = |s: String| neutralise(&s, false);
+        let scope = |s: ObjectScope| ObjectScope {
+            kind: text(s.kind),
+            namespace: s.namespace.map(text),
+        };
+        PluginInfo {
+            name: text(self.name),
+            version: text(self.version),
+            kind: self.kind,
+            wit_version: text(self.wit_version),
+            min_host_version: text(self.min_host_version),
+            checks: self
+                .checks
+                .into_iter()
+                .map(|c| CheckInfo {
+                    name: text(c.name),
+                    description: text(c.description),
+                })
+                .collect(),
+            parameters: self
+                .parameters
+                .into_iter()
+                .map(|p| ParameterInfo {
+                    name: text(p.name),
+                    description: text(p.description),
+                    default: p.default.map(text),
+                })
+                .collect(),
+            permissions: self
+                .permissions
+                .into_iter()
+                .map(|r| PermissionRequest {
+                    permission: match r.permission {
+                        Permission::ReadPath(p) => Permission::ReadPath(text(p)),
+                        Permission::Sysctl(k) => Permission::Sysctl(text(k)),
+                        Permission::ClusterRead(s) => Permission::ClusterRead(scope(s)),
+                        Permission::ClusterApply(s) => Permission::ClusterApply(scope(s)),
+                    },
+                    reason: text(r.reason),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,7 +240,8 @@ impl ClusterView {
 pub struct Manifest {
     /// The plugin's label for it (`rbac`, `daemonset`).
     pub name: String,
-    /// The YAML or JSON text, as rendered (validated, shown in `--dry-run`).
+    /// Its objects as YAML documents written from the parsed values, hidden controls escaped
+    /// ([`super::terminal_yaml`]): what `--dry-run` shows, exactly what would be applied.
     pub content: String,
     pub objects: Vec<KubeObject>,
 }

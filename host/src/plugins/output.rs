@@ -4,8 +4,9 @@
 
 use super::bindings::preflight::kubeadm_rs::plugin::types as wit;
 use super::bindings::severity;
-use super::capture::neutralise;
+use super::capture::{neutralise, terminal_yaml};
 use super::error::{Call, Denial, OutputProblem, PluginError};
+use super::kinds;
 use super::model::{Finding, KubeObject, Manifest, Permission, PluginInfo, PluginKind};
 use super::sandbox::EffectiveLimits;
 use crate::config::plugins::{ObjectScope, is_clean_absolute_path, is_plugin_name, is_sysctl_key};
@@ -15,12 +16,59 @@ pub const MAX_FINDINGS: usize = 1000;
 pub const MAX_FINDINGS_BYTES: usize = 1 << 20;
 /// Checks, parameters and permissions a `describe` may list, each.
 const MAX_DESCRIBE_ITEMS: usize = 256;
+/// Bytes of one string of `describe` (a version, a description, a reason, a path).
+pub const MAX_DESCRIBE_TEXT: usize = 4096;
 
 fn bad(plugin: &str, call: Call, problem: OutputProblem) -> PluginError {
     PluginError::BadOutput {
         plugin: plugin.to_string(),
         call,
         problem,
+    }
+}
+
+/// Whether every string of `describe` is small enough to show: checked before any of them
+/// goes into a message.
+pub fn check_describe_sizes(info: &PluginInfo) -> Result<(), String> {
+    let mut texts: Vec<(&str, &str)> = vec![
+        ("name", info.name.as_str()),
+        ("version", info.version.as_str()),
+        ("wit-version", info.wit_version.as_str()),
+        ("min-host-version", info.min_host_version.as_str()),
+    ];
+    for c in &info.checks {
+        texts.extend([
+            ("a check name", c.name.as_str()),
+            ("a check description", c.description.as_str()),
+        ]);
+    }
+    for p in &info.parameters {
+        texts.extend([
+            ("a parameter name", p.name.as_str()),
+            ("a parameter description", p.description.as_str()),
+            ("a parameter default", p.default.as_deref().unwrap_or("")),
+        ]);
+    }
+    for r in &info.permissions {
+        let target = match &r.permission {
+            Permission::ReadPath(s) | Permission::Sysctl(s) => s.len(),
+            Permission::ClusterRead(scope) | Permission::ClusterApply(scope) => {
+                scope.kind.len() + scope.namespace.as_ref().map_or(0, String::len)
+            }
+        };
+        if target > MAX_DESCRIBE_TEXT {
+            return Err(format!(
+                "describe requests a permission of {target} bytes, more than {MAX_DESCRIBE_TEXT}"
+            ));
+        }
+        texts.push(("a permission reason", r.reason.as_str()));
+    }
+    match texts.iter().find(|(_, t)| t.len() > MAX_DESCRIBE_TEXT) {
+        Some((what, t)) => Err(format!(
+            "describe's {what} is {} bytes, more than {MAX_DESCRIBE_TEXT}",
+            t.len()
+        )),
+        None => Ok(()),
     }
 }
 
@@ -152,14 +200,20 @@ fn documents(content: &str) -> Vec<String> {
     docs
 }
 
-fn text_field<'a>(value: &'a serde_json::Value, path: &[&str]) -> Option<&'a str> {
-    path.iter()
-        .try_fold(value, |v, key| v.get(key))?
-        .as_str()
-        .filter(|s| !s.is_empty())
+/// A required string field of an object: present, a string, not empty.
+fn string_field(value: &serde_json::Value, path: &[&str]) -> Result<String, String> {
+    match path.iter().try_fold(value, |v, key| v.get(key)) {
+        None | Some(serde_json::Value::Null) => Err(format!("an object has no {}", path.join("."))),
+        Some(serde_json::Value::String(s)) if s.is_empty() => {
+            Err(format!("an object has no {}", path.join(".")))
+        }
+        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(format!("an object's {} is not a string", path.join("."))),
+    }
 }
 
-/// One document as a Kubernetes object: apiVersion, kind and metadata.name must be set.
+/// One document as a Kubernetes object: apiVersion, kind and metadata.name must be set, and
+/// they and the namespace must be what the API server accepts (they go into request URLs).
 fn object(doc: &str) -> Result<KubeObject, String> {
     let value: serde_json::Value = serde_saphyr::from_str(doc).map_err(|e| {
         let e = e.to_string();
@@ -171,16 +225,25 @@ fn object(doc: &str) -> Result<KubeObject, String> {
     if !value.is_object() {
         return Err("a document is not a mapping".into());
     }
-    let field = |path: &[&str]| {
-        text_field(&value, path)
-            .map(str::to_string)
-            .ok_or_else(|| format!("an object has no {}", path.join(".")))
+    let api_version = string_field(&value, &["apiVersion"])?;
+    let kind = string_field(&value, &["kind"])?;
+    let name = string_field(&value, &["metadata", "name"])?;
+    let namespace = match value.pointer("/metadata/namespace") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(ns)) => Some(ns.clone()),
+        Some(_) => {
+            return Err(format!(
+                "{kind} {}: metadata.namespace is not a string",
+                neutralise(&name, false)
+            ));
+        }
     };
+    kinds::check_object(&api_version, &kind, &name, namespace.as_deref())?;
     Ok(KubeObject {
-        api_version: field(&["apiVersion"])?,
-        kind: field(&["kind"])?,
-        name: field(&["metadata", "name"])?,
-        namespace: text_field(&value, &["metadata", "namespace"]).map(str::to_string),
+        api_version,
+        kind,
+        name,
+        namespace,
         value,
     })
 }
@@ -229,7 +292,8 @@ pub fn manifests(
     let mut out = Vec::with_capacity(split.len());
     for (m, docs) in split {
         let name = neutralise(&m.name, false);
-        // The content is shown as it is in --dry-run, so it may not carry terminal controls.
+        // Raw terminal controls have no place in manifest text; a value that needs one is
+        // written as a YAML escape (and shown escaped in --dry-run).
         if let Some(c) = m
             .content
             .chars()
@@ -274,9 +338,15 @@ pub fn manifests(
                 },
             ));
         }
+        // What is shown is what is applied: the parsed objects, written out again.
+        let content = objects
+            .iter()
+            .map(|o| terminal_yaml(&o.value))
+            .collect::<Vec<_>>()
+            .join("---\n");
         out.push(Manifest {
             name,
-            content: m.content,
+            content,
             objects,
         });
     }

@@ -16,6 +16,13 @@
 //! | `huge` | one ConfigMap with `mb` (50) MiB of data | bad output (too large) |
 //! | `read-undeclared` | reads Secret `kube-system/bootstrap-token-abcdef` | render fails: `denied: …` |
 //! | `read-declared` | reads ConfigMap `hostile/input`; the manifest says `unavailable`, `absent` or `present` | (control) |
+//! | `hidden` | a ConfigMap whose `hostPID: "true"` a carriage return and a comment paint over, and whose `privileged` value a bidi override reverses | dry-run shows it re-serialised, escaped |
+//! | `bad-name` | a ConfigMap named `x?dryRun=All#` | bad output (name) |
+//! | `traversal-name` | a ConfigMap named `../../../apis/rbac.authorization.k8s.io/v1/clusterrolebindings/x` | bad output (name) |
+//! | `no-namespace` | a ConfigMap without `metadata.namespace` | bad output (namespace missing) |
+//! | `non-string-namespace` | a ConfigMap whose `metadata.namespace` is a list | bad output (namespace not a string) |
+//! | `wrong-group` | a ConfigMap with `apiVersion: apps/v1` | bad output (apiVersion) |
+//! | `read-traversal` | reads ConfigMap `hostile/../../kube-system/secrets/x` | render fails: `unavailable: …` |
 
 use kubeadm_rs_plugin_sdk::{
     AddonPlugin, ClusterError, ClusterObjects, ClusterView, Manifest, ParamError, Parameter,
@@ -23,7 +30,8 @@ use kubeadm_rs_plugin_sdk::{
 };
 
 const MODES: &str = "valid, invalid-yaml, not-an-object, no-kind, ungranted-kind, ungranted-namespace, \
-hidden-in-stream, flood-objects, flood-manifests, huge, read-undeclared, read-declared";
+hidden-in-stream, flood-objects, flood-manifests, huge, read-undeclared, read-declared, hidden, bad-name, \
+traversal-name, no-namespace, non-string-namespace, wrong-group, read-traversal";
 
 fn config_map(namespace: &str, name: &str, value: &str) -> String {
     format!(
@@ -102,6 +110,29 @@ impl AddonPlugin for HostileAddon {
                 };
                 one(config_map("hostile", "seen", seen))
             }
+            "hidden" => one(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hidden\n  namespace: hostile\ndata:\n  \
+                 hostPID: \"true\"\r# nothing here                \n  \
+                 privileged: \"\u{202e}eurt\u{202c}\"\n  note: \"zero\u{200b}width\u{e0041}\"\n"
+                    .to_owned(),
+            ),
+            "bad-name" => one(config_map("hostile", "x?dryRun=All#", "x")),
+            "traversal-name" => one(config_map(
+                "hostile",
+                "../../../apis/rbac.authorization.k8s.io/v1/clusterrolebindings/x",
+                "x",
+            )),
+            "no-namespace" => one(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nowhere\ndata:\n  value: x\n".to_owned(),
+            ),
+            "non-string-namespace" => one(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: listed\n  namespace: [hostile]\n".to_owned(),
+            ),
+            "wrong-group" => one(config_map("hostile", "ok", "x").replace("apiVersion: v1", "apiVersion: apps/v1")),
+            "read-traversal" => match objects.get("ConfigMap", Some("hostile"), "../../kube-system/secrets/x") {
+                Ok(found) => one(config_map("hostile", "stolen", &format!("{found:?}").replace('"', "'"))),
+                Err(err) => Err(PluginError::msg(format!("refused: {err}"))),
+            },
             other => Err(ParamError::Invalid {
                 key: "mode".to_owned(),
                 value: other.to_owned(),

@@ -16,6 +16,8 @@
 //! | `ansi` | puts terminal escapes in stdout, stderr, a log record and a finding | escapes neutralised |
 //! | `huge-findings` | returns `mb` (50) MiB of findings, 1 KiB each | bad output (too large) |
 //! | `huge-message` | returns one finding with an `mb` (50) MiB message | bad output (too large) |
+//! | `huge-error` | fails with an `mb` (50) MiB error message | failed, the message cut to one short line |
+//! | `hostcall-fuel` | logs one `mb` (130) MiB record, more than a host call may copy | trapped, on one line |
 
 use std::hint::black_box;
 use std::io::Write;
@@ -26,7 +28,7 @@ use kubeadm_rs_plugin_sdk::{
 };
 
 const MODES: &str = "loop, sleep, host-call-spin, memory-bomb, recursion, panic, trap, exit, \
-stdout-flood, stderr-flood, log-flood, ansi, huge-findings, huge-message";
+stdout-flood, stderr-flood, log-flood, ansi, huge-findings, huge-message, huge-error, hostcall-fuel";
 
 /// Clears the screen, retitles the terminal and rings the bell: what must never reach
 /// the operator's terminal verbatim.
@@ -101,6 +103,18 @@ impl PreflightPlugin for HostileLimits {
                     "outcome",
                     "x".repeat(size.saturating_mul(MIB)),
                 )])
+            }
+            "huge-error" => {
+                let size = usize::try_from(params.u64_or("mb", 50)?).unwrap_or(usize::MAX);
+                Err(PluginError::msg(format!(
+                    "{ESCAPES}{}",
+                    "e".repeat(size.saturating_mul(MIB))
+                )))
+            }
+            "hostcall-fuel" => {
+                let size = usize::try_from(params.u64_or("mb", 130)?).unwrap_or(usize::MAX);
+                log::info(&"f".repeat(size.saturating_mul(MIB)), &[]);
+                Ok(Vec::new())
             }
             other => Err(ParamError::Invalid {
                 key: "mode".to_owned(),

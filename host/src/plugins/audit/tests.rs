@@ -171,3 +171,93 @@ fn wit_versions_are_compatible_within_the_same_0_minor() {
     }
     assert_eq!(semver("1.2.3-rc.1"), Some((1, 2, 3)));
 }
+
+fn read_path(path: &str) -> PermissionRequest {
+    PermissionRequest {
+        permission: Permission::ReadPath(path.into()),
+        reason: "r".into(),
+    }
+}
+
+const MOUNTINFO: &str = "\
+22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+23 22 0:21 / /proc rw,nosuid shared:12 - proc proc rw
+24 22 0:22 / /sys rw,nosuid shared:7 - sysfs sysfs rw
+40 22 0:40 / /srv/host\\040root/proc rw - proc proc rw
+41 22 0:41 / /srv/data rw - tmpfs tmpfs rw
+";
+
+#[test]
+fn mountinfo_gives_the_kernel_file_systems_with_their_escaped_paths() {
+    assert_eq!(
+        pseudo_mounts(MOUNTINFO),
+        [
+            (PathBuf::from("/proc"), "proc".to_string()),
+            (PathBuf::from("/sys"), "sysfs".to_string()),
+            (PathBuf::from("/srv/host root/proc"), "proc".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn read_paths_into_the_host_or_the_kernel_are_never_granted() {
+    let root = tempfile::tempdir().unwrap();
+    for dir in ["srv/host root/proc", "srv/data", "srv/host root/etc"] {
+        std::fs::create_dir_all(root.path().join(dir)).unwrap();
+    }
+    let real = root.path().canonicalize().unwrap();
+    let mountinfo = MOUNTINFO.replace(
+        "/srv/host\\040root",
+        &format!("{}/srv/host\\040root", real.display()),
+    );
+    let denied = |path: &str| {
+        unreachable_paths(&[read_path(path)], root.path(), || Ok(mountinfo.clone()))
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    for path in [
+        "/",
+        "/proc",
+        "/proc/self",
+        "/sys/fs/cgroup",
+        "/dev",
+        "/dev/shm",
+    ] {
+        let d = denied(path);
+        assert_eq!(d.len(), 1, "{path}: {d:?}");
+        assert!(
+            d[0].starts_with(&format!("read-path {path} is never granted: ")),
+            "{d:?}"
+        );
+    }
+    for (path, mount) in [
+        ("/srv/host root", "srv/host root/proc"),
+        ("/srv", "srv/host root/proc"),
+    ] {
+        let d = denied(path);
+        assert_eq!(
+            d,
+            [format!(
+                "read-path {path} is never granted: a proc file system is mounted at {}; plugins get node facts (kernel modules, sysctls, memory, ...) from the node interface instead",
+                real.join(mount).display()
+            )]
+        );
+    }
+    for path in [
+        "/srv/data",
+        "/srv/host root/etc",
+        "/procfs",
+        "/devices",
+        "/not-there",
+    ] {
+        assert_eq!(denied(path), Vec::<String>::new(), "{path}");
+    }
+    // Mounts that cannot be read are no excuse: the grant is refused.
+    let d = unreachable_paths(&[read_path("/srv/data")], root.path(), || {
+        Err(std::io::Error::other("no procfs"))
+    });
+    assert!(d[0].to_string().contains("cannot be checked"), "{d:?}");
+    // Plugins without read paths do not even read the mounts.
+    assert!(unreachable_paths(&[], root.path(), || panic!("read")).is_empty());
+}

@@ -71,3 +71,78 @@ fn the_stderr_summary_is_the_panic_message_on_one_line() {
     );
     assert_eq!(Streams::new().stderr_summary(), None);
 }
+
+#[test]
+fn invisible_and_reordering_characters_become_visible_escapes() {
+    for c in [
+        '\u{202a}',
+        '\u{202e}',
+        '\u{2066}',
+        '\u{2069}',
+        '\u{61c}',
+        '\u{200b}',
+        '\u{200d}',
+        '\u{2060}',
+        '\u{feff}',
+        '\u{ad}',
+        '\u{e0001}',
+        '\u{e0041}',
+        '\u{e007f}',
+        '\u{85}',
+        '\u{7f}',
+    ] {
+        let text = format!("a{c}b");
+        assert_eq!(
+            neutralise(&text, true),
+            format!("a\\u{{{:x}}}b", c as u32),
+            "U+{:04X}",
+            c as u32
+        );
+    }
+}
+
+#[test]
+fn one_line_cuts_long_text_on_a_character_boundary_and_says_how_long_it_was() {
+    assert_eq!(one_line("short\nline", 100), "short\\u{a}line");
+    let long = format!("ä{}", "x".repeat(5000));
+    let cut = one_line(&long, 1);
+    assert_eq!(cut, "… (5002 bytes in all)");
+    let cut = one_line(&long, 1024);
+    assert!(
+        cut.len() < 1100 && cut.ends_with("… (5002 bytes in all)"),
+        "{cut}"
+    );
+}
+
+#[test]
+fn terminal_yaml_shows_exactly_the_value_with_hidden_controls_escaped() {
+    let plain = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "data": { "conf": "line one\nline two\n", "n": 3 },
+    });
+    let shown = terminal_yaml(&plain);
+    assert!(shown.contains("kind: ConfigMap"), "{shown}");
+    let hostile = serde_json::json!({
+        "kind": "ConfigMap",
+        "data": {
+            "hostPID": "true\r# nothing here",
+            "privileged": "\u{202e}eurt\u{202c}",
+            "tag\u{e0041}": "zero\u{200b}width\u{1b}[2J\u{85}\u{7f}",
+        },
+    });
+    let shown = terminal_yaml(&hostile);
+    assert!(
+        !shown.chars().any(|c| c != '\n' && is_hidden_control(c)),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("\\u202E") && shown.contains("\\U000E0041"),
+        "{shown}"
+    );
+    for value in [plain, hostile] {
+        let shown = terminal_yaml(&value);
+        let reparsed: serde_json::Value = serde_saphyr::from_str(&shown).unwrap();
+        assert_eq!(reparsed, value, "{shown}");
+    }
+}
