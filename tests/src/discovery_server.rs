@@ -34,7 +34,10 @@ impl LoggedRequest {
     }
 }
 
-type Routes = Arc<Mutex<HashMap<String, (u16, Vec<u8>)>>>;
+const CLUSTER_INFO_PATH: &str = "/api/v1/namespaces/kube-public/configmaps/cluster-info";
+
+/// Answers by path, in turn; the last one is repeated.
+type Routes = Arc<Mutex<HashMap<String, Vec<(u16, Vec<u8>)>>>>;
 
 /// A logging HTTPS server on `127.0.0.1:<free port>`; dropping it stops it.
 pub struct LoggingServer {
@@ -112,12 +115,7 @@ impl LoggingServer {
                                 })
                                 .collect(),
                         });
-                        let (status, body) = routes
-                            .lock()
-                            .unwrap()
-                            .get(&path)
-                            .cloned()
-                            .unwrap_or((404, b"{\"kind\":\"Status\",\"code\":404}".to_vec()));
+                        let (status, body) = next_answer(&routes, &path);
                         async move {
                             hyper::Response::builder()
                                 .status(status)
@@ -146,22 +144,33 @@ impl LoggingServer {
         self.routes
             .lock()
             .unwrap()
-            .insert(path.to_string(), (status, body.into()));
+            .insert(path.to_string(), vec![(status, body.into())]);
     }
 
     /// Answers the cluster-info GET with a ConfigMap holding `data`.
     pub fn serve_cluster_info(&self, data: &serde_json::Value) {
-        let configmap = serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": "cluster-info", "namespace": "kube-public"},
-            "data": data,
-        });
-        self.serve(
-            "/api/v1/namespaces/kube-public/configmaps/cluster-info",
-            200,
-            configmap.to_string(),
-        );
+        self.serve_cluster_info_in_turn(std::slice::from_ref(data));
+    }
+
+    /// Answers successive cluster-info GETs with ConfigMaps holding each of `data` in turn,
+    /// then the last one again and again.
+    pub fn serve_cluster_info_in_turn(&self, data: &[serde_json::Value]) {
+        let answers = data
+            .iter()
+            .map(|d| {
+                let configmap = serde_json::json!({
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "cluster-info", "namespace": "kube-public"},
+                    "data": d,
+                });
+                (200, configmap.to_string().into_bytes())
+            })
+            .collect();
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(CLUSTER_INFO_PATH.to_string(), answers);
     }
 
     /// `127.0.0.1:<port>`.
@@ -197,8 +206,7 @@ impl LoggingServer {
                 "the client sent credentials to an unauthenticated server: {r:?}"
             );
             assert!(
-                r.method == "GET"
-                    && r.path == "/api/v1/namespaces/kube-public/configmaps/cluster-info",
+                r.method == "GET" && r.path == CLUSTER_INFO_PATH,
                 "the client asked for more than cluster-info (a CSR?): {r:?}"
             );
         }
@@ -211,6 +219,16 @@ impl Drop for LoggingServer {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(2));
         }
+    }
+}
+
+/// The answer for `path`: the next of its answers (the last one stays), or a 404 Status.
+fn next_answer(routes: &Routes, path: &str) -> (u16, Vec<u8>) {
+    let mut routes = routes.lock().unwrap();
+    match routes.get_mut(path) {
+        Some(answers) if answers.len() > 1 => answers.remove(0),
+        Some(answers) if !answers.is_empty() => answers[0].clone(),
+        _ => (404, br#"{"kind":"Status","code":404}"#.to_vec()),
     }
 }
 

@@ -481,6 +481,26 @@ fn https_discovery_fetches_the_file_with_the_system_roots_plus_the_ones_given() 
         matches!(&err, DiscoveryError::Url { url: u, reason } if *u == url && reason.contains("certificate")),
         "{err}"
     );
+    // A document from the network may not name files on this host.
+    web.serve(
+        "/names-a-file.conf",
+        200,
+        kubeconfig_text(
+            &c.node.api_url(),
+            CaIn::File(&c.node.ca().display().to_string()),
+            None,
+        ),
+    );
+    let err = expect_err(discover(
+        &file_config(&web.url("/names-a-file.conf"), &c.join.token),
+        &trusting_web,
+        &Events::discard(),
+    ));
+    assert!(
+        err.to_string()
+            .contains("must embed its data (certificate-authority-data)"),
+        "{err}"
+    );
     // A missing file is an HTTP error, named.
     let err = expect_err(discover(
         &file_config(&web.url("/nothing.conf"), &c.join.token),
@@ -705,4 +725,40 @@ fn an_answer_over_the_size_limit_is_refused_and_one_under_it_is_read() {
         "{err}"
     );
     server.assert_only_anonymous_cluster_info_reads();
+}
+
+#[test]
+fn a_cluster_info_that_changes_between_the_two_reads_is_refused() {
+    // A server whose CA is pinned, so both reads reach it; the second answer differs.
+    let server = LoggingServer::start();
+    let pinned = vec![openssl_pin(server.ca_pem().as_bytes())];
+    let first = impostor_cluster_info(&server, LEAKED_TOKEN);
+    let mut second = first.clone();
+    second["kubeconfig"] = json!(format!(
+        "{}# changed\n",
+        first["kubeconfig"].as_str().unwrap()
+    ));
+    let (id, secret) = LEAKED_TOKEN.split_once('.').unwrap();
+    second[format!("{JWS_KEY_PREFIX}{id}")] = json!(detached_jws(
+        second["kubeconfig"].as_str().unwrap(),
+        id,
+        secret
+    ));
+    let cfg = token_config(&server.endpoint(), LEAKED_TOKEN, &pinned, false, "2s");
+
+    server.serve_cluster_info_in_turn(&[first.clone(), second]);
+    let err = expect_err(discover(&cfg, &fast(), &Events::discard()));
+    assert!(matches!(err, DiscoveryError::Changed { .. }), "{err}");
+    assert!(
+        err.to_string().contains("different from the first"),
+        "{err}"
+    );
+    assert_eq!(server.assert_only_anonymous_cluster_info_reads(), 2);
+
+    // The same server answering the same both times is trusted: its CA is the pinned one.
+    server.serve_cluster_info(&first);
+    let found = discover(&cfg, &fast(), &Events::discard()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(found.server, server.url(""));
+    assert_eq!(found.ca_der(), vec![server.ca_der().to_vec()]);
+    assert_eq!(server.assert_only_anonymous_cluster_info_reads(), 4);
 }

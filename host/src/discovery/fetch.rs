@@ -65,9 +65,8 @@ impl Trust {
 }
 
 /// What a request presents to the server.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub enum Credentials {
-    #[default]
     Anonymous,
     Bearer(String),
     /// A client certificate chain and its key, PEM.

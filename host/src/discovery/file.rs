@@ -27,17 +27,16 @@ impl Source {
         }
     }
 
-    /// A path the kubeconfig names: relative ones are relative to the kubeconfig's directory,
-    /// as client-go resolves them.
-    fn resolve(&self, named: &str) -> PathBuf {
-        match self {
-            Source::File(path) => path.parent().unwrap_or(Path::new(".")).join(named),
-            Source::Url(_) => PathBuf::from(named),
-        }
-    }
-
+    /// Reads a file the kubeconfig names; relative paths are relative to the kubeconfig's
+    /// directory, as client-go resolves them. A document from the network may not name files
+    /// on this host: it could make us load keys it has no business choosing.
     fn read(&self, field: &str, named: &str) -> Result<Vec<u8>, DiscoveryError> {
-        let path = self.resolve(named);
+        let Source::File(kubeconfig) = self else {
+            return Err(self.error(format!(
+                "{field} names a file ({named}); a discovery file fetched over HTTPS must embed its data ({field}-data)"
+            )));
+        };
+        let path = kubeconfig.parent().unwrap_or(Path::new(".")).join(named);
         std::fs::read(&path).map_err(|e| self.error(format!("{field} {}: {e}", path.display())))
     }
 }

@@ -10,8 +10,9 @@
 //!   over TLS that trusts no one yet; its `kubeconfig` must carry the `jws-kubeconfig-<id>`
 //!   signature (HS256 keyed with the token secret, [`jws`]); a CA in it must match one of the
 //!   pins (`sha256:<hex>` of the SubjectPublicKeyInfo), unless `unsafeSkipCAVerification`;
-//!   then the same GET over TLS verified with that CA must return the same kubeconfig. The
-//!   first read is retried every [`DiscoveryOptions::retry_interval`] until `timeouts.discovery`.
+//!   then the same GET over TLS verified with that CA must return the same kubeconfig. Reads
+//!   are retried every [`DiscoveryOptions::retry_interval`] until `timeouts.discovery` (one
+//!   deadline for the whole discovery); a certificate the client refuses is final.
 //! * **File** (`discovery.file.kubeConfigPath`): a kubeconfig on this host, or at an `https://`
 //!   URL fetched with the system's trust roots; a CA file it names is embedded, as are its
 //!   credentials; then cluster-info is read with it as kubeadm does (Forbidden: trust the file;
@@ -124,8 +125,9 @@ impl Discovered {
 
     /// kubeadm's `discovery.For`: with a TLS-bootstrap token (`discovery.tlsBootstrapToken`;
     /// empty means none), the discovered cluster named `kubernetes` and user
-    /// `tls-bootstrap-token-user` with that token; else the discovery file's own credentials;
-    /// else an error. The result is `bootstrap-kubelet.conf` ([`Kubeconfig::to_yaml`]).
+    /// `tls-bootstrap-token-user` with that token; else the discovery file's own credentials
+    /// (under its user name, with the cluster named `kubernetes`); else kubeadm's error. The
+    /// result, as text ([`Kubeconfig::to_yaml`]), is `bootstrap-kubelet.conf`.
     pub fn tls_bootstrap_kubeconfig(
         &self,
         tls_bootstrap_token: &str,

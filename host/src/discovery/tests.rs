@@ -62,8 +62,9 @@ fn a_ca_matches_when_any_pin_names_it() {
     let upper = format!("SHA256:{}", cluster_hex.to_uppercase())
         .parse::<CaPin>()
         .unwrap();
-    // (case, CAs in cluster-info, pins given, matched)
-    let cases: Vec<(&str, Vec<Certificate>, Vec<CaPin>, Option<CaPin>)> = vec![
+    // (case, CAs in cluster-info, pins given, the pin matched)
+    type Case = (&'static str, Vec<Certificate>, Vec<CaPin>, Option<CaPin>);
+    let cases: Vec<Case> = vec![
         (
             "its own pin",
             vec![cluster_ca.clone()],

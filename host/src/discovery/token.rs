@@ -11,7 +11,7 @@ use crate::pki::{CaPin, Certificate};
 use crate::token::BootstrapToken;
 
 /// `jws-kubeconfig-<id>`: the signature a token puts on cluster-info.
-pub const JWS_KEY_PREFIX: &str = "jws-kubeconfig-";
+const JWS_KEY_PREFIX: &str = "jws-kubeconfig-";
 
 /// Why a read of cluster-info is worth trying again.
 enum Waiting {
@@ -158,9 +158,13 @@ fn read_signed(
                     trusting: "the CA from the signed cluster-info".into(),
                     cause,
                 }),
-                other => Retry::Stop(DiscoveryError::BadClusterInfo {
+                FetchError::TooLarge => Retry::Stop(DiscoveryError::BadClusterInfo {
                     endpoint: endpoint.into(),
-                    reason: other.to_string(),
+                    reason: FetchError::TooLarge.to_string(),
+                }),
+                FetchError::Request(reason) => Retry::Stop(DiscoveryError::BadEndpoint {
+                    endpoint: endpoint.into(),
+                    reason,
                 }),
             })?;
         if answer.status != 200 {
