@@ -362,7 +362,7 @@ fn a_worker_joins_on_loopback_and_leaves_no_bootstrap_credentials() {
 
     // Joining again stops at preflight: the kubelet's kubeconfig is there.
     let again = run_err(
-        &mut kubeadm()
+        kubeadm()
             .arg("join")
             .arg("--config")
             .arg(&config)

@@ -16,8 +16,8 @@ pub fn preflight_phase() -> Phase<dyn InitContext> {
             Flag::ImageRepository,
             Flag::KubernetesVersion,
         ])
-        .run(|ctx| run_node_checks(ctx))
-        .finish(|ctx| judge_then_check_images(ctx))
+        .run(run_node_checks)
+        .finish(judge_then_check_images)
 }
 
 /// Runs every node check and reports its findings; the verdict waits for the plugin checks.

@@ -142,11 +142,6 @@ impl JoinData {
         self
     }
 
-    /// The whole configuration the operator gave (with its PluginConfiguration).
-    pub fn join_config(&self) -> &JoinConfig {
-        &self.cfg
-    }
-
     pub fn into_root(self) -> NodeRoot {
         self.root
     }

@@ -41,7 +41,7 @@ pub fn kubelet_start_phase() -> Phase<dyn JoinContext> {
         Flag::Patches,
         Flag::DryRun,
     ])
-    .run(|ctx| run_kubelet_start(ctx))
+    .run(run_kubelet_start)
 }
 
 /// Hidden, as in kubeadm: with ControlPlaneKubeletLocalMode the wait moves out of kubelet-start.
@@ -52,8 +52,8 @@ pub fn kubelet_wait_bootstrap_phase() -> Phase<dyn JoinContext> {
     )
     .hidden()
     .flags(&[Flag::Config, Flag::CriSocket, Flag::DryRun])
-    .run_if(|ctx| Ok(local_mode(ctx)?))
-    .run(|ctx| wait_for_bootstrap(ctx))
+    .run_if(local_mode)
+    .run(wait_for_bootstrap)
 }
 
 fn local_mode<C: ?Sized + JoinContext>(ctx: &C) -> anyhow::Result<bool> {

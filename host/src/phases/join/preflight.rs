@@ -31,8 +31,8 @@ pub fn preflight_phase() -> Phase<dyn JoinContext> {
             Flag::ApiserverBindPort,
             Flag::CertificateKey,
         ])
-        .run(|ctx| run_node_checks(ctx))
-        .finish(|ctx| judge_then_check_control_plane(ctx))
+        .run(run_node_checks)
+        .finish(judge_then_check_control_plane)
 }
 
 fn findings(checks: Vec<NodeCheck>, host: &Host<'_>) -> Vec<(String, Issue)> {
