@@ -212,11 +212,8 @@ fn bootstrapped<C: ?Sized + CommandContext>(ctx: &C, path: &str) -> Result<(), S
 }
 
 fn remove_bootstrap_kubeconfig<C: ?Sized + JoinContext>(ctx: &C) -> anyhow::Result<()> {
-    let path = bootstrap_kubeconfig_path(ctx);
-    let host_path = ctx.root().resolve(&path)?;
-    match std::fs::remove_file(&host_path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(anyhow::anyhow!("removing {path}: {e}")),
-    }
+    // Through the node root like every change: confined to it, and reported as an event.
+    ctx.root()
+        .remove_all(bootstrap_kubeconfig_path(ctx), false)?;
+    Ok(())
 }

@@ -3,20 +3,22 @@
 
 use std::path::{Path, PathBuf};
 
+use rustix::mount::{UnmountFlags, unmount};
+
 use crate::system::System;
 
-/// The `umount2(2)` flag bits for `unmountFlags` (names validated with the configuration).
-fn flag_bits(names: &[String]) -> libc::c_int {
+/// The `umount2(2)` flags for `unmountFlags` (names validated with the configuration).
+fn flag_bits(names: &[String]) -> UnmountFlags {
     names
         .iter()
         .map(|n| match n.as_str() {
-            "MNT_FORCE" => libc::MNT_FORCE,
-            "MNT_DETACH" => libc::MNT_DETACH,
-            "MNT_EXPIRE" => libc::MNT_EXPIRE,
-            "UMOUNT_NOFOLLOW" => libc::UMOUNT_NOFOLLOW,
-            _ => 0,
+            "MNT_FORCE" => UnmountFlags::FORCE,
+            "MNT_DETACH" => UnmountFlags::DETACH,
+            "MNT_EXPIRE" => UnmountFlags::EXPIRE,
+            "UMOUNT_NOFOLLOW" => UnmountFlags::NOFOLLOW,
+            _ => UnmountFlags::empty(),
         })
-        .fold(0, |bits, flag| bits | flag)
+        .fold(UnmountFlags::empty(), |bits, flag| bits | flag)
 }
 
 /// Mount points strictly below `dir` (a host path without a trailing `/`), deepest first,
@@ -71,7 +73,7 @@ pub(super) fn unmount_below(
     let bits = flag_bits(flags);
     let mut failed = Vec::new();
     for point in &points {
-        if let Err(e) = umount2(point, bits) {
+        if let Err(e) = unmount(point, bits) {
             failed.push(format!("{}: {e}", point.display()));
         }
     }
@@ -79,21 +81,6 @@ pub(super) fn unmount_below(
         Ok(points)
     } else {
         Err(failed)
-    }
-}
-
-#[allow(unsafe_code)]
-fn umount2(path: &Path, flags: libc::c_int) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt as _;
-    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-    // SAFETY: `c_path` is a valid NUL-terminated string that outlives the call; umount2 only
-    // reads it.
-    let rc = unsafe { libc::umount2(c_path.as_ptr(), flags) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -125,7 +112,10 @@ tmpfs /var/lib/kubelet/pods/with\\040space tmpfs rw 0 0
     #[test]
     fn unmount_flags_map_to_their_bits() {
         let names = ["MNT_DETACH".to_string(), "UMOUNT_NOFOLLOW".to_string()];
-        assert_eq!(flag_bits(&names), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW);
-        assert_eq!(flag_bits(&[]), 0);
+        assert_eq!(
+            flag_bits(&names),
+            UnmountFlags::DETACH | UnmountFlags::NOFOLLOW
+        );
+        assert_eq!(flag_bits(&[]), UnmountFlags::empty());
     }
 }
