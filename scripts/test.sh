@@ -24,5 +24,6 @@ else
     cargo test --workspace --locked --no-fail-fast
 fi
 # Every benchmark once in its quick mode (debug build, one run per row), so none rots unseen;
-# `cargo bench -p kubeadm-rs-tests --bench <name>` measures for real.
-cargo test -p kubeadm-rs-tests --benches --locked
+# `cargo bench -p kubeadm-rs-tests --bench <name>` measures for real. `--workspace` keeps the
+# features the suite was built with, so nothing is compiled again.
+cargo test --workspace --bench '*' --locked
