@@ -14,10 +14,10 @@ use crate::config::constants::{ADMIN_KUBECONFIG, DEFAULT_TOKEN_GROUP, KUBERNETES
 use crate::config::{self, InitOverrides};
 use crate::kubeconfig::Kubeconfig;
 use crate::node::NodeRoot;
-use crate::system::LiveHostFacts;
+use crate::system::LIVE_CONFIG;
+use crate::join_command::{self, JoinCommand, Shown};
 use crate::token::{
-    self, BootstrapToken, GROUP_PATTERN, JoinCommand, Shown, TOKEN_ID_PATTERN, TOKEN_PATTERN,
-    TokenId, TokenSpec, Usage,
+    self, BootstrapToken, GROUP_PATTERN, TOKEN_ID_PATTERN, TOKEN_PATTERN, TokenId, TokenSpec, Usage,
 };
 use crate::workflow::render::OutputFormat;
 use crate::workflow::{Events, Flag};
@@ -264,7 +264,7 @@ fn create(m: &ArgMatches) -> Result<(), CliError> {
         Some(key) => join.control_plane(Shown::Value(first), Some(Shown::Value(key))),
         None => join.worker(Shown::Value(first)),
     };
-    println!("{}", token::on_one_line(&command));
+    println!("{}", join_command::on_one_line(&command));
     Ok(())
 }
 
@@ -283,7 +283,7 @@ fn specs_from_config(m: &ArgMatches, path: &str) -> Result<Vec<TokenSpec>, CliEr
     let text = config::read_config_file(path)?;
     let docs = config::load_documents(&text, path)?;
     let (cfg, warnings) =
-        config::resolve_init(Some(&docs), &InitOverrides::default(), &LiveHostFacts)?;
+        config::resolve_init(Some(&docs), &InitOverrides::default(), &LIVE_CONFIG)?;
     for warning in warnings {
         eprintln!("warning: {warning}");
     }

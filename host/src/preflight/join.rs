@@ -80,7 +80,7 @@ fn split_host(endpoint: &str) -> Option<&str> {
 mod tests {
     use super::*;
     use crate::config::JoinOverrides;
-    use crate::config::testing::FakeHost;
+    use crate::test_support::FakeHost;
     use crate::system::fake::FakeSystem;
 
     fn names(control_plane: bool, endpoint: &str) -> Vec<String> {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::testing::FakeHost;
+use crate::test_support::FakeHost;
 use crate::config::{InitOverrides, load_documents, resolve_init};
 
 const KEY: &str = "RWRgYmNz8z9TxF7NCTvEfw4ZbFzC0sunieOw8dGwqJ3gdvinH2Li1xn3";

@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::testing::FakeHost;
+use crate::test_support::FakeHost;
 use crate::config::{GoDuration, load_documents, resolve_init};
 
 /// What `kubeadm config print init-defaults` prints (v1.31+), with this build's version.

@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::load_documents;
-use crate::config::testing::FakeHost;
+use crate::test_support::FakeHost;
 
 fn docs(text: &str) -> Documents {
     load_documents(text, "kubeadm.yaml").unwrap()

@@ -100,7 +100,7 @@ impl PreparedInit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::testing::FakeHost;
+    use crate::test_support::FakeHost;
     use crate::system::fake::FakeSystem;
 
     fn request(dir: &std::path::Path, phase: Option<&str>, skip: &[&str]) -> InitRequest {

@@ -10,7 +10,8 @@ use super::api::read_text;
 use crate::certkey::CertificateKey;
 use crate::config::constants::ADMIN_KUBECONFIG;
 use crate::kubeconfig::Kubeconfig;
-use crate::token::{BootstrapToken, JoinCommand, Shown};
+use crate::join_command::{JoinCommand, Shown};
+use crate::token::BootstrapToken;
 use crate::workflow::{Flag, Phase};
 
 pub fn show_join_command_phase() -> Phase<dyn InitContext> {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::BootstrapToken;
+use crate::token::BootstrapToken;
 use crate::certkey::CertificateKey;
 use crate::kubeconfig::Kubeconfig;
 use crate::node::NodeRoot;
