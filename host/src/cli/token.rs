@@ -12,10 +12,10 @@ use crate::certkey::CertificateKey;
 use crate::cluster::{Cluster, DEFAULT_API_TIMEOUT};
 use crate::config::constants::{ADMIN_KUBECONFIG, DEFAULT_TOKEN_GROUP, KUBERNETES_DIR};
 use crate::config::{self, InitOverrides};
+use crate::join_command::{self, JoinCommand, Shown};
 use crate::kubeconfig::Kubeconfig;
 use crate::node::NodeRoot;
 use crate::system::LIVE_CONFIG;
-use crate::join_command::{self, JoinCommand, Shown};
 use crate::token::{
     self, BootstrapToken, GROUP_PATTERN, TOKEN_ID_PATTERN, TOKEN_PATTERN, TokenId, TokenSpec, Usage,
 };

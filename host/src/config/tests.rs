@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::test_support::FakeHost;
 use super::{migrate, validate_file};
+use crate::test_support::FakeHost;
 
 fn corpus(kind: &str) -> Vec<(String, String)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

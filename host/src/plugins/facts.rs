@@ -204,9 +204,11 @@ impl<S: System> NodeFacts for NodeView<S> {
         if !is_sysctl_key(key) {
             return Err(FactError::NotFound);
         }
-        Ok(read(&self.0, &format!("/proc/sys/{}", key.replace('.', "/")))?
-            .trim()
-            .to_string())
+        Ok(
+            read(&self.0, &format!("/proc/sys/{}", key.replace('.', "/")))?
+                .trim()
+                .to_string(),
+        )
     }
 }
 

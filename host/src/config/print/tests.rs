@@ -1,6 +1,6 @@
 use super::*;
-use crate::test_support::FakeHost;
 use crate::config::{GoDuration, load_documents, resolve_init};
+use crate::test_support::FakeHost;
 
 /// What `kubeadm config print init-defaults` prints (v1.31+), with this build's version.
 const KUBEADM_INIT_DEFAULTS: &str = "apiVersion: kubeadm.k8s.io/v1beta4

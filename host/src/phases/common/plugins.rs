@@ -8,8 +8,7 @@ use super::CommandContext;
 use super::preflight::record_findings;
 use crate::config::plugins::{OnFailure, PluginConfiguration};
 use crate::plugins::{
-    DEFAULT_CACHE_DIR, HostConfig, LIVE_NODE, LoadedPlugin, PluginError, PluginHost,
-    handle_failure,
+    DEFAULT_CACHE_DIR, HostConfig, LIVE_NODE, LoadedPlugin, PluginError, PluginHost, handle_failure,
 };
 use crate::preflight::Issue;
 use crate::workflow::{Events, Flag, Phase, Severity};

@@ -9,8 +9,8 @@ use super::InitContext;
 use super::api::read_text;
 use crate::certkey::CertificateKey;
 use crate::config::constants::ADMIN_KUBECONFIG;
-use crate::kubeconfig::Kubeconfig;
 use crate::join_command::{JoinCommand, Shown};
+use crate::kubeconfig::Kubeconfig;
 use crate::token::BootstrapToken;
 use crate::workflow::{Flag, Phase};
 
