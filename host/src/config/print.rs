@@ -85,7 +85,33 @@ pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, ConfigError> {
     options.yaml_12 = true;
     options.no_lang_directive = true;
     serde_saphyr::to_string_with_options(&GoYamlOrder(&json), options)
+        .map(|yaml| plain_ipv6_values(&yaml))
         .map_err(|e| ConfigError::Invalid(vec![format!("serialising to YAML: {e}")]))
+}
+
+/// The YAML writer quotes every scalar starting with ':'; go-yaml writes an IPv6 address such as
+/// `::1` plain (a ':' not followed by a blank is no indicator), so those values are unquoted.
+fn plain_ipv6_values(yaml: &str) -> String {
+    let mut out = String::with_capacity(yaml.len());
+    for line in yaml.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let unquoted = body.rfind(" \"::").and_then(|at| {
+            let (before, quoted) = (&body[..at], &body[at + 1..]);
+            let value = quoted.strip_prefix('"')?.strip_suffix('"')?;
+            let ipv6 = value.bytes().all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+                && !value.ends_with(':');
+            let after_indicator = before.ends_with(':') || before.trim_start() == "-";
+            (ipv6 && after_indicator).then(|| format!("{before} {value}"))
+        });
+        match unquoted {
+            Some(text) => {
+                out.push_str(&text);
+                out.push_str(&line[body.len()..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Joins documents the way kubeadm does (`---` on its own line between them).
@@ -343,6 +369,13 @@ fn is_go_float(s: &str) -> bool {
 fn needs_syntax_quotes(s: &str) -> bool {
     if s.chars().any(char::is_control) {
         return false;
+    }
+    // libyaml lets a block scalar start with ':' or '?' not followed by a blank (`::1`); the
+    // rest of the string is judged as if it started with an ordinary character.
+    if let Some(rest) = s.strip_prefix([':', '?'])
+        && rest.starts_with(|c: char| !c.is_whitespace())
+    {
+        return needs_syntax_quotes(&format!("x{rest}"));
     }
     let mut options = serde_saphyr::SerializerOptions::default();
     options.yaml_12 = true;

@@ -249,20 +249,13 @@ fn etcd_with_an_older_image_tag_and_user_arguments() {
         Some("registry.k8s.io/etcd:3.5.21-0")
     );
     // Probes follow the first metrics URL the user gave.
-    let http = container(&pod)
-        .liveness_probe
-        .as_ref()
-        .unwrap()
-        .http_get
-        .clone()
-        .unwrap();
+    let c = container(&pod);
+    let liveness = c.liveness_probe.as_ref().unwrap();
+    let summary = probe_summary(c, liveness);
+    assert_eq!((summary.0.as_str(), summary.2), ("127.0.0.2", 9000));
     assert_eq!(
-        (http.host.as_deref(), &http.port, http.scheme.as_deref()),
-        (
-            Some("127.0.0.2"),
-            &k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(9000),
-            Some("HTTPS")
-        )
+        liveness.http_get.as_ref().unwrap().scheme.as_deref(),
+        Some("HTTPS")
     );
     let spec = pod.spec.unwrap();
     let paths: Vec<&str> = spec
@@ -451,11 +444,19 @@ fn scheduler_command() {
     );
 }
 
-fn probe_summary(p: &Probe) -> (String, String, i32, i32, i32, i32, i32) {
+/// A probe as (host, path, port, initial delay, period, timeout, failure threshold), its
+/// port looked up by name among the container's ports, as kubelet resolves it.
+fn probe_summary(c: &Container, p: &Probe) -> (String, String, i32, i32, i32, i32, i32) {
     let http = p.http_get.as_ref().unwrap();
     let port = match &http.port {
-        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => *n,
-        other => panic!("port {other:?}"),
+        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(name) => c
+            .ports
+            .iter()
+            .flatten()
+            .find(|port| port.name.as_deref() == Some(name))
+            .map(|port| port.container_port)
+            .unwrap_or_else(|| panic!("no container port named {name}")),
+        other => panic!("a numeric probe port {other:?}; kubeadm names it"),
     };
     (
         http.host.clone().unwrap_or_default(),
@@ -473,7 +474,7 @@ fn probes_follow_kubeadm() {
     let cfg = config();
     let api = pod(ControlPlaneComponent::ApiServer, &cfg);
     let c = container(&api);
-    let s = |p: &Option<Probe>| probe_summary(p.as_ref().unwrap());
+    let s = |p: &Option<Probe>| probe_summary(c, p.as_ref().unwrap());
     assert_eq!(
         s(&c.liveness_probe),
         ("192.168.0.10".into(), "/livez".into(), 6443, 10, 10, 15, 8)
@@ -489,14 +490,37 @@ fn probes_follow_kubeadm() {
 
     let kcm = pod(ControlPlaneComponent::ControllerManager, &cfg);
     let c = container(&kcm);
+    let s = |p: &Option<Probe>| probe_summary(c, p.as_ref().unwrap());
     assert_eq!(
         s(&c.liveness_probe),
         ("127.0.0.1".into(), "/healthz".into(), 10257, 10, 10, 15, 8)
     );
+    assert_eq!(
+        s(&c.startup_probe),
+        ("127.0.0.1".into(), "/healthz".into(), 10257, 10, 10, 15, 24)
+    );
     assert!(c.readiness_probe.is_none());
+
+    // Since kubeadm v1.32 the scheduler is probed on /livez and /readyz.
+    let scheduler = pod(ControlPlaneComponent::Scheduler, &cfg);
+    let c = container(&scheduler);
+    let s = |p: &Option<Probe>| probe_summary(c, p.as_ref().unwrap());
+    assert_eq!(
+        s(&c.liveness_probe),
+        ("127.0.0.1".into(), "/livez".into(), 10259, 10, 10, 15, 8)
+    );
+    assert_eq!(
+        s(&c.readiness_probe),
+        ("127.0.0.1".into(), "/readyz".into(), 10259, 0, 1, 15, 3)
+    );
+    assert_eq!(
+        s(&c.startup_probe),
+        ("127.0.0.1".into(), "/livez".into(), 10259, 10, 10, 15, 24)
+    );
 
     let etcd = etcd_pod(&cfg, &[]).unwrap();
     let c = container(&etcd);
+    let s = |p: &Option<Probe>| probe_summary(c, p.as_ref().unwrap());
     assert_eq!(
         s(&c.liveness_probe),
         ("127.0.0.1".into(), "/livez".into(), 2381, 10, 10, 15, 8)
@@ -505,6 +529,40 @@ fn probes_follow_kubeadm() {
         s(&c.startup_probe),
         ("127.0.0.1".into(), "/readyz".into(), 2381, 10, 10, 15, 24)
     );
+}
+
+#[test]
+fn every_static_pod_declares_one_tcp_probe_port_its_probes_name() {
+    let cfg = config();
+    let pods = [
+        (pod(ControlPlaneComponent::ApiServer, &cfg), 6443),
+        (pod(ControlPlaneComponent::ControllerManager, &cfg), 10257),
+        (pod(ControlPlaneComponent::Scheduler, &cfg), 10259),
+        (etcd_pod(&cfg, &[]).unwrap(), 2381),
+    ];
+    for (pod, port) in pods {
+        let c = container(&pod);
+        let ports: Vec<_> = c
+            .ports
+            .iter()
+            .flatten()
+            .map(|p| (p.name.as_deref(), p.container_port, p.protocol.as_deref()))
+            .collect();
+        assert_eq!(ports, [(Some("probe-port"), port, Some("TCP"))], "{}", c.name);
+        for probe in [&c.liveness_probe, &c.readiness_probe, &c.startup_probe]
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(
+                probe.http_get.as_ref().unwrap().port,
+                k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(
+                    "probe-port".into()
+                ),
+                "{}",
+                c.name
+            );
+        }
+    }
 }
 
 #[test]
@@ -976,4 +1034,18 @@ fn node_environment_sees_distribution_ca_dirs_and_an_external_ca() {
     assert!(NodeEnvironment::detect(&root, &cfg).external_ca);
     std::fs::write(pki.join("ca.key"), "key").unwrap();
     assert!(!NodeEnvironment::detect(&root, &cfg).external_ca);
+}
+
+#[test]
+fn probe_hosts_are_written_plain_as_kubeadm_writes_them() {
+    let events = Events::discard();
+    let api = pod(ControlPlaneComponent::ApiServer, &config());
+    let api = render_static_pod("kube-apiserver", &api, None, &events).unwrap();
+    assert_eq!(api.matches("        host: 192.168.0.10\n").count(), 3, "{api}");
+    let etcd = etcd_pod(&ipv6_config(), &[]).unwrap();
+    let etcd = render_static_pod(ETCD, &etcd, None, &events).unwrap();
+    assert_eq!(etcd.matches("        host: ::1\n").count(), 3, "{etcd}");
+    for yaml in [api, etcd] {
+        assert!(!yaml.contains("host: \"") && !yaml.contains("host: '"), "{yaml}");
+    }
 }

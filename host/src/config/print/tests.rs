@@ -221,6 +221,12 @@ fn strings_are_quoted_exactly_when_go_yaml_quotes_them() {
         ("*x", "'*x'"),
         ("it's: x", "'it''s: x'"),
         ("x\ty", "\"x\\ty\""),
+        ("::1", "::1"),
+        ("::ffff:10.0.0.1", "::ffff:10.0.0.1"),
+        ("?x", "?x"),
+        (":", "':'"),
+        (": x", "': x'"),
+        ("::", "'::'"),
     ] {
         let yaml = to_yaml(&serde_json::json!({ "k": value })).unwrap();
         assert_eq!(yaml, format!("k: {shown}\n"), "{value:?}");
