@@ -210,3 +210,37 @@ fn reset_phase_help_lists_one_subcommand_per_phase() {
         stdout(&run_ok(kubeadm().args(["reset", "phase", "--help"])))
     );
 }
+
+#[test]
+fn boolean_flags_take_an_explicit_value_as_pflag_does() {
+    // `--flag=true`, Go's other spellings, and `--flag=false` on init's own flags.
+    let out = stdout(&dry_run(&["--skip-token-print=true"]));
+    assert!(out.contains("--token <value withheld>"), "{out}");
+    let out = stdout(&dry_run(&["--skip-token-print=false"]));
+    assert!(!out.contains("<value withheld>"), "{out}");
+    let out = stdout(&dry_run(&[
+        "--control-plane-endpoint",
+        "10.0.0.5:6443",
+        "--upload-certs=true",
+        "--skip-certificate-key-print=T",
+    ]));
+    assert!(
+        out.contains("--control-plane --certificate-key <value withheld>"),
+        "{out}"
+    );
+    // A phase subcommand's flags come from the same place.
+    run_ok(kubeadm().args([
+        "init",
+        "phase",
+        "upload-certs",
+        "--upload-certs=true",
+        "--dry-run=1",
+    ]));
+    // Anything else is a usage error naming the value, and `--flag value` keeps `value` an argument.
+    let out = run_err(kubeadm().args(["init", "--dry-run=maybe"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("'maybe'"), "{}", stderr(&out));
+    let out = run_err(kubeadm().args(["reset", "--force", "true"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("'true'"), "{}", stderr(&out));
+}

@@ -386,3 +386,33 @@ fn print_join_command_without_a_kubeconfig_creates_nothing() {
     );
     assert_eq!(stdout(&out), "", "no Secret was shown as created");
 }
+
+#[test]
+fn boolean_flags_take_an_explicit_value_as_pflag_does() {
+    let token = "abcdef.0123456789abcdef";
+    // `--dry-run=true` is `--dry-run`: nothing is dialled, the Secret is shown.
+    let out = run_ok(kubeadm().args(["token", "create", "--dry-run=true", token]));
+    assert!(stdout(&out).ends_with(&format!("\n{token}\n")));
+    // `--print-join-command=false` is the default: no kubeconfig is needed for it.
+    let out = run_ok(kubeadm().args([
+        "token",
+        "create",
+        "--dry-run",
+        "--print-join-command=false",
+        token,
+    ]));
+    assert!(stdout(&out).ends_with(&format!("\n{token}\n")));
+    // `--dry-run=false` really talks to the cluster, through a kubeconfig that is not there.
+    let out = run_err(kubeadm().args([
+        "token",
+        "create",
+        "--dry-run=false",
+        "--kubeconfig",
+        "/nonexistent/admin.conf",
+        token,
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("/nonexistent/admin.conf"), "{}", stderr(&out));
+    let out = run_err(kubeadm().args(["token", "create", "--dry-run=maybe", token]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -87,9 +87,7 @@ pub fn command() -> Command {
                 )),
         )
         .arg(
-            Arg::new("dry-run")
-                .long("dry-run")
-                .action(ArgAction::SetTrue)
+            flags::boolean(Arg::new("dry-run").long("dry-run"))
                 .global(true)
                 .help("Whether to enable dry-run mode or not"),
         )
@@ -139,9 +137,7 @@ fn create_command() -> Command {
         )
         .arg(flags::flag(Flag::Config, flags::Verb::Init))
         .arg(
-            Arg::new("print-join-command")
-                .long("print-join-command")
-                .action(ArgAction::SetTrue)
+            flags::boolean(Arg::new("print-join-command").long("print-join-command"))
                 .help("Instead of printing only the token, print the full 'kubeadm join' flag needed to join the cluster using the token."),
         )
         .arg(
