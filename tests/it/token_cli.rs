@@ -388,6 +388,24 @@ fn print_join_command_without_a_kubeconfig_creates_nothing() {
 }
 
 #[test]
+fn an_empty_groups_flag_makes_a_signing_only_token() {
+    let out = run_ok(kubeadm().args([
+        "token",
+        "create",
+        "--dry-run",
+        "--usages",
+        "signing",
+        "--groups",
+        "",
+        "abcdef.0123456789abcdef",
+    ]));
+    let text = stdout(&out);
+    assert!(text.contains("name: bootstrap-token-abcdef"), "{text}");
+    assert!(!text.contains("auth-extra-groups"), "{text}");
+    assert!(!text.contains("usage-bootstrap-authentication"), "{text}");
+}
+
+#[test]
 fn boolean_flags_take_an_explicit_value_as_pflag_does() {
     let token = "abcdef.0123456789abcdef";
     // `--dry-run=true` is `--dry-run`: nothing is dialled, the Secret is shown.

@@ -237,7 +237,8 @@ fn create(m: &ArgMatches) -> Result<(), CliError> {
                 m.get_one::<String>("token").map(String::as_str),
                 m.get_one::<String>("ttl").expect("has a default"),
                 &strings(m, "usages"),
-                &strings(m, "groups"),
+                // Always given (clap supplies kubeadm's default); `--groups ""` leaves it empty.
+                Some(&strings(m, "groups")),
                 m.get_one::<String>("description").expect("has a default"),
             )
             .map_err(input)?,
