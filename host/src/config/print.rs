@@ -14,7 +14,9 @@ use super::defaults::{
     HostFacts, default_cluster_configuration, default_init_configuration,
     default_join_configuration,
 };
-use super::load::{Known, load_documents};
+use super::load::{Documents, Known, load_documents};
+use super::reset::{self, ResetConfiguration};
+use super::upgrade::{self, UpgradeConfiguration};
 use super::resolve::{InitOverrides, JoinOverrides, resolve_init, resolve_join};
 use super::{
     ComponentConfig, ConfigError, InitConfig, KUBE_PROXY_CONFIG_GROUP_VERSION,
@@ -214,8 +216,13 @@ fn reject_unknown(known: &[(usize, Known)]) -> Result<(), ConfigError> {
 /// are kept as they were, after the converted ones.
 pub fn migrate(old_text: &str, source: &str, facts: &dyn HostFacts) -> Result<String, ConfigError> {
     let docs = load_documents(old_text, source)?;
+    // As kubeadm's MigrateOldConfig: no documents, nothing to convert, and no error.
+    if docs.docs.is_empty() {
+        return Ok(String::new());
+    }
     let decoded = docs.decode_all()?;
     reject_unknown(&decoded.items)?;
+    let others = other_command_documents(&docs)?;
     let has = |pred: fn(&Known) -> bool| decoded.items.iter().any(|(_, k)| pred(k));
     let mut out = Vec::new();
     if has(|k| matches!(k, Known::Init(_) | Known::Cluster { .. })) {
@@ -229,10 +236,11 @@ pub fn migrate(old_text: &str, source: &str, facts: &dyn HostFacts) -> Result<St
             .join;
         out.push(to_yaml(&join)?);
     }
+    out.extend(others);
     for (position, known) in &decoded.items {
         if matches!(
             known,
-            Known::Kubelet(_) | Known::KubeProxy(_) | Known::Plugins(_) | Known::Unused(_)
+            Known::Kubelet(_) | Known::KubeProxy(_) | Known::Plugins(_)
         ) {
             out.push(docs.docs[*position].text.clone());
         }
@@ -248,8 +256,42 @@ pub fn migrate(old_text: &str, source: &str, facts: &dyn HostFacts) -> Result<St
 fn nothing_to_do(source: &str) -> ConfigError {
     ConfigError::Decode {
         location: source.to_string(),
-        message: "no InitConfiguration, ClusterConfiguration or JoinConfiguration found; expected at least one kubeadm document".into(),
+        message: "no InitConfiguration, ClusterConfiguration, JoinConfiguration, ResetConfiguration or UpgradeConfiguration found; expected at least one kubeadm document".into(),
     }
+}
+
+/// The file's ResetConfiguration and UpgradeConfiguration, in that order, decoded strictly,
+/// validated and written back as v1beta4, as kubeadm's `config validate` and `config migrate`
+/// handle them (init and join only say they ignore them).
+fn other_command_documents(docs: &Documents) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::new();
+    for kind in [reset::KIND, upgrade::KIND] {
+        for doc in docs.docs.iter().filter(|d| d.kind == kind) {
+            let location = doc.location(&docs.source);
+            let (yaml, problems) = if kind == reset::KIND {
+                let cfg: ResetConfiguration = doc.decode(&docs.source)?;
+                let problems = match reset::validate_reset(&cfg) {
+                    Ok(()) => Vec::new(),
+                    Err(ConfigError::Invalid(problems)) => problems,
+                    Err(other) => return Err(other),
+                };
+                (to_yaml(&cfg)?, problems)
+            } else {
+                let cfg: UpgradeConfiguration = doc.decode(&docs.source)?;
+                (to_yaml(&cfg)?, upgrade::validate_upgrade(&cfg))
+            };
+            if !problems.is_empty() {
+                return Err(ConfigError::Invalid(
+                    problems
+                        .into_iter()
+                        .map(|p| format!("{location}: {p}"))
+                        .collect(),
+                ));
+            }
+            out.push(yaml);
+        }
+    }
+    Ok(out)
 }
 
 /// `kubeadm config validate --config F`: decodes strictly, defaults and validates the init part
@@ -262,12 +304,13 @@ pub fn validate_file(
     let docs = load_documents(text, source)?;
     let decoded = docs.decode_all()?;
     reject_unknown(&decoded.items)?;
+    let others = other_command_documents(&docs)?;
     let has = |pred: fn(&Known) -> bool| decoded.items.iter().any(|(_, k)| pred(k));
     let (has_init, has_join) = (
         has(|k| matches!(k, Known::Init(_) | Known::Cluster { .. })),
         has(|k| matches!(k, Known::Join(_))),
     );
-    if !has_init && !has_join {
+    if !has_init && !has_join && others.is_empty() {
         return Err(nothing_to_do(source));
     }
     let mut warnings = Vec::new();
