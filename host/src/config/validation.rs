@@ -283,6 +283,32 @@ fn component(r: &mut Report, c: &ControlPlaneComponent, path: &str) {
     extra_envs(r, &c.extra_envs, &format!("{path}.extraEnvs"));
 }
 
+/// The authorization modes kubeadm's `getAuthzModes` knows.
+const AUTHORIZATION_MODES: [&str; 6] = ["Node", "RBAC", "Webhook", "ABAC", "AlwaysAllow", "AlwaysDeny"];
+
+/// kubeadm warns about an `authorization-mode` extra argument naming modes it does not know
+/// (unless a structured `authorization-config` replaces the flag). Like kubeadm v1.34, whose
+/// extra arguments win over its filtered default, the value still reaches kube-apiserver as given.
+fn authorization_modes(r: &mut Report, extra_args: &[Arg]) {
+    let last = |name: &str| extra_args.iter().rev().find(|a| a.name == name);
+    if last("authorization-config").is_some() {
+        return;
+    }
+    let Some(arg) = last("authorization-mode") else {
+        return;
+    };
+    for mode in arg.value.split(',') {
+        if !AUTHORIZATION_MODES.contains(&mode) {
+            r.warn(format!(
+                "apiServer.extraArgs: authorization-mode {mode:?} is not a mode kubeadm knows ({}); \
+                 kube-apiserver gets {:?} as given, as it does from kubeadm",
+                AUTHORIZATION_MODES.join(", "),
+                arg.value
+            ));
+        }
+    }
+}
+
 fn bootstrap_tokens(r: &mut Report, tokens: &[BootstrapToken]) {
     for (i, t) in tokens.iter().enumerate() {
         let path = format!("bootstrapTokens[{i}]");
@@ -414,6 +440,7 @@ fn cluster(r: &mut Report, c: &ClusterConfiguration) {
     networking(r, c);
     cert_sans(r, &c.api_server.cert_sans, "apiServer.certSANs");
     component(r, &c.api_server.component(), "apiServer");
+    authorization_modes(r, &c.api_server.extra_args);
     component(r, &c.controller_manager, "controllerManager");
     component(r, &c.scheduler, "scheduler");
     if !syntax::is_absolute(&c.certificates_dir) {

@@ -328,6 +328,12 @@ fn api_server_authorization_modes() {
             Some("--authorization-mode=RBAC,Webhook"),
         ),
         (vec![("authorization-config", "/etc/authz.yaml")], None),
+        // kubeadm v1.34 filters its default through getAuthzModes, but the extra argument
+        // replaces that default: kube-apiserver gets the user's value as written.
+        (
+            vec![("authorization-mode", "Foo,RBAC")],
+            Some("--authorization-mode=Foo,RBAC"),
+        ),
     ] {
         let mut cfg = config();
         cfg.cluster.api_server.extra_args = args(&extra);

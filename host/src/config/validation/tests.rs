@@ -875,3 +875,34 @@ fn syntax_predicates_match_upstream_formats() {
     assert_eq!(syntax::parse_go_bool("T"), Some(true));
     assert_eq!(syntax::parse_go_bool("yes"), None);
 }
+
+#[test]
+fn unknown_authorization_modes_are_warned_about_as_kubeadm_does() {
+    let mode = |value: &str| Arg {
+        name: "authorization-mode".into(),
+        value: value.into(),
+    };
+    let mut cfg = valid_init();
+    cfg.cluster.api_server.extra_args = vec![mode("Node,Foo,RBAC,Bar")];
+    let warnings = validate_init(&cfg).unwrap();
+    assert_eq!(
+        warnings,
+        [
+            r#"apiServer.extraArgs: authorization-mode "Foo" is not a mode kubeadm knows (Node, RBAC, Webhook, ABAC, AlwaysAllow, AlwaysDeny); kube-apiserver gets "Node,Foo,RBAC,Bar" as given, as it does from kubeadm"#,
+            r#"apiServer.extraArgs: authorization-mode "Bar" is not a mode kubeadm knows (Node, RBAC, Webhook, ABAC, AlwaysAllow, AlwaysDeny); kube-apiserver gets "Node,Foo,RBAC,Bar" as given, as it does from kubeadm"#,
+        ]
+    );
+    for known in ["Node,RBAC,Webhook", "ABAC", "AlwaysAllow,AlwaysDeny"] {
+        cfg.cluster.api_server.extra_args = vec![mode(known)];
+        assert_eq!(validate_init(&cfg), Ok(vec![]), "{known}");
+    }
+    // A structured authorization config replaces the flag: nothing to say about it.
+    cfg.cluster.api_server.extra_args = vec![
+        mode("Foo"),
+        Arg {
+            name: "authorization-config".into(),
+            value: "/etc/kubernetes/authz.yaml".into(),
+        },
+    ];
+    assert_eq!(validate_init(&cfg), Ok(vec![]));
+}
