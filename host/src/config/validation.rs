@@ -895,6 +895,8 @@ fn is_ca_cert_hash(s: &str) -> bool {
     })
 }
 
+/// kubeadm's `ValidateDiscoveryKubeConfigPath`: a URL must parse and be https; anything
+/// without a scheme is a file that must exist on this host (looked at as kubeadm does, with a stat).
 fn discovery_file(r: &mut Report, path: &str) {
     const FIELD: &str = "discovery.file.kubeConfigPath";
     const EXPECTED: &str = "a kubeconfig file path or an https:// URL";
@@ -902,17 +904,36 @@ fn discovery_file(r: &mut Report, path: &str) {
         r.error(FIELD, format!("is empty; expected {EXPECTED}"));
         return;
     }
-    match syntax::url_scheme(path) {
+    let scheme = syntax::url_scheme(path).and_then(|scheme| {
+        syntax::check_url_escapes(path)?;
+        if scheme.is_some() {
+            syntax::check_url_port(path)?;
+        }
+        Ok(scheme)
+    });
+    match scheme {
         Err(e) => r.invalid(
             FIELD,
             path,
-            format!("not a valid URL or file path ({e})"),
+            format!("not a valid HTTPS URL or a file on disk ({e})"),
             EXPECTED,
         ),
         Ok(Some(scheme)) if scheme != "https" => {
             r.invalid(FIELD, path, format!("a {scheme}:// URL"), EXPECTED)
         }
-        Ok(_) => {}
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            if let Err(e) = std::fs::metadata(path)
+                && e.kind() == std::io::ErrorKind::NotFound
+            {
+                r.invalid(
+                    FIELD,
+                    path,
+                    "not a valid HTTPS URL or a file on disk (no such file)",
+                    EXPECTED,
+                );
+            }
+        }
     }
 }
 

@@ -746,6 +746,31 @@ fn each_join_rule_reports_its_field_value_and_expectation() {
             "discovery.file.kubeConfigPath: is empty",
         ),
         (
+            "file discovery: a file that is not there",
+            |c| file(c, "/nonexistent/discovery.conf"),
+            r#"discovery.file.kubeConfigPath: "/nonexistent/discovery.conf" is not a valid HTTPS URL or a file on disk (no such file)"#,
+        ),
+        (
+            "file discovery: a relative file that is not there",
+            |c| file(c, "discovery/nonexistent.conf"),
+            r#"discovery.file.kubeConfigPath: "discovery/nonexistent.conf" is not a valid HTTPS URL or a file on disk (no such file)"#,
+        ),
+        (
+            "file discovery: a URL with a bad port",
+            |c| file(c, "https://10.0.0.5:port/cluster-info.yaml"),
+            r#"discovery.file.kubeConfigPath: "https://10.0.0.5:port/cluster-info.yaml" is not a valid HTTPS URL or a file on disk (invalid port ":port" after host)"#,
+        ),
+        (
+            "file discovery: a URL with a bad escape",
+            |c| file(c, "https://10.0.0.5/cluster%zzinfo.yaml"),
+            r#"is not a valid HTTPS URL or a file on disk (invalid URL escape "%zz")"#,
+        ),
+        (
+            "file discovery: no scheme before ://",
+            |c| file(c, "://10.0.0.5/cluster-info.yaml"),
+            "is not a valid HTTPS URL or a file on disk (missing protocol scheme)",
+        ),
+        (
             "CA path relative",
             |c| c.ca_cert_path = "pki/ca.crt".into(),
             r#"caCertPath: "pki/ca.crt" is not an absolute path to a .crt file; expected /etc/kubernetes/pki/ca.crt"#,
@@ -818,9 +843,13 @@ fn join_file_discovery_and_pins_pass() {
         .ca_cert_hashes = vec![format!("sha256:{}", "aB".repeat(32))];
     assert_eq!(validate_join(&cfg), Ok(vec![]));
 
+    let dir = tempfile::tempdir().unwrap();
+    let existing = dir.path().join("discovery.conf");
+    std::fs::write(&existing, "").unwrap();
     for path in [
-        "/etc/kubernetes/discovery.conf",
+        existing.to_str().unwrap(),
         "https://example.com/cluster-info.yaml",
+        "https://[fd00::1]:6443/cluster-info.yaml",
     ] {
         let mut cfg = valid_join();
         cfg.discovery.bootstrap_token = None;
