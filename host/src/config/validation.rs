@@ -161,12 +161,17 @@ fn node_registration(r: &mut Report, n: &NodeRegistrationOptions) {
                 "a name such as node-role.kubernetes.io/control-plane ([prefix/]name, alphanumerics, '-', '_', '.')",
             );
         }
+        // Stricter than kubeadm on purpose: it accepts the taint here and the API server
+        // refuses it later, when the node is registered or marked, after files are written.
         if !TAINT_EFFECTS.contains(&taint.effect.as_str()) {
             r.invalid(
                 format!("{path}.effect"),
                 &taint.effect,
                 "not a taint effect",
-                TAINT_EFFECTS.join(", "),
+                format!(
+                    "{} (kubeadm accepts this value here, but the API server refuses a taint without a valid effect once the node is registered, halfway through; kubeadm-rs refuses it before anything is written)",
+                    TAINT_EFFECTS.join(", ")
+                ),
             );
         }
     }
@@ -873,13 +878,15 @@ fn bootstrap_token_discovery(r: &mut Report, bt: &BootstrapTokenDiscovery) {
              in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue",
         );
     }
+    // Stricter than kubeadm on purpose: its validation takes any string and the pin is only
+    // parsed when discovery compares it with the cluster CA.
     for hash in &bt.ca_cert_hashes {
         if !is_ca_cert_hash(hash) {
             r.invalid(
                 format!("{PATH}.caCertHashes"),
                 hash,
                 "not a CA public key hash",
-                "sha256:<64 hexadecimal characters>",
+                "sha256:<64 hexadecimal characters> (kubeadm accepts this value here and refuses it only during discovery; kubeadm-rs checks the pin before it contacts the cluster)",
             );
         }
     }

@@ -179,7 +179,7 @@ fn each_init_rule_reports_its_field_value_and_expectation() {
                     ..Default::default()
                 }])
             },
-            r#"nodeRegistration.taints[0].effect: "Bogus" is not a taint effect; expected NoSchedule, PreferNoSchedule, NoExecute"#,
+            r#"nodeRegistration.taints[0].effect: "Bogus" is not a taint effect; expected NoSchedule, PreferNoSchedule, NoExecute (kubeadm accepts this value here, but the API server refuses a taint without a valid effect once the node is registered"#,
         ),
         (
             "taint key",
@@ -715,7 +715,7 @@ fn each_join_rule_reports_its_field_value_and_expectation() {
                 c.discovery.bootstrap_token.as_mut().unwrap().ca_cert_hashes =
                     vec!["sha256:abc".into()]
             },
-            r#"discovery.bootstrapToken.caCertHashes: "sha256:abc" is not a CA public key hash; expected sha256:<64 hexadecimal characters>"#,
+            r#"discovery.bootstrapToken.caCertHashes: "sha256:abc" is not a CA public key hash; expected sha256:<64 hexadecimal characters> (kubeadm accepts this value here and refuses it only during discovery; kubeadm-rs checks the pin before it contacts the cluster)"#,
         ),
         (
             "unknown hash type",
