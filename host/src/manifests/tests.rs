@@ -1000,24 +1000,107 @@ fn kubelet_configuration_keeps_user_values_and_warns_where_kubeadm_disagrees() {
     );
 }
 
+/// `kubeadm config print init-defaults --component-configs KubeProxyConfiguration`'s kube-proxy
+/// document (kubeadm v1.34): every field Go serializes, zero values included.
+const KUBEADM_KUBE_PROXY_DEFAULTS: &str = r#"apiVersion: kubeproxy.config.k8s.io/v1alpha1
+bindAddress: 0.0.0.0
+bindAddressHardFail: false
+clientConnection:
+  acceptContentTypes: ""
+  burst: 0
+  contentType: ""
+  kubeconfig: /var/lib/kube-proxy/kubeconfig.conf
+  qps: 0
+clusterCIDR: ""
+configSyncPeriod: 0s
+conntrack:
+  maxPerCore: null
+  min: null
+  tcpBeLiberal: false
+  tcpCloseWaitTimeout: null
+  tcpEstablishedTimeout: null
+  udpStreamTimeout: 0s
+  udpTimeout: 0s
+detectLocal:
+  bridgeInterface: ""
+  interfaceNamePrefix: ""
+detectLocalMode: ""
+enableProfiling: false
+healthzBindAddress: ""
+hostnameOverride: ""
+iptables:
+  localhostNodePorts: null
+  masqueradeAll: false
+  masqueradeBit: null
+  minSyncPeriod: 0s
+  syncPeriod: 0s
+ipvs:
+  excludeCIDRs: null
+  minSyncPeriod: 0s
+  scheduler: ""
+  strictARP: false
+  syncPeriod: 0s
+  tcpFinTimeout: 0s
+  tcpTimeout: 0s
+  udpTimeout: 0s
+kind: KubeProxyConfiguration
+logging:
+  flushFrequency: 0
+  options:
+    json:
+      infoBufferSize: "0"
+    text:
+      infoBufferSize: "0"
+  verbosity: 0
+metricsBindAddress: ""
+mode: ""
+nftables:
+  masqueradeAll: false
+  masqueradeBit: null
+  minSyncPeriod: 0s
+  syncPeriod: 0s
+nodePortAddresses: null
+oomScoreAdj: null
+portRange: ""
+showHiddenMetricsForVersion: ""
+winkernel:
+  enableDSR: false
+  forwardHealthCheckVip: false
+  networkName: ""
+  rootHnsEndpointName: ""
+  sourceVip: ""
+"#;
+
 #[test]
 fn kube_proxy_configuration_defaults() {
+    let c = kube_proxy_configuration(&config());
+    assert_eq!(
+        to_yaml(&serde_json::Value::Object(c)).unwrap(),
+        KUBEADM_KUBE_PROXY_DEFAULTS
+    );
     let mut cfg = config();
     cfg.cluster.networking.pod_subnet = "10.244.0.0/16".into();
     let c = kube_proxy_configuration(&cfg);
-    assert_eq!(
-        serde_json::Value::Object(c),
-        serde_json::json!({
-            "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
-            "kind": "KubeProxyConfiguration",
-            "bindAddress": "0.0.0.0",
-            "clusterCIDR": "10.244.0.0/16",
-            "clientConnection": {"kubeconfig": "/var/lib/kube-proxy/kubeconfig.conf"}
-        })
-    );
+    assert_eq!(c["clusterCIDR"], "10.244.0.0/16");
     let c = kube_proxy_configuration(&ipv6_config());
     assert_eq!(c["bindAddress"], "::");
-    assert!(!c.contains_key("clusterCIDR"));
+    assert_eq!(c["clusterCIDR"], "");
+}
+
+#[test]
+fn kube_proxy_configuration_keeps_user_values_among_the_zero_values() {
+    let mut cfg = config();
+    cfg.kube_proxy = Some(
+        serde_json::json!({"mode": "nftables", "conntrack": {"maxPerCore": 0}})
+            .as_object()
+            .cloned()
+            .unwrap(),
+    );
+    let c = kube_proxy_configuration(&cfg);
+    assert_eq!(c["mode"], "nftables");
+    assert_eq!(c["conntrack"]["maxPerCore"], 0);
+    assert_eq!(c["conntrack"]["min"], serde_json::Value::Null);
+    assert_eq!(c["conntrack"]["udpTimeout"], "0s");
 }
 
 #[test]
