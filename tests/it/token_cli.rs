@@ -434,3 +434,35 @@ fn boolean_flags_take_an_explicit_value_as_pflag_does() {
     let out = run_err(kubeadm().args(["token", "create", "--dry-run=maybe", token]));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn token_list_output_formats_are_checked_before_the_cluster_is_reached() {
+    for (format, expected) in [
+        (
+            "wide",
+            "error: unable to match a printer suitable for the output format \"wide\", allowed formats are: text,json,yaml,go-template,go-template-file,jsonpath,jsonpath-file,template,templatefile\n",
+        ),
+        (
+            "jsonpath={.token",
+            "error: jsonpath template \"{.token\": unclosed '{'\n",
+        ),
+        (
+            "go-template={{.token | upper}}",
+            "error: go-template template \"{{.token | upper}}\": \".token | upper\" is not supported; expected ., .field, a string, range, if, with, else or end\n",
+        ),
+    ] {
+        let out = run_err(kubeadm().args([
+            "token",
+            "list",
+            "--kubeconfig",
+            "/nonexistent/admin.conf",
+            "-o",
+            format,
+        ]));
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert_eq!(stderr(&out), expected, "{format}");
+    }
+    // With no tokens (a dry run lists none), a template prints nothing.
+    let out = run_ok(kubeadm().args(["token", "list", "--dry-run", "-o", "jsonpath={.token}"]));
+    assert_eq!(stdout(&out), "");
+}
