@@ -254,20 +254,44 @@ fn config_commands_take_reset_only_and_empty_files_as_kubeadm_does() {
         "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ResetConfiguration\nforce: true\n",
     )
     .unwrap();
-    let out = run_ok(kubeadm().args(["config", "validate", "--config"]).arg(&reset));
+    let out = run_ok(
+        kubeadm()
+            .args(["config", "validate", "--config"])
+            .arg(&reset),
+    );
     assert_eq!(stdout(&out), "ok\n");
-    let out = run_ok(kubeadm().args(["config", "migrate", "--old-config"]).arg(&reset));
+    let out = run_ok(
+        kubeadm()
+            .args(["config", "migrate", "--old-config"])
+            .arg(&reset),
+    );
     assert_eq!(
         stdout(&out),
         "apiVersion: kubeadm.k8s.io/v1beta4\nforce: true\nkind: ResetConfiguration\n"
     );
-    std::fs::write(&reset, "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ResetConfiguration\nforse: true\n").unwrap();
-    let out = run_err(kubeadm().args(["config", "validate", "--config"]).arg(&reset));
+    std::fs::write(
+        &reset,
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ResetConfiguration\nforse: true\n",
+    )
+    .unwrap();
+    let out = run_err(
+        kubeadm()
+            .args(["config", "validate", "--config"])
+            .arg(&reset),
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("unknown field `forse`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown field `forse`"),
+        "{}",
+        stderr(&out)
+    );
 
     let empty = dir.path().join("empty.yaml");
     std::fs::write(&empty, "").unwrap();
-    let out = run_ok(kubeadm().args(["config", "migrate", "--old-config"]).arg(&empty));
+    let out = run_ok(
+        kubeadm()
+            .args(["config", "migrate", "--old-config"])
+            .arg(&empty),
+    );
     assert_eq!((stdout(&out).as_str(), stderr(&out).as_str()), ("", ""));
 }

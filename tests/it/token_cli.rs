@@ -430,7 +430,11 @@ fn boolean_flags_take_an_explicit_value_as_pflag_does() {
         token,
     ]));
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("/nonexistent/admin.conf"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/nonexistent/admin.conf"),
+        "{}",
+        stderr(&out)
+    );
     let out = run_err(kubeadm().args(["token", "create", "--dry-run=maybe", token]));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }

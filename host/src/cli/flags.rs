@@ -299,8 +299,10 @@ pub fn boolean(arg: clap::Arg) -> clap::Arg {
         .action(ArgAction::Set)
         .hide_possible_values(true)
         .value_parser(
-            clap::builder::PossibleValuesParser::new(TRUE_SPELLINGS.into_iter().chain(FALSE_SPELLINGS))
-                .map(|v| TRUE_SPELLINGS.contains(&v.as_str())),
+            clap::builder::PossibleValuesParser::new(
+                TRUE_SPELLINGS.into_iter().chain(FALSE_SPELLINGS),
+            )
+            .map(|v| TRUE_SPELLINGS.contains(&v.as_str())),
         )
 }
 

@@ -16,8 +16,8 @@ use super::defaults::{
 };
 use super::load::{Documents, Known, load_documents};
 use super::reset::{self, ResetConfiguration};
-use super::upgrade::{self, UpgradeConfiguration};
 use super::resolve::{InitOverrides, JoinOverrides, resolve_init, resolve_join};
+use super::upgrade::{self, UpgradeConfiguration};
 use super::{
     ComponentConfig, ConfigError, InitConfig, KUBE_PROXY_CONFIG_GROUP_VERSION,
     KUBELET_CONFIG_GROUP_VERSION,
@@ -100,7 +100,9 @@ fn plain_ipv6_values(yaml: &str) -> String {
         let unquoted = body.rfind(" \"::").and_then(|at| {
             let (before, quoted) = (&body[..at], &body[at + 1..]);
             let value = quoted.strip_prefix('"')?.strip_suffix('"')?;
-            let ipv6 = value.bytes().all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+            let ipv6 = value
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
                 && !value.ends_with(':');
             let after_indicator = before.ends_with(':') || before.trim_start() == "-";
             (ipv6 && after_indicator).then(|| format!("{before} {value}"))

@@ -289,7 +289,14 @@ fn component(r: &mut Report, c: &ControlPlaneComponent, path: &str) {
 }
 
 /// The authorization modes kubeadm's `getAuthzModes` knows.
-const AUTHORIZATION_MODES: [&str; 6] = ["Node", "RBAC", "Webhook", "ABAC", "AlwaysAllow", "AlwaysDeny"];
+const AUTHORIZATION_MODES: [&str; 6] = [
+    "Node",
+    "RBAC",
+    "Webhook",
+    "ABAC",
+    "AlwaysAllow",
+    "AlwaysDeny",
+];
 
 /// kubeadm warns about an `authorization-mode` extra argument naming modes it does not know
 /// (unless a structured `authorization-config` replaces the flag). Like kubeadm v1.34, whose

@@ -8,8 +8,8 @@ use k8s_openapi::api::core::v1::{Container, Pod};
 use super::args::{arg, arguments_to_command, last_value, set_value};
 use super::etcd::{client_url, loopback_like};
 use super::pod::{
-    ProbeTarget, component_pod, liveness_probe, merge_env, probe_host, probe_port,
-    readiness_probe, resource_requests, startup_probe,
+    ProbeTarget, component_pod, liveness_probe, merge_env, probe_host, probe_port, readiness_probe,
+    resource_requests, startup_probe,
 };
 use super::volumes::control_plane_mounts;
 use super::{

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, HTTPGetAction, HostPathVolumeSource, Pod, PodSecurityContext, PodSpec,
-    PodStatus, Probe, ResourceRequirements, SeccompProfile, Volume, VolumeMount,
+    Container, ContainerPort, EnvVar, HTTPGetAction, HostPathVolumeSource, Pod, PodSecurityContext,
+    PodSpec, PodStatus, Probe, ResourceRequirements, SeccompProfile, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

@@ -554,7 +554,12 @@ fn every_static_pod_declares_one_tcp_probe_port_its_probes_name() {
             .flatten()
             .map(|p| (p.name.as_deref(), p.container_port, p.protocol.as_deref()))
             .collect();
-        assert_eq!(ports, [(Some("probe-port"), port, Some("TCP"))], "{}", c.name);
+        assert_eq!(
+            ports,
+            [(Some("probe-port"), port, Some("TCP"))],
+            "{}",
+            c.name
+        );
         for probe in [&c.liveness_probe, &c.readiness_probe, &c.startup_probe]
             .into_iter()
             .flatten()
@@ -1130,11 +1135,18 @@ fn probe_hosts_are_written_plain_as_kubeadm_writes_them() {
     let events = Events::discard();
     let api = pod(ControlPlaneComponent::ApiServer, &config());
     let api = render_static_pod("kube-apiserver", &api, None, &events).unwrap();
-    assert_eq!(api.matches("        host: 192.168.0.10\n").count(), 3, "{api}");
+    assert_eq!(
+        api.matches("        host: 192.168.0.10\n").count(),
+        3,
+        "{api}"
+    );
     let etcd = etcd_pod(&ipv6_config(), &[]).unwrap();
     let etcd = render_static_pod(ETCD, &etcd, None, &events).unwrap();
     assert_eq!(etcd.matches("        host: ::1\n").count(), 3, "{etcd}");
     for yaml in [api, etcd] {
-        assert!(!yaml.contains("host: \"") && !yaml.contains("host: '"), "{yaml}");
+        assert!(
+            !yaml.contains("host: \"") && !yaml.contains("host: '"),
+            "{yaml}"
+        );
     }
 }

@@ -127,7 +127,10 @@ impl TokenSpec {
 
     /// Like [`TokenSpec::from_config`], with exactly these extra groups (none for a
     /// signing-only token) instead of defaulting an empty list.
-    pub fn with_groups(t: &v1beta4::BootstrapToken, groups: Vec<String>) -> Result<Self, TokenError> {
+    pub fn with_groups(
+        t: &v1beta4::BootstrapToken,
+        groups: Vec<String>,
+    ) -> Result<Self, TokenError> {
         let token: BootstrapToken = t.token.parse()?;
         let usages = if t.usages.is_empty() {
             Usage::DEFAULT.to_vec()

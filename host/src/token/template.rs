@@ -231,7 +231,9 @@ fn parse_bracket(inner: &str) -> Result<Step, String> {
         if s.is_empty() {
             Ok(None)
         } else {
-            s.parse().map(Some).map_err(|_| format!("{s:?} is not an index"))
+            s.parse()
+                .map(Some)
+                .map_err(|_| format!("{s:?} is not an index"))
         }
     };
     match inner.split_once(':') {
@@ -452,7 +454,11 @@ impl GoTemplate {
                 frames.last_mut().expect("a frame").nodes().push(node);
             } else {
                 let term = parse_term(inner).map_err(fail)?;
-                frames.last_mut().expect("a frame").nodes().push(GoNode::Print(term));
+                frames
+                    .last_mut()
+                    .expect("a frame")
+                    .nodes()
+                    .push(GoNode::Print(term));
             }
         }
         if frames.len() > 1 {

@@ -368,7 +368,10 @@ fn reset_and_upgrade_documents_are_decoded_strictly_validated_and_migrated() {
     let upgrade = "apiVersion: kubeadm.k8s.io/v1beta4\napply:\n  forceUpgrade: true\n  patches:\n    directory: /etc/kubernetes/patches\ndiff:\n  contextLines: 5\nkind: UpgradeConfiguration\nnode:\n  etcdUpgrade: false\nplan:\n  allowRCUpgrades: true\n";
     // A file holding only one of them is a valid kubeadm configuration.
     for text in [reset, upgrade] {
-        assert_eq!(validate_file(text, "r.yaml", &host).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            validate_file(text, "r.yaml", &host).unwrap(),
+            Vec::<String>::new()
+        );
     }
     assert_eq!(migrate(reset, "r.yaml", &host).unwrap(), reset);
     assert_eq!(

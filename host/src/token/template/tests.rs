@@ -22,7 +22,10 @@ fn jsonpath(template: &str) -> String {
 }
 
 fn go(template: &str) -> String {
-    GoTemplate::parse(template).unwrap().render(&token()).unwrap()
+    GoTemplate::parse(template)
+        .unwrap()
+        .render(&token())
+        .unwrap()
 }
 
 #[test]
@@ -42,7 +45,10 @@ fn jsonpath_follows_kubectls_dialect() {
         jsonpath(r#"{range .items[*]}{.metadata.name}{"\t"}{$.kind}{"\n"}{end}"#),
         "a\tBootstrapToken\nb\tBootstrapToken\nc\tBootstrapToken\n"
     );
-    assert_eq!(jsonpath("{range .usages}[{@}]{end}"), "[signing][authentication]");
+    assert_eq!(
+        jsonpath("{range .usages}[{@}]{end}"),
+        "[signing][authentication]"
+    );
     // kubectl's printer allows missing keys: they print nothing.
     assert_eq!(jsonpath("<{.description}>"), "<>");
 }
@@ -67,14 +73,20 @@ fn jsonpath_templates_that_cannot_be_parsed_name_the_problem() {
 fn go_templates_print_as_go_does() {
     assert_eq!(go("{{.token}}"), "abcdef.0123456789abcdef");
     assert_eq!(go("{{.usages}}"), "[signing authentication]");
-    assert_eq!(go("{{.items}}"), "[map[metadata:map[name:a] n:1] map[metadata:map[name:b] n:2] map[metadata:map[name:c] n:3]]");
+    assert_eq!(
+        go("{{.items}}"),
+        "[map[metadata:map[name:a] n:1] map[metadata:map[name:b] n:2] map[metadata:map[name:c] n:3]]"
+    );
     assert_eq!(
         go("{{range .items}}{{.metadata.name}}{{\"\\n\"}}{{end}}"),
         "a\nb\nc\n"
     );
     assert_eq!(go("{{.description}}"), "<no value>");
     assert_eq!(go("{{if .description}}yes{{else}}no{{end}}"), "no");
-    assert_eq!(go("{{with .groups}}{{.}}{{end}}"), "[system:bootstrappers:kubeadm:default-node-token]");
+    assert_eq!(
+        go("{{with .groups}}{{.}}{{end}}"),
+        "[system:bootstrappers:kubeadm:default-node-token]"
+    );
     assert_eq!(go("a {{- \" b \" -}} c"), "a b c");
     assert_eq!(go("{{range .missing}}x{{else}}none{{end}}"), "none");
 }
@@ -90,7 +102,10 @@ fn go_templates_outside_the_subset_are_refused_by_name() {
     ] {
         let err = GoTemplate::parse(template).unwrap_err();
         assert!(err.to_string().contains(problem), "{template}: {err}");
-        assert!(err.to_string().starts_with("go-template template "), "{err}");
+        assert!(
+            err.to_string().starts_with("go-template template "),
+            "{err}"
+        );
     }
     let err = GoTemplate::parse("{{.token.x}}")
         .unwrap()
