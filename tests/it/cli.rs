@@ -235,6 +235,8 @@ fn boolean_flags_take_an_explicit_value_as_pflag_does() {
         "upload-certs",
         "--upload-certs=true",
         "--dry-run=1",
+        "--certificate-key",
+        "2c3a0e4f6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718",
     ]));
     // Anything else is a usage error naming the value, and `--flag value` keeps `value` an argument.
     let out = run_err(kubeadm().args(["init", "--dry-run=maybe"]));
