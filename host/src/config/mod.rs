@@ -12,6 +12,7 @@ mod print;
 pub mod reset;
 mod resolve;
 mod scalars;
+pub mod upgrade;
 pub mod v1beta3;
 pub mod v1beta4;
 pub mod validation;
