@@ -110,7 +110,7 @@ pub enum PluginError {
     Pull {
         plugin: String,
         #[source]
-        source: super::oci::OciError,
+        source: Box<super::oci::OciError>,
     },
 }
 

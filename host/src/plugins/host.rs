@@ -208,9 +208,9 @@ impl PluginHost {
         reference: &str,
     ) -> Result<(Vec<u8>, Verification, Trust), PluginError> {
         let config = &self.shared.config;
-        let failed = |source| PluginError::Pull {
+        let failed = |source: oci::OciError| PluginError::Pull {
             plugin: spec.name.clone(),
-            source,
+            source: Box::new(source),
         };
         let reference = oci::OciReference::parse(reference).map_err(failed)?;
         let ca_file = spec

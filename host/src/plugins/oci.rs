@@ -622,9 +622,17 @@ pub fn pull(
             .map_err(|e| registry_problem(reference, "fetching the wasm layer", &e))?;
         let mut wasm = Vec::new();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| OciError::Registry {
-                reference: reference.to_string(),
-                problem: format!("fetching the wasm layer: {}", chain(&e)),
+            // The client checks the bytes against the layer digest as they arrive.
+            let chunk = chunk.map_err(|e| {
+                let tampered = if e.to_string().contains("digest") {
+                    ": tampered or corrupt; nothing was cached or run"
+                } else {
+                    ""
+                };
+                OciError::Registry {
+                    reference: reference.to_string(),
+                    problem: format!("fetching the wasm layer: {}{tampered}", chain(&e)),
+                }
             })?;
             if (wasm.len() + chunk.len()) as u64 > MAX_PLUGIN_BYTES
                 || wasm.len() + chunk.len() > artifact.layer.size as usize
