@@ -24,7 +24,9 @@ fi
 
 # Debian packages: real etcd, openssl, cfssl (benchmark peer), minisign, iproute2 (network namespaces),
 # protoc (the etcd-client crate's build script compiles etcd's .proto files with it),
-# strace (kills a run at an exact write and watches its syncs, in crash_safety.rs).
+# strace (kills a run at an exact write and watches its syncs, in crash_safety.rs),
+# docker-registry (the CNCF distribution registry) and htpasswd -B (its bcrypt users) for
+# the OCI plugin tests (plugin_oci.rs).
 need=()
 command -v protoc >/dev/null || need+=(protobuf-compiler)
 command -v etcd >/dev/null || need+=(etcd-server)
@@ -34,6 +36,8 @@ command -v cfssl >/dev/null || need+=(golang-cfssl)
 command -v minisign >/dev/null || need+=(minisign)
 command -v ip >/dev/null || need+=(iproute2)
 command -v strace >/dev/null || need+=(strace)
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
     say "installing ${need[*]}"

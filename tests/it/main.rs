@@ -23,6 +23,7 @@ mod pki_openssl;
 mod plugin_build;
 mod plugin_init;
 mod plugin_integrity;
+mod plugin_oci;
 mod plugin_sandbox;
 mod rerun;
 mod reset;

@@ -1,5 +1,8 @@
 //! Plugins on the command line: the options that say where they come from, the configured ones
-//! for help text, and the plugin author's and operator's commands `plugin list|inspect|verify|run`.
+//! for help text, and the plugin author's and operator's commands `plugin list|inspect|verify|run`
+//! (the distributor's `plugin push|pull` are in `oci`).
+
+mod oci;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -142,6 +145,7 @@ pub fn command() -> Command {
                         .help("The pod subnet an addon plugin sees, when no --config gives one"),
                 ),
         )
+        .subcommands(oci::subcommands())
 }
 
 fn read_plugins(path: &str) -> Result<Option<PluginConfiguration>, CliError> {
@@ -217,6 +221,11 @@ fn severity_label(s: Severity) -> &'static str {
 
 pub fn run(m: &ArgMatches) -> Result<(), CliError> {
     let events = super::reporter(crate::workflow::render::OutputFormat::Text);
+    if let Some((name, s)) = m.subcommand()
+        && let Some(result) = oci::run(name, s)
+    {
+        return result;
+    }
     match m.subcommand() {
         Some(("list", s)) => {
             let (plugins, host) = configured(&plugin_options(s))?;
@@ -243,7 +252,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
                 let enabled = plugins.as_ref().and_then(|p| {
                     p.plugins
                         .iter()
-                        .find(|spec| host.plugin_file(spec) == file)
+                        .find(|spec| spec.source.oci.is_none() && host.plugin_file(spec) == file)
                         .map(|spec| spec.enabled)
                 });
                 println!(

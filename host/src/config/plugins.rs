@@ -11,7 +11,8 @@
 //!     publicKey: RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3
 //! plugins:
 //!   - name: net-sysctls
-//!     source: {name: net_sysctls}            # or {path: /opt/x.wasm}, relative to the config file
+//!     source: {name: net_sysctls}            # or {path: /opt/x.wasm}, relative to the config file,
+//!                                            # or {oci: "oci://reg/repo:tag@sha256:…", caFile: ca.pem}
 //!     sha256: 3f1c…                          # and/or a minisign signature (<wasm>.minisig)
 //!     grants:
 //!       sysctls: [net.ipv4.ip_forward]
@@ -124,7 +125,7 @@ impl PluginSpec {
     }
 }
 
-/// Where a plugin's component file is: exactly one of `path` and `name`.
+/// Where a plugin's component file is: exactly one of `path`, `name` and `oci`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PluginSource {
@@ -134,13 +135,28 @@ pub struct PluginSource {
     /// A file name in the plugin directory, `.wasm` optional (`net_sysctls`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A wasm artifact in an OCI registry, `oci://registry/repository:tag@sha256:<manifest
+    /// digest>`; without the digest, the plugin's `sha256` must pin the wasm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oci: Option<String>,
+    /// The PEM CA bundle the registry's certificate must chain to (absolute, or relative to
+    /// the config file's directory); the system roots when unset. Only with `oci`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
 }
 
 impl PluginSource {
     pub fn path(path: impl Into<String>) -> Self {
         PluginSource {
             path: Some(path.into()),
-            name: None,
+            ..PluginSource::default()
+        }
+    }
+
+    pub fn oci(reference: impl Into<String>) -> Self {
+        PluginSource {
+            oci: Some(reference.into()),
+            ..PluginSource::default()
         }
     }
 }
@@ -508,19 +524,40 @@ impl PluginConfiguration {
 
 impl PluginSpec {
     fn validate(&self, path: &str, errors: &mut Vec<String>) {
-        match (&self.source.path, &self.source.name) {
-            (Some(_), Some(_)) | (None, None) => errors.push(format!(
-                "{path}.source: expected exactly one of path (the .wasm file) and name (a file in the plugin directory)"
-            )),
-            (None, Some(name)) if name.is_empty() || name.contains('/') || name.starts_with('.') => {
-                errors.push(format!(
-                    "{path}.source.name: {name:?} is not a file name; expected a name such as net_sysctls, without '/'"
-                ))
+        let source = &self.source;
+        let given = [&source.path, &source.name, &source.oci]
+            .iter()
+            .filter(|s| s.is_some())
+            .count();
+        if given != 1 {
+            errors.push(format!(
+                "{path}.source: expected exactly one of path (the .wasm file), name (a file in the plugin directory) and oci (oci://registry/repository:tag@sha256:<digest>)"
+            ));
+        } else if let Some(name) = &source.name
+            && (name.is_empty() || name.contains('/') || name.starts_with('.'))
+        {
+            errors.push(format!(
+                "{path}.source.name: {name:?} is not a file name; expected a name such as net_sysctls, without '/'"
+            ))
+        }
+        if let Some(oci) = &source.oci {
+            match crate::plugins::oci::OciReference::parse(oci) {
+                Err(e) => errors.push(format!("{path}.source.oci: {e}")),
+                // Tags move: what runs must be pinned by the manifest digest or the wasm's sha256.
+                Ok(r) if r.digest().is_none() && self.sha256.is_none() => errors.push(format!(
+                    "{path}.source.oci: {oci:?} is not pinned; expected @sha256:<manifest digest> (kubeadm-rs plugin push prints it) or the plugin's sha256 field"
+                )),
+                Ok(_) => {}
             }
-            _ => {}
+        }
+        if source.ca_file.is_some() && source.oci.is_none() {
+            errors.push(format!(
+                "{path}.source.caFile: only an oci source is fetched over TLS; remove caFile or use source.oci"
+            ));
         }
         for (field, value) in [
             ("source.path", &self.source.path),
+            ("source.caFile", &self.source.ca_file),
             ("signature", &self.signature),
         ] {
             if let Some(value) = value

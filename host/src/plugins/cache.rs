@@ -301,7 +301,7 @@ fn make_key(path: &Path) -> std::io::Result<Vec<u8>> {
 /// writable by all, since others cannot rename or remove what is ours in it. The path as
 /// written and the path with symlinks resolved are both checked, so a symlink above the
 /// cache counts only if neither it nor where it leads can be changed by others.
-fn check_tree(dir: &Path, euid: u32) -> Result<(), CacheError> {
+pub(super) fn check_tree(dir: &Path, euid: u32) -> Result<(), CacheError> {
     let io = |action| {
         move |source| CacheError::Io {
             dir: dir.to_path_buf(),

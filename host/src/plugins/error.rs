@@ -105,6 +105,13 @@ pub enum PluginError {
     },
     #[error("plugin {plugin}: {message}")]
     Engine { plugin: String, message: String },
+    /// Its `oci://` source could not be pulled or failed a digest check.
+    #[error("plugin {plugin}: {source}")]
+    Pull {
+        plugin: String,
+        #[source]
+        source: Box<super::oci::OciError>,
+    },
 }
 
 impl PluginError {
@@ -123,7 +130,8 @@ impl PluginError {
             | PluginError::Trapped { plugin, .. }
             | PluginError::Failed { plugin, .. }
             | PluginError::BadOutput { plugin, .. }
-            | PluginError::Engine { plugin, .. } => plugin,
+            | PluginError::Engine { plugin, .. }
+            | PluginError::Pull { plugin, .. } => plugin,
         }
     }
 }

@@ -22,6 +22,7 @@ mod imports;
 mod integrity;
 mod kinds;
 mod model;
+pub mod oci;
 mod output;
 mod sandbox;
 mod seal;
@@ -45,6 +46,7 @@ pub use output::{MAX_FINDINGS, MAX_FINDINGS_BYTES};
 pub use sandbox::{
     DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY, DEFAULT_TIMEOUT, EffectiveLimits,
 };
+pub use seal::write_atomic as write_file_atomic;
 
 use crate::config::plugins::OnFailure;
 use crate::workflow::Events;

@@ -205,6 +205,26 @@ fn invalid_plugin_documents_say_which_field_is_wrong() {
             "plugins:\n  - name: a\n    source: {name: ../a}\n",
             "plugins[0].source.name: \"../a\" is not a file name",
         ),
+        (
+            "oci and a path",
+            "plugins:\n  - name: a\n    source: {oci: \"oci://r.example/a:1\", path: /a.wasm}\n    sha256: 3f1c000000000000000000000000000000000000000000000000000000000000\n",
+            "plugins[0].source: expected exactly one of path",
+        ),
+        (
+            "oci without the scheme",
+            "plugins:\n  - name: a\n    source: {oci: r.example/a:1}\n",
+            "plugins[0].source.oci: \"r.example/a:1\" is not a plugin reference: it does not start with oci://",
+        ),
+        (
+            "an unpinned oci tag",
+            "plugins:\n  - name: a\n    source: {oci: \"oci://r.example/a:1\"}\n",
+            "plugins[0].source.oci: \"oci://r.example/a:1\" is not pinned; expected @sha256:<manifest digest>",
+        ),
+        (
+            "a caFile for a file source",
+            "plugins:\n  - name: a\n    source: {name: a, caFile: ca.pem}\n",
+            "plugins[0].source.caFile: only an oci source is fetched over TLS",
+        ),
     ];
     for (case, body, want) in cases {
         let err = resolve(&plugin_doc(body)).expect_err(case);
@@ -287,4 +307,25 @@ fn a_config_round_trips_through_yaml() {
     let back: PluginConfiguration = serde_saphyr::from_str(&text).unwrap();
     assert_eq!(back, plugins);
     assert!(text.contains(KEY));
+}
+
+#[test]
+fn an_oci_source_is_pinned_by_its_manifest_digest_or_the_wasm_sha256() {
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let by_digest = resolve(&plugin_doc(&format!(
+        "plugins:\n  - name: a\n    source: {{oci: \"oci://127.0.0.1:5000/acme/a:1@{digest}\", caFile: ca.pem}}\n"
+    )))
+    .unwrap()
+    .unwrap();
+    let source = &by_digest.plugins[0].source;
+    assert_eq!(
+        source.oci.as_deref(),
+        Some(format!("oci://127.0.0.1:5000/acme/a:1@{digest}").as_str())
+    );
+    assert_eq!(source.ca_file.as_deref(), Some("ca.pem"));
+    let by_sha = resolve(&plugin_doc(&format!(
+        "plugins:\n  - name: a\n    source: {{oci: \"oci://r.example/a:1\"}}\n    sha256: {}\n",
+        "cd".repeat(32)
+    )));
+    assert!(by_sha.is_ok(), "{by_sha:?}");
 }
