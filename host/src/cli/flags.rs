@@ -8,7 +8,7 @@ use crate::config::reset::ResetOverrides;
 use crate::config::v1beta4::Arg;
 use crate::config::{ConfigError, GoDuration, InitOverrides, JoinOverrides, parse_extra_args};
 use crate::workflow::Flag;
-use crate::workflow::render::OutputFormat;
+use super::render::OutputFormat;
 
 /// Every `init` flag, in the order `init --help` lists them.
 pub const INIT_FLAGS: [Flag; 34] = [

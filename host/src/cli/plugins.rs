@@ -216,7 +216,7 @@ fn severity_label(s: Severity) -> &'static str {
 }
 
 pub fn run(m: &ArgMatches) -> Result<(), CliError> {
-    let events = super::reporter(crate::workflow::render::OutputFormat::Text);
+    let events = super::reporter(super::render::OutputFormat::Text);
     match m.subcommand() {
         Some(("list", s)) => {
             let (plugins, host) = configured(&plugin_options(s))?;

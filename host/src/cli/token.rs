@@ -19,7 +19,7 @@ use crate::token::{
     self, BootstrapToken, GROUP_PATTERN, JoinCommand, Shown, TOKEN_ID_PATTERN, TOKEN_PATTERN,
     TokenId, TokenSpec, Usage,
 };
-use crate::workflow::render::OutputFormat;
+use super::render::OutputFormat;
 use crate::workflow::{Events, Flag};
 
 const TOKEN_LONG: &str = "\

@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::time::Instant;
 
-use super::events::{Event, Events};
+use crate::events::{Event, Events};
 use super::phase::Phase;
 
 /// An ordered tree of phases for one command (`init`, `join`, `reset`).
