@@ -54,7 +54,10 @@ fn filters(root: &Path) -> Vec<(String, String)> {
             r"/tmp/kubeadm-init-dryrun[A-Za-z0-9]+".into(),
             "[DRYRUN-DIR]".into(),
         ),
-        (r#""duration_ms":[0-9.e-]+"#.into(), r#""duration_ms":"[MS]""#.into()),
+        (
+            r#""duration_ms":[0-9.e-]+"#.into(),
+            r#""duration_ms":"[MS]""#.into(),
+        ),
         (r#""bytes":\d+"#.into(), r#""bytes":"[SIZE]""#.into()),
         (r#"(?m),"body":.*\}$"#.into(), r#","body":"[BODY]"}"#.into()),
         (
@@ -171,12 +174,7 @@ fn every_line_of_a_whole_init_parses_and_every_kind_is_there() {
         .spawn()
         .unwrap();
     use std::io::Write as _;
-    python
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&out.stdout)
-        .unwrap();
+    python.stdin.take().unwrap().write_all(&out.stdout).unwrap();
     let parsed = python.wait_with_output().unwrap();
     assert!(parsed.status.success(), "{}", stderr(&parsed));
     let seen: serde_json::Value = serde_json::from_slice(&parsed.stdout).unwrap();

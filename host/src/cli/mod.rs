@@ -19,8 +19,8 @@ use std::process::ExitCode;
 use clap::{ArgMatches, Command};
 
 use crate::phases::common::PrepareError;
-use render::{HumanRenderer, JsonRenderer, OutputFormat};
 use crate::workflow::{Events, PhaseFailed};
+use render::{HumanRenderer, JsonRenderer, OutputFormat};
 
 pub use binder::phase_table;
 

@@ -141,12 +141,7 @@ impl Backend for DryRun {
         name: &str,
         patch: &PatchKind,
     ) -> Result<Value, ClusterError> {
-        self.report_write(
-            patch.action(),
-            kind,
-            (namespace, name),
-            Some(patch.body()),
-        );
+        self.report_write(patch.action(), kind, (namespace, name), Some(patch.body()));
         let mut answer = patch.body().clone();
         if answer.get("metadata").is_none() {
             answer["metadata"] = json!({ "name": name, "namespace": namespace });

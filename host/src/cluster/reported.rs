@@ -58,14 +58,24 @@ impl Backend for Reported {
         self.inner.list(deadline, kind, namespace, label_selector)
     }
 
-    fn create(&self, deadline: Instant, kind: &Kind, object: &Value) -> Result<Value, ClusterError> {
+    fn create(
+        &self,
+        deadline: Instant,
+        kind: &Kind,
+        object: &Value,
+    ) -> Result<Value, ClusterError> {
         let created = self.inner.create(deadline, kind, object)?;
         let (namespace, name) = names(object);
         self.report(ObjectAction::Create, kind, namespace, name);
         Ok(created)
     }
 
-    fn replace(&self, deadline: Instant, kind: &Kind, object: &Value) -> Result<Value, ClusterError> {
+    fn replace(
+        &self,
+        deadline: Instant,
+        kind: &Kind,
+        object: &Value,
+    ) -> Result<Value, ClusterError> {
         let replaced = self.inner.replace(deadline, kind, object)?;
         let (namespace, name) = names(object);
         self.report(ObjectAction::Update, kind, namespace, name);

@@ -282,13 +282,15 @@ fn dry_run_never_shows_secret_values() {
     let events = recorder.take();
     let text = format!("{events:?}");
     assert!(!text.contains("0123456789abcdef"), "{text}");
-    let [Event::Object { body: Some(body), .. }] = events.as_slice() else {
+    let [
+        Event::Object {
+            body: Some(body), ..
+        },
+    ] = events.as_slice()
+    else {
         panic!("{events:?}")
     };
-    assert_eq!(
-        body["stringData"]["token-secret"],
-        "<redacted, 16 bytes>"
-    );
+    assert_eq!(body["stringData"]["token-secret"], "<redacted, 16 bytes>");
 }
 
 #[test]

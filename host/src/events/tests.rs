@@ -89,7 +89,10 @@ fn every_event_kind_has_a_snake_case_tag_and_fields() {
                 plugin: "flannel".into(),
                 level: LogLevel::Info,
                 message: "rendered".into(),
-                fields: vec![("subnet".into(), "10.244.0.0/16".into()), ("a".into(), "1".into())],
+                fields: vec![
+                    ("subnet".into(), "10.244.0.0/16".into()),
+                    ("a".into(), "1".into()),
+                ],
             },
             json!({"event": "plugin_log", "plugin": "flannel", "level": "info",
                    "message": "rendered", "fields": {"subnet": "10.244.0.0/16", "a": "1"}}),

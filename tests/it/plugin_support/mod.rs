@@ -132,10 +132,13 @@ impl TestHost {
                     message,
                     fields,
                     ..
-                } => Some(fields.iter().fold(
-                    format!("{plugin}: {message}"),
-                    |line, (k, v)| format!("{line} {k}={v}"),
-                )),
+                } => Some(
+                    fields
+                        .iter()
+                        .fold(format!("{plugin}: {message}"), |line, (k, v)| {
+                            format!("{line} {k}={v}")
+                        }),
+                ),
                 _ => None,
             })
             .collect()

@@ -144,7 +144,10 @@ fn json_lines_carry_the_schema_version_and_the_event_tag() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2, "{text}");
-    assert!(text.starts_with(r#"{"schema":1,"event":"object","action":"create","#), "{text}");
+    assert!(
+        text.starts_with(r#"{"schema":1,"event":"object","action":"create","#),
+        "{text}"
+    );
     assert_eq!(lines[0]["body"]["data"]["a"], "b");
     assert_eq!(lines[1]["event"], "info");
     assert_eq!(lines[1]["schema"], SCHEMA_VERSION);
