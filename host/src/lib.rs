@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod config;
 pub mod discovery;
 pub mod etcd;
+pub mod events;
 pub mod join_command;
 pub mod kubeconfig;
 pub mod manifests;

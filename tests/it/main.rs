@@ -12,6 +12,7 @@ mod control_plane;
 mod crash_safety;
 mod etcd_join;
 mod etcd_real;
+mod events;
 mod join_cli;
 mod join_discovery;
 mod join_e2e;

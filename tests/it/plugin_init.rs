@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use common::{kubeadm, run_err, run_ok, stderr, stdout};
 use kubeadm_rs_tests::schema_validator;
 
-fn plugin_dir() -> PathBuf {
+pub(crate) fn plugin_dir() -> PathBuf {
     PathBuf::from(env!("KUBEADM_RS_PLUGIN_DIR"))
 }
 
 /// The demo's config (scripts/demo-config.sh): a pod subnet and the example plugins, pinned.
-fn demo_config(dir: &Path) -> PathBuf {
+pub(crate) fn demo_config(dir: &Path) -> PathBuf {
     let out = run_ok(
         std::process::Command::new("bash")
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/demo-config.sh"))

@@ -4,12 +4,12 @@
 use clap::builder::TypedValueParser as _;
 use clap::{ArgAction, ArgMatches};
 
+use super::render::OutputFormat;
 use crate::config::plugins::DEFAULT_PLUGIN_DIR;
 use crate::config::reset::ResetOverrides;
 use crate::config::v1beta4::Arg;
 use crate::config::{ConfigError, GoDuration, InitOverrides, JoinOverrides, parse_extra_args};
 use crate::workflow::Flag;
-use crate::workflow::render::OutputFormat;
 
 /// Every `init` flag, in the order `init --help` lists them.
 pub const INIT_FLAGS: [Flag; 34] = [

@@ -9,6 +9,7 @@ mod flags;
 mod init;
 mod join;
 mod plugins;
+pub mod render;
 mod reset;
 mod token;
 mod version;
@@ -18,8 +19,8 @@ use std::process::ExitCode;
 use clap::{ArgMatches, Command};
 
 use crate::phases::common::PrepareError;
-use crate::workflow::render::{HumanRenderer, JsonRenderer, OutputFormat};
 use crate::workflow::{Events, PhaseFailed};
+use render::{HumanRenderer, JsonRenderer, OutputFormat};
 
 pub use binder::phase_table;
 

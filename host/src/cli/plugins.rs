@@ -220,7 +220,7 @@ fn severity_label(s: Severity) -> &'static str {
 }
 
 pub fn run(m: &ArgMatches) -> Result<(), CliError> {
-    let events = super::reporter(crate::workflow::render::OutputFormat::Text);
+    let events = super::reporter(super::render::OutputFormat::Text);
     if let Some((name, s)) = m.subcommand()
         && let Some(result) = oci::run(name, s)
     {

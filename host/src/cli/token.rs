@@ -7,6 +7,7 @@ use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use k8s_openapi::jiff::Timestamp;
 
+use super::render::OutputFormat;
 use super::{CliError, flags, reporter};
 use crate::certkey::CertificateKey;
 use crate::cluster::{Cluster, DEFAULT_API_TIMEOUT};
@@ -20,7 +21,6 @@ use crate::token::template::{GoTemplate, JsonPath};
 use crate::token::{
     self, BootstrapToken, GROUP_PATTERN, TOKEN_ID_PATTERN, TOKEN_PATTERN, TokenId, TokenSpec, Usage,
 };
-use crate::workflow::render::OutputFormat;
 use crate::workflow::{Events, Flag};
 
 const TOKEN_LONG: &str = "\

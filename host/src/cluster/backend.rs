@@ -5,6 +5,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::ClusterError;
+use crate::events::{Event, ObjectAction};
 
 /// A kind of object, as the REST API addresses it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +67,27 @@ impl Kind {
         }
     }
 
+    /// The event for `action` done to the object `namespace`/`name` ("" when cluster-scoped).
+    pub fn event(
+        &self,
+        action: ObjectAction,
+        namespace: &str,
+        name: &str,
+        dry_run: bool,
+        body: Option<Value>,
+    ) -> Event {
+        Event::Object {
+            action,
+            api_version: self.api_version(),
+            kind: self.kind.clone(),
+            resource: self.plural.clone(),
+            namespace: (!namespace.is_empty()).then(|| namespace.to_string()),
+            name: name.to_string(),
+            dry_run,
+            body,
+        }
+    }
+
     /// `configmap kube-system/kubeadm-config`, for messages.
     pub fn describe(&self, namespace: &str, name: &str) -> String {
         let kind = self.kind.to_ascii_lowercase();
@@ -93,6 +115,14 @@ impl PatchKind {
     pub fn body(&self) -> &Value {
         match self {
             PatchKind::Merge(v) | PatchKind::Strategic(v) | PatchKind::Apply(v) => v,
+        }
+    }
+
+    /// What the patch does, as events name it.
+    pub fn action(&self) -> ObjectAction {
+        match self {
+            PatchKind::Merge(_) | PatchKind::Strategic(_) => ObjectAction::Patch,
+            PatchKind::Apply(_) => ObjectAction::Apply,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The dry-run client: every write is printed as kubeadm's dry-run prints it, nothing is
-//! sent, and reads answer as a cluster that `init` just created would.
+//! The dry-run client: every write is reported as an `object` event carrying what would be
+//! sent (rendered the way kubeadm's dry-run prints it), nothing is sent, and reads answer as a
+//! cluster that `init` just created would.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::ClusterError;
 use super::backend::{Backend, Kind, PatchKind};
-use crate::workflow::Events;
+use crate::events::{Events, ObjectAction};
 
 pub struct DryRun {
     events: Events,
@@ -24,7 +25,8 @@ impl DryRun {
         }
     }
 
-    fn announce(&self, action: &str, kind: &Kind) {
+    /// A read, which changes nothing: prose, as kubeadm prints it.
+    fn announce_read(&self, action: &str, kind: &Kind) {
         self.events.info(format!(
             "[dryrun] Would perform action {action} on resource {:?} in API group {:?}",
             kind.plural,
@@ -32,11 +34,28 @@ impl DryRun {
         ));
     }
 
-    fn attach(&self, label: &str, object: &Value) {
-        let shown = redact_secret_data(object);
-        let yaml = crate::plugins::terminal_yaml(&shown);
-        self.events.output(format!("[dryrun] {label}:\n{yaml}"));
+    fn report_write(
+        &self,
+        action: ObjectAction,
+        kind: &Kind,
+        (namespace, name): (&str, &str),
+        body: Option<&Value>,
+    ) {
+        let body = body.map(redact_secret_data);
+        self.events
+            .emit(kind.event(action, namespace, name, true, body));
     }
+}
+
+fn names(object: &Value) -> (&str, &str) {
+    let field = |f: &str| {
+        object
+            .get("metadata")
+            .and_then(|m| m.get(f))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    (field("namespace"), field("name"))
 }
 
 /// Secret values stay out of the output (bootstrap tokens, encrypted keys): keys are shown,
@@ -68,7 +87,7 @@ impl Backend for DryRun {
         namespace: &str,
         name: &str,
     ) -> Result<Option<Value>, ClusterError> {
-        self.announce("GET", kind);
+        self.announce_read("GET", kind);
         // The node `init` is setting up has registered; everything else is still to be created.
         Ok((kind.kind == "Node" && kind.group.is_empty()).then(|| {
             json!({
@@ -86,7 +105,7 @@ impl Backend for DryRun {
         _namespace: &str,
         _label_selector: Option<&str>,
     ) -> Result<Vec<Value>, ClusterError> {
-        self.announce("LIST", kind);
+        self.announce_read("LIST", kind);
         Ok(Vec::new())
     }
 
@@ -96,8 +115,7 @@ impl Backend for DryRun {
         kind: &Kind,
         object: &Value,
     ) -> Result<Value, ClusterError> {
-        self.announce("CREATE", kind);
-        self.attach("Attached object", object);
+        self.report_write(ObjectAction::Create, kind, names(object), Some(object));
         let n = self.created.fetch_add(1, Ordering::Relaxed) + 1;
         let mut created = object.clone();
         created["metadata"]["uid"] = json!(format!("00000000-0000-0000-0000-{n:012}"));
@@ -111,8 +129,7 @@ impl Backend for DryRun {
         kind: &Kind,
         object: &Value,
     ) -> Result<Value, ClusterError> {
-        self.announce("UPDATE", kind);
-        self.attach("Attached object", object);
+        self.report_write(ObjectAction::Update, kind, names(object), Some(object));
         Ok(object.clone())
     }
 
@@ -124,16 +141,7 @@ impl Backend for DryRun {
         name: &str,
         patch: &PatchKind,
     ) -> Result<Value, ClusterError> {
-        match patch {
-            PatchKind::Apply(object) => {
-                self.announce("APPLY", kind);
-                self.attach("Attached object", object);
-            }
-            PatchKind::Merge(body) | PatchKind::Strategic(body) => {
-                self.announce("PATCH", kind);
-                self.attach(&format!("Attached patch for {name}"), body);
-            }
-        }
+        self.report_write(patch.action(), kind, (namespace, name), Some(patch.body()));
         let mut answer = patch.body().clone();
         if answer.get("metadata").is_none() {
             answer["metadata"] = json!({ "name": name, "namespace": namespace });
@@ -148,11 +156,7 @@ impl Backend for DryRun {
         namespace: &str,
         name: &str,
     ) -> Result<bool, ClusterError> {
-        self.announce("DELETE", kind);
-        self.events.info(format!(
-            "[dryrun] Would delete {}",
-            kind.describe(namespace, name)
-        ));
+        self.report_write(ObjectAction::Delete, kind, (namespace, name), None);
         Ok(true)
     }
 }

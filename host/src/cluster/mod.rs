@@ -10,6 +10,7 @@ mod dry_run;
 mod error;
 pub mod health;
 mod live;
+mod reported;
 mod retry;
 
 use std::path::Path;
@@ -26,7 +27,7 @@ pub use error::ClusterError;
 use backend::Backend;
 use retry::Retry;
 
-use crate::workflow::Events;
+use crate::events::Events;
 
 /// The field manager kubeadm-rs applies objects as (server-side apply).
 pub const FIELD_MANAGER: &str = "kubeadm-rs";
@@ -97,6 +98,21 @@ impl Cluster {
         Cluster {
             backend: self.backend.clone(),
             retry: Retry::new(timeout),
+        }
+    }
+
+    /// The same connection, reporting every write the API server accepts as an `object`
+    /// event on `events` (the dry-run recorder reports its writes already).
+    pub fn reporting(&self, events: Events) -> Cluster {
+        if self.is_dry_run() {
+            return self.clone();
+        }
+        Cluster {
+            backend: Arc::new(reported::Reported {
+                inner: self.backend.clone(),
+                events,
+            }),
+            retry: self.retry,
         }
     }
 

@@ -7,7 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::json;
 
 use super::*;
-use crate::workflow::{Event, Recorder};
+use crate::events::{Event, ObjectAction, Recorder};
 
 fn config_map(name: &str) -> ConfigMap {
     ConfigMap {
@@ -199,7 +199,7 @@ fn dry_run() -> (Cluster, Arc<Recorder>) {
 }
 
 #[test]
-fn dry_run_prints_writes_as_kubeadm_does() {
+fn dry_run_reports_writes_as_object_events_with_what_would_be_sent() {
     let (cluster, recorder) = dry_run();
     assert!(cluster.is_dry_run());
     let created = cluster
@@ -207,17 +207,63 @@ fn dry_run_prints_writes_as_kubeadm_does() {
         .unwrap();
     assert!(created.metadata.uid.is_some(), "created objects get a uid");
     let events = recorder.take();
-    assert_eq!(
-        events[0],
-        Event::Info {
-            message: "[dryrun] Would perform action CREATE on resource \"configmaps\" in API group \"core/v1\"".into()
-        }
-    );
-    let Event::Output { text } = &events[1] else {
+    let [
+        Event::Object {
+            action: ObjectAction::Create,
+            api_version,
+            kind,
+            resource,
+            namespace,
+            name,
+            dry_run: true,
+            body: Some(body),
+        },
+    ] = events.as_slice()
+    else {
         panic!("{events:?}")
     };
-    assert!(text.starts_with("[dryrun] Attached object:\n"), "{text}");
-    assert!(text.contains("name: kubeadm-config"), "{text}");
+    assert_eq!(
+        (api_version.as_str(), kind.as_str(), resource.as_str()),
+        ("v1", "ConfigMap", "configmaps")
+    );
+    assert_eq!(
+        (namespace.as_deref(), name.as_str()),
+        (Some("kube-system"), "kubeadm-config")
+    );
+    assert_eq!(body["metadata"]["name"], "kubeadm-config");
+}
+
+#[test]
+fn dry_run_reports_patches_and_deletes_of_cluster_scoped_objects() {
+    let (cluster, recorder) = dry_run();
+    let patch = PatchKind::Strategic(json!({"metadata": {"labels": {"a": "b"}}}));
+    cluster
+        .patch::<k8s_openapi::api::core::v1::Node>("", "node-a", &patch)
+        .unwrap();
+    cluster
+        .delete::<k8s_openapi::api::core::v1::Node>("", "node-a")
+        .unwrap();
+    let actions: Vec<_> = recorder
+        .take()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Object {
+                action,
+                namespace,
+                name,
+                body,
+                ..
+            } => Some((action, namespace, name, body.is_some())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (ObjectAction::Patch, None, "node-a".to_string(), true),
+            (ObjectAction::Delete, None, "node-a".to_string(), false),
+        ]
+    );
 }
 
 #[test]
@@ -233,12 +279,18 @@ fn dry_run_never_shows_secret_values() {
         ..Default::default()
     };
     cluster.create(&secret).unwrap();
-    let text = format!("{:?}", recorder.take());
+    let events = recorder.take();
+    let text = format!("{events:?}");
     assert!(!text.contains("0123456789abcdef"), "{text}");
-    assert!(
-        text.contains("token-secret: <redacted, 16 bytes>"),
-        "{text}"
-    );
+    let [
+        Event::Object {
+            body: Some(body), ..
+        },
+    ] = events.as_slice()
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(body["stringData"]["token-secret"], "<redacted, 16 bytes>");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
-use crate::workflow::Events;
+use crate::events::{self, Event, Events};
 
 /// Bytes kept of each of stdout, stderr and the log records.
 pub const CAPTURE_LIMIT: usize = 64 * 1024;
@@ -119,15 +119,6 @@ impl LogRecord {
                 .map(|(k, v)| k.len() + v.len() + 2)
                 .sum::<usize>()
     }
-
-    /// `message key=value ...`
-    pub fn line(&self) -> String {
-        let mut line = self.message.clone();
-        for (k, v) in &self.fields {
-            line.push_str(&format!(" {k}={v}"));
-        }
-        line
-    }
 }
 
 /// The log records of one call, up to [`CAPTURE_LIMIT`] bytes; the rest are counted, not kept.
@@ -200,16 +191,23 @@ impl Streams {
     }
 }
 
-/// Reports what a call captured: log records at info and above, stdout lines, and (when the
-/// call did not fail with it in its message) stderr lines, each tagged with the plugin.
+/// Reports what a call captured: log records at info and above (as `plugin_log` events),
+/// stdout lines, and (when the call did not fail with it in its message) stderr lines, each
+/// tagged with the plugin.
 pub fn report(events: &Events, plugin: &str, logs: &LogSink, streams: &Streams, with_stderr: bool) {
     for record in &logs.records {
-        let line = format!("{plugin}: {}", record.line());
-        match record.level {
-            LogLevel::Warn | LogLevel::Error => events.warn(line),
-            LogLevel::Info => events.info(line),
-            LogLevel::Debug | LogLevel::Trace => {}
-        }
+        let level = match record.level {
+            LogLevel::Error => events::LogLevel::Error,
+            LogLevel::Warn => events::LogLevel::Warn,
+            LogLevel::Info => events::LogLevel::Info,
+            LogLevel::Debug | LogLevel::Trace => continue,
+        };
+        events.emit(Event::PluginLog {
+            plugin: plugin.to_string(),
+            level,
+            message: record.message.clone(),
+            fields: record.fields.clone(),
+        });
     }
     if logs.dropped > 0 {
         events.warn(format!(

@@ -184,15 +184,12 @@ impl Finding {
         format!("{plugin}/{}", self.check)
     }
 
-    /// The finding as a preflight issue, the remedy after the message.
+    /// The finding as a preflight issue, its remedy kept apart from the message.
     pub fn issue(&self) -> Issue {
-        let message = match &self.remedy {
-            Some(remedy) => format!("{}; {remedy}", self.message),
-            None => self.message.clone(),
-        };
         Issue {
             severity: self.severity,
-            message,
+            message: self.message.clone(),
+            remedy: self.remedy.clone(),
         }
     }
 }

@@ -5,13 +5,15 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::workflow::{Event, Events, Severity};
+use crate::events::{Event, Events, Severity};
 
-/// What one check found: a severity and a message (the check's name is added when recorded).
+/// What one check found: a severity, a message and, when the check knows one, what to do
+/// about it (the check's name is added when recorded).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Issue {
     pub severity: Severity,
     pub message: String,
+    pub remedy: Option<String>,
 }
 
 impl Issue {
@@ -19,6 +21,7 @@ impl Issue {
         Issue {
             severity: Severity::Error,
             message: message.into(),
+            remedy: None,
         }
     }
 
@@ -26,6 +29,7 @@ impl Issue {
         Issue {
             severity: Severity::Warning,
             message: message.into(),
+            remedy: None,
         }
     }
 
@@ -33,6 +37,7 @@ impl Issue {
         Issue {
             severity: Severity::Info,
             message: message.into(),
+            remedy: None,
         }
     }
 }
@@ -121,6 +126,7 @@ impl<'a> Findings<'a> {
             check: check.to_string(),
             severity,
             message: issue.message,
+            remedy: issue.remedy,
             ignored: demoted,
         });
     }

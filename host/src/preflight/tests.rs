@@ -266,6 +266,7 @@ fn ignored_errors_become_warnings_case_insensitively() {
             Issue {
                 severity: *found,
                 message: "Port 6443 is in use".into(),
+                remedy: None,
             },
         );
         let case = format!("{set:?} {found:?}");
@@ -276,6 +277,7 @@ fn ignored_errors_become_warnings_case_insensitively() {
                 check: "Port-6443".into(),
                 severity: *reported,
                 message: "Port 6443 is in use".into(),
+                remedy: None,
                 ignored: *ignored,
             }],
             "{case}"

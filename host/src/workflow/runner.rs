@@ -4,8 +4,8 @@ use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::time::Instant;
 
-use super::events::{Event, Events};
 use super::phase::Phase;
+use crate::events::{Event, Events};
 
 /// An ordered tree of phases for one command (`init`, `join`, `reset`).
 pub struct Workflow<C: ?Sized> {

@@ -234,7 +234,7 @@ fn events_pair_every_start_with_a_finish() {
 
 #[test]
 fn the_json_renderer_writes_one_object_per_line() {
-    use crate::workflow::render::JsonRenderer;
+    use crate::cli::render::JsonRenderer;
     let buf = Arc::new(std::sync::Mutex::new(Vec::new()));
     struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
     impl std::io::Write for Shared {

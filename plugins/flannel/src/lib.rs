@@ -4,7 +4,7 @@
 
 use kubeadm_rs_plugin_sdk::{
     AddonPlugin, ClusterObjects, ClusterView, Manifest, ParamError, Parameter, Params, Permission,
-    PermissionRequest, PluginError,
+    PermissionRequest, PluginError, log,
 };
 use serde_json::{Value, json};
 
@@ -72,6 +72,10 @@ impl AddonPlugin for Flannel {
             }
             .into());
         }
+        log::info(
+            "rendering Flannel",
+            &[("backend", backend), ("image", image)],
+        );
         let objects = [
             ("namespace", namespace()),
             ("serviceaccount", service_account()),

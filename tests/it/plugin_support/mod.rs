@@ -119,13 +119,26 @@ impl TestHost {
         }
     }
 
-    /// The texts of the info and warning events so far.
+    /// The texts of the info, warning and plugin log events so far (a log record as the
+    /// terminal shows it: `plugin: message key=value`).
     pub fn messages(&self) -> Vec<String> {
         self.events
             .take()
             .into_iter()
             .filter_map(|e| match e {
                 Event::Info { message } | Event::Warning { message } => Some(message),
+                Event::PluginLog {
+                    plugin,
+                    message,
+                    fields,
+                    ..
+                } => Some(
+                    fields
+                        .iter()
+                        .fold(format!("{plugin}: {message}"), |line, (k, v)| {
+                            format!("{line} {k}={v}")
+                        }),
+                ),
                 _ => None,
             })
             .collect()

@@ -10,8 +10,7 @@ use crate::config::plugins::{OnFailure, PluginConfiguration};
 use crate::plugins::{
     DEFAULT_CACHE_DIR, HostConfig, LIVE_NODE, LoadedPlugin, PluginError, PluginHost, handle_failure,
 };
-use crate::preflight::Issue;
-use crate::workflow::{Events, Flag, Phase, Severity};
+use crate::workflow::{Events, Flag, Phase};
 
 /// Where plugins come from and how far they are trusted (`--config`, `--plugin-dir`,
 /// `--allow-unsigned-plugins`, `--rootfs`).
@@ -139,18 +138,9 @@ pub fn preflight_plugin_phase<C: ?Sized + CommandContext + 'static>(
                 Ok(findings) => findings,
                 Err(e) => return Ok(handle_failure(plugin.spec().on_failure, e, ctx.events())?),
             };
-            let issues = findings.into_iter().map(|f| {
-                let message = match &f.remedy {
-                    Some(remedy) => format!("{} (remedy: {remedy})", f.message),
-                    None => f.message.clone(),
-                };
-                let issue = match f.severity {
-                    Severity::Error => Issue::error(message),
-                    Severity::Warning => Issue::warning(message),
-                    Severity::Info => Issue::info(message),
-                };
-                (format!("{}/{}", plugin.name(), f.check), issue)
-            });
+            let issues = findings
+                .iter()
+                .map(|f| (f.check_path(plugin.name()), f.issue()));
             record_findings(ctx, issues.collect::<Vec<_>>())?;
             Ok(())
         })

@@ -205,7 +205,8 @@ impl InitData {
     fn connect(&self) -> anyhow::Result<Cluster> {
         let timeout = self.cfg.api_call_timeout();
         let path = self.kubeconfig_path();
-        let admin = Cluster::from_kubeconfig(&read_text(self, &path)?, &path, timeout)?;
+        let admin = Cluster::from_kubeconfig(&read_text(self, &path)?, &path, timeout)?
+            .reporting(self.events().clone());
         if path != self.default_admin_kubeconfig() {
             return Ok(admin);
         }
@@ -222,7 +223,8 @@ impl InitData {
                     &read_text(self, &super_admin)?,
                     &super_admin,
                     timeout,
-                )?;
+                )?
+                .reporting(self.events().clone());
                 privileged
                     .create_or_update_value(&binding)
                     .map_err(|e: ClusterError| anyhow::anyhow!(e))

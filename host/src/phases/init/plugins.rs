@@ -6,8 +6,9 @@ use std::sync::Arc;
 use super::InitContext;
 use anyhow::Context as _;
 
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, Kind};
 use crate::config::plugins::ObjectScope;
+use crate::events::ObjectAction;
 use crate::phases::common::plugin_short;
 use crate::plugins::{ClusterReader, ClusterView, LoadedPlugin, NoCluster, handle_failure};
 use crate::workflow::{Flag, Phase};
@@ -50,6 +51,18 @@ pub fn addon_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContext> {
                     ));
                     ctx.events()
                         .output(format!("---\n{}", m.content.trim_start_matches("---\n")));
+                    // The manifest above is each object's body; the events name them one by one.
+                    for object in &m.objects {
+                        let kind = Kind::of_value(&object.value)?;
+                        let namespace = object.namespace.as_deref().unwrap_or_default();
+                        ctx.events().emit(kind.event(
+                            ObjectAction::Apply,
+                            namespace,
+                            &object.name,
+                            true,
+                            None,
+                        ));
+                    }
                 }
                 return Ok(());
             }

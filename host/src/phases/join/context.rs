@@ -294,7 +294,8 @@ impl JoinContext for JoinData {
                 &String::from_utf8_lossy(&text),
                 &path,
                 self.api_timeout(),
-            )?)
+            )?
+            .reporting(self.events().clone()))
         })
         .cloned()
     }

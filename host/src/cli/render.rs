@@ -1,10 +1,14 @@
 //! The two views of the event stream: a human phase tree on stderr (data on stdout),
-//! and `--output json`, one JSON object per line on stdout.
+//! and `--output json`, one JSON object per line on stdout (the schema is in the README).
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
-use super::events::{Event, RemovedKind, Reporter, Severity};
+use serde::Serialize;
+
+use crate::events::{
+    Event, LogLevel, ObjectAction, RemovedKind, Reporter, SCHEMA_VERSION, Severity,
+};
 
 /// Which renderer `--output` picked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -26,10 +30,22 @@ impl<W: Write + Send> JsonRenderer<W> {
     }
 }
 
+/// One line of `--output json`: the schema version, then the event's tag and fields.
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    schema: u32,
+    #[serde(flatten)]
+    event: &'a Event,
+}
+
 impl<W: Write + Send> Reporter for JsonRenderer<W> {
     fn emit(&self, event: Event) {
+        let line = JsonLine {
+            schema: SCHEMA_VERSION,
+            event: &event,
+        };
+        let line = serde_json::to_string(&line).expect("events serialize");
         let mut out = self.out.lock().expect("renderer lock");
-        let line = serde_json::to_string(&event).expect("events serialize");
         let _ = writeln!(out, "{line}");
     }
 }
@@ -109,6 +125,7 @@ impl<P: Write + Send, D: Write + Send> Reporter for HumanRenderer<P, D> {
                 check,
                 severity,
                 message,
+                remedy,
                 ignored,
             } => {
                 let (label, code) = match (severity, ignored) {
@@ -116,8 +133,12 @@ impl<P: Write + Send, D: Write + Send> Reporter for HumanRenderer<P, D> {
                     (Severity::Error, true) | (Severity::Warning, _) => ("WARNING", "33"),
                     (Severity::Info, _) => ("INFO", "2"),
                 };
+                let remedy = remedy
+                    .as_ref()
+                    .map(|r| format!(" (remedy: {r})"))
+                    .unwrap_or_default();
                 Some(format!(
-                    "\t[{} {check}]: {message}",
+                    "\t[{} {check}]: {message}{remedy}",
                     self.paint(code, label)
                 ))
             }
@@ -143,6 +164,76 @@ impl<P: Write + Send, D: Write + Send> Reporter for HumanRenderer<P, D> {
                 };
                 Some(format!("\t{verb} {path}{what}"))
             }
+            Event::Object {
+                action,
+                api_version,
+                kind,
+                resource,
+                namespace,
+                name,
+                dry_run: true,
+                ..
+            } => {
+                let verb = match action {
+                    ObjectAction::Create => "CREATE",
+                    ObjectAction::Update => "UPDATE",
+                    ObjectAction::Apply => "APPLY",
+                    ObjectAction::Patch => "PATCH",
+                    ObjectAction::Delete => "DELETE",
+                };
+                let group = if api_version.contains('/') {
+                    api_version.clone()
+                } else {
+                    format!("core/{api_version}")
+                };
+                let mut line = format!(
+                    "[dryrun] Would perform action {verb} on resource {resource:?} in API group {group:?}"
+                );
+                if *action == ObjectAction::Delete {
+                    line.push_str(&format!(
+                        "\n[dryrun] Would delete {}",
+                        describe(kind, namespace.as_deref(), name)
+                    ));
+                }
+                Some(line)
+            }
+            Event::Object {
+                action,
+                kind,
+                namespace,
+                name,
+                dry_run: false,
+                ..
+            } => {
+                let verb = match action {
+                    ObjectAction::Create => "created",
+                    ObjectAction::Update => "updated",
+                    ObjectAction::Apply => "applied",
+                    ObjectAction::Patch => "patched",
+                    ObjectAction::Delete => "deleted",
+                };
+                Some(format!(
+                    "\t{verb} {}",
+                    describe(kind, namespace.as_deref(), name)
+                ))
+            }
+            Event::PluginLog {
+                plugin,
+                level,
+                message,
+                fields,
+            } => {
+                let mut line = format!("{plugin}: {message}");
+                for (k, v) in fields {
+                    line.push_str(&format!(" {k}={v}"));
+                }
+                Some(match level {
+                    LogLevel::Info => line,
+                    LogLevel::Warn | LogLevel::Error => {
+                        format!("{} {line}", self.paint("33", "warning:"))
+                    }
+                })
+            }
             Event::Warning { message } => {
                 Some(format!("{} {message}", self.paint("33", "warning:")))
             }
@@ -151,18 +242,49 @@ impl<P: Write + Send, D: Write + Send> Reporter for HumanRenderer<P, D> {
         };
         let mut guard = self.inner.lock().expect("renderer lock");
         let (progress, data) = &mut *guard;
-        match (&event, line) {
-            (Event::Output { text }, _) => {
-                let _ = data.write_all(text.as_bytes());
-                if !text.ends_with('\n') {
-                    let _ = data.write_all(b"\n");
-                }
-                let _ = data.flush();
+        if let Some(line) = line {
+            let _ = writeln!(progress, "{line}");
+        }
+        let shown = match &event {
+            Event::Output { text } => Some(text.clone()),
+            Event::Object {
+                action,
+                name,
+                dry_run: true,
+                body: Some(body),
+                ..
+            } => {
+                let label = match action {
+                    ObjectAction::Patch => format!("Attached patch for {name}"),
+                    _ => "Attached object".to_string(),
+                };
+                Some(format!(
+                    "[dryrun] {label}:\n{}",
+                    crate::plugins::terminal_yaml(body)
+                ))
             }
-            (_, Some(line)) => {
-                let _ = writeln!(progress, "{line}");
+            _ => None,
+        };
+        if let Some(text) = shown {
+            let _ = data.write_all(text.as_bytes());
+            if !text.ends_with('\n') {
+                let _ = data.write_all(b"\n");
             }
-            _ => {}
+            let _ = data.flush();
         }
     }
 }
+
+/// `configmap kube-system/kubeadm-config`, as the dry-run client has always named objects.
+fn describe(kind: &str, namespace: Option<&str>, name: &str) -> String {
+    let kind = kind.to_ascii_lowercase();
+    match (namespace, name) {
+        (None, "") => kind,
+        (None, name) => format!("{kind} {name}"),
+        (Some(ns), "") => format!("{kind}s in {ns}"),
+        (Some(ns), name) => format!("{kind} {ns}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
