@@ -147,6 +147,16 @@ impl LabCluster {
     /// `kubeadm-rs init --upload-certs`; `cluster_extra` is appended to the
     /// ClusterConfiguration.
     pub fn init(bins: Binaries, node_names: &[&str], cluster_extra: &str) -> LabCluster {
+        Self::init_with(bins, node_names, |cp| init_config(cp, cluster_extra))
+    }
+
+    /// As [`LabCluster::init`], with the kubeadm configuration `make_config` makes for the first
+    /// node (e.g. [`init_config`] with a feature gate changed).
+    pub fn init_with(
+        bins: Binaries,
+        node_names: &[&str],
+        make_config: impl FnOnce(&LabNode) -> String,
+    ) -> LabCluster {
         let lab = Lab::new(node_names);
         let mut cluster = LabCluster {
             lab,
@@ -158,7 +168,7 @@ impl LabCluster {
         };
         let cp = &cluster.lab.nodes()[0];
         let config = cp.root().join("kubeadm.yaml");
-        std::fs::write(&config, init_config(cp, cluster_extra)).expect("config written");
+        std::fs::write(&config, make_config(cp)).expect("config written");
         ok(
             "init phase certs",
             cluster
