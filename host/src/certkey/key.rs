@@ -6,7 +6,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+// Random bytes from the OS generator (ring), not aws-lc's jitter-seeded one (see pki::keys).
+use ring::rand::{SecureRandom, SystemRandom};
 
 use super::CertKeyError;
 

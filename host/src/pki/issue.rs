@@ -46,7 +46,7 @@ impl Authority {
         ];
         params.subject_alt_names = vec![dns_san(&config.common_name)?];
         let cert = params
-            .self_signed(key.key_pair())
+            .self_signed(&key)
             .map_err(|e| sign_failed(config, e))?;
         let cert = Certificate::from_der(cert.der().to_vec()).map_err(|reason| PkiError::Sign {
             name: config.common_name.clone(),
@@ -100,11 +100,10 @@ impl Authority {
         );
         params.subject_alt_names = sans;
 
-        let issuer =
-            Issuer::from_ca_cert_der(&self.cert.der().to_vec().into(), self.key.key_pair())
-                .map_err(|e| sign_failed(config, e))?;
+        let issuer = Issuer::from_ca_cert_der(&self.cert.der().to_vec().into(), &self.key)
+            .map_err(|e| sign_failed(config, e))?;
         let cert = params
-            .signed_by(key.key_pair(), &issuer)
+            .signed_by(key, &issuer)
             .map_err(|e| sign_failed(config, e))?;
         Certificate::from_der(cert.der().to_vec()).map_err(|reason| PkiError::Sign {
             name: config.common_name.clone(),
@@ -162,12 +161,14 @@ fn dns_san(name: &str) -> Result<SanType, PkiError> {
     Ok(SanType::DnsName(ia5))
 }
 
-/// A uniformly random serial in [1, 2^63 - 1), as kubeadm draws them.
+/// A uniformly random serial in [1, 2^63 - 1), as kubeadm draws them, from the OS generator.
 fn random_serial() -> Result<SerialNumber, PkiError> {
     let mut bytes = [0u8; 8];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| PkiError::Sign {
-        name: "serial number".into(),
-        reason: "the system random number generator failed".into(),
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).map_err(|_| {
+        PkiError::Sign {
+            name: "serial number".into(),
+            reason: "the system random number generator failed".into(),
+        }
     })?;
     let serial = u64::from_be_bytes(bytes) % (i64::MAX as u64 - 1) + 1;
     Ok(SerialNumber::from(serial))

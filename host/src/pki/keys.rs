@@ -1,10 +1,15 @@
-//! Private keys: generated with aws-lc-rs (through rcgen) and written the way kubeadm writes them,
-//! RSA as PKCS#1 `RSA PRIVATE KEY`, ECDSA as SEC1 `EC PRIVATE KEY` with the named curve.
+//! Private keys, written the way kubeadm writes them: RSA as PKCS#1 `RSA PRIVATE KEY`, ECDSA as
+//! SEC1 `EC PRIVATE KEY` with the named curve. ECDSA keys are made and used through ring, whose
+//! keys and signature nonces come straight from the OS generator (getrandom); aws-lc seeds its
+//! own generator with ~25 ms of CPU-jitter sampling on first use, so only RSA (which ring cannot
+//! generate) goes through aws-lc, and only a run that asks for RSA pays that.
 
 use std::fmt;
 
 use pkcs8::ObjectIdentifier;
-use rcgen::{KeyPair, PublicKeyData, RsaKeySize};
+use rcgen::{KeyPair, PublicKeyData, RsaKeySize, SignatureAlgorithm, SigningKey};
+use ring::rand::SystemRandom;
+use ring::signature::{self as ring_sig, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _};
 use sec1::der::Encode;
 
 use super::{PkiError, pem_block};
@@ -12,6 +17,8 @@ use crate::config::EncryptionAlgorithm;
 
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 
 const RSA_PRIVATE_KEY: &str = "RSA PRIVATE KEY";
 const EC_PRIVATE_KEY: &str = "EC PRIVATE KEY";
@@ -19,36 +26,92 @@ const PKCS8_PRIVATE_KEY: &str = "PRIVATE KEY";
 
 /// A private key and its PEM form as kubeadm writes it. Never printed.
 pub struct PrivateKey {
-    pair: KeyPair,
+    signer: Signer,
     pem: String,
+}
+
+enum Signer {
+    /// ECDSA through ring, on the OS generator.
+    Ecdsa {
+        pair: EcdsaKeyPair,
+        algorithm: &'static SignatureAlgorithm,
+    },
+    /// RSA through aws-lc (by way of rcgen).
+    Rsa(KeyPair),
+}
+
+/// The ECDSA curves kubeadm offers, as ring and rcgen name them.
+struct Curve {
+    oid: ObjectIdentifier,
+    ring: &'static EcdsaSigningAlgorithm,
+    rcgen: &'static SignatureAlgorithm,
+}
+
+static P256: Curve = Curve {
+    oid: SECP256R1,
+    ring: &ring_sig::ECDSA_P256_SHA256_ASN1_SIGNING,
+    rcgen: &rcgen::PKCS_ECDSA_P256_SHA256,
+};
+static P384: Curve = Curve {
+    oid: SECP384R1,
+    ring: &ring_sig::ECDSA_P384_SHA384_ASN1_SIGNING,
+    rcgen: &rcgen::PKCS_ECDSA_P384_SHA384,
+};
+
+impl Curve {
+    fn of(oid: ObjectIdentifier) -> Option<&'static Curve> {
+        [&P256, &P384].into_iter().find(|c| c.oid == oid)
+    }
 }
 
 impl PrivateKey {
     /// A fresh key for `encryptionAlgorithm`.
     pub fn generate(algorithm: EncryptionAlgorithm) -> Result<Self, PkiError> {
-        let failed = |e: rcgen::Error| PkiError::Generate {
-            algorithm: algorithm.name(),
-            reason: e.to_string(),
-        };
-        let pair = match algorithm {
-            EncryptionAlgorithm::Rsa2048 => {
-                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_2048)
-            }
-            EncryptionAlgorithm::Rsa3072 => {
-                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_3072)
-            }
-            EncryptionAlgorithm::Rsa4096 => {
-                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_4096)
-            }
-            EncryptionAlgorithm::EcdsaP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
-            EncryptionAlgorithm::EcdsaP384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
-        }
-        .map_err(failed)?;
-        let pem = kubeadm_pem(&pair).map_err(|reason| PkiError::Generate {
+        let failed = |reason: String| PkiError::Generate {
             algorithm: algorithm.name(),
             reason,
-        })?;
-        Ok(PrivateKey { pair, pem })
+        };
+        let rsa = |size| {
+            KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, size)
+                .map_err(|e| failed(e.to_string()))
+        };
+        let pair = match algorithm {
+            EncryptionAlgorithm::Rsa2048 => rsa(RsaKeySize::_2048)?,
+            EncryptionAlgorithm::Rsa3072 => rsa(RsaKeySize::_3072)?,
+            EncryptionAlgorithm::Rsa4096 => rsa(RsaKeySize::_4096)?,
+            EncryptionAlgorithm::EcdsaP256 => return Self::generate_ecdsa(&P256).map_err(failed),
+            EncryptionAlgorithm::EcdsaP384 => return Self::generate_ecdsa(&P384).map_err(failed),
+        };
+        let info = pkcs8::PrivateKeyInfo::try_from(pair.serialized_der())
+            .map_err(|e| failed(format!("PKCS#8: {e}")))?;
+        if info.algorithm.oid != RSA_ENCRYPTION {
+            return Err(failed(format!(
+                "unexpected key algorithm {}",
+                info.algorithm.oid
+            )));
+        }
+        Ok(PrivateKey {
+            pem: pem_block(RSA_PRIVATE_KEY, info.private_key),
+            signer: Signer::Rsa(pair),
+        })
+    }
+
+    fn generate_ecdsa(curve: &Curve) -> Result<Self, String> {
+        let rng = SystemRandom::new();
+        let document = EcdsaKeyPair::generate_pkcs8(curve.ring, &rng)
+            .map_err(|_| "the system random number generator failed".to_string())?;
+        let pair = EcdsaKeyPair::from_pkcs8(curve.ring, document.as_ref(), &rng)
+            .map_err(|e| format!("ring rejected its own key: {e}"))?;
+        let info = pkcs8::PrivateKeyInfo::try_from(document.as_ref())
+            .map_err(|e| format!("PKCS#8: {e}"))?;
+        let pem = sec1_pem(info.private_key, curve, pair.public_key().as_ref())?;
+        Ok(PrivateKey {
+            signer: Signer::Ecdsa {
+                pair,
+                algorithm: curve.rcgen,
+            },
+            pem,
+        })
     }
 
     /// Reads an RSA or ECDSA key in PKCS#1, SEC1 or PKCS#8 PEM (the forms kubeadm's loader accepts).
@@ -63,14 +126,23 @@ impl PrivateKey {
                 )
             })
             .ok_or("no RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY block found")?;
-        let pair = KeyPair::try_from(block.contents()).map_err(|e| {
+        let neither = |e: String| {
             format!(
                 "the {} block is neither an RSA nor an ECDSA key: {e}",
                 block.tag()
             )
-        })?;
+        };
+        let signer = match ecdsa_parts(block.tag(), block.contents()).map_err(neither)? {
+            Some((curve, ec)) => Signer::Ecdsa {
+                pair: ecdsa_pair(curve, &ec, block.contents()).map_err(neither)?,
+                algorithm: curve.rcgen,
+            },
+            None => Signer::Rsa(
+                KeyPair::try_from(block.contents()).map_err(|e| neither(e.to_string()))?,
+            ),
+        };
         let pem = String::from_utf8_lossy(text).into_owned();
-        Ok(PrivateKey { pair, pem })
+        Ok(PrivateKey { signer, pem })
     }
 
     /// The key as it is (or would be) stored on disk.
@@ -79,58 +151,124 @@ impl PrivateKey {
     }
 
     pub fn is_rsa(&self) -> bool {
-        self.pair.algorithm() == &rcgen::PKCS_RSA_SHA256
+        matches!(self.signer, Signer::Rsa(_))
     }
 
     /// The raw public key: the contents of a certificate's subjectPublicKey bit string.
     pub fn public_key_raw(&self) -> &[u8] {
-        self.pair.public_key_raw()
+        self.der_bytes()
     }
 
     /// The DER SubjectPublicKeyInfo.
     pub fn public_key_info(&self) -> Vec<u8> {
-        self.pair.subject_public_key_info()
+        self.subject_public_key_info()
     }
 
     /// The public key as PKIX `PUBLIC KEY` PEM (kubeadm's `sa.pub`).
     pub fn public_key_pem(&self) -> String {
         pem_block("PUBLIC KEY", self.public_key_info())
     }
+}
 
-    pub(crate) fn key_pair(&self) -> &KeyPair {
-        &self.pair
+impl PublicKeyData for PrivateKey {
+    fn der_bytes(&self) -> &[u8] {
+        match &self.signer {
+            Signer::Ecdsa { pair, .. } => pair.public_key().as_ref(),
+            Signer::Rsa(pair) => pair.der_bytes(),
+        }
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        match &self.signer {
+            Signer::Ecdsa { algorithm, .. } => algorithm,
+            Signer::Rsa(pair) => pair.algorithm(),
+        }
+    }
+}
+
+impl SigningKey for PrivateKey {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        match &self.signer {
+            Signer::Ecdsa { pair, .. } => pair
+                .sign(&SystemRandom::new(), msg)
+                .map(|sig| sig.as_ref().to_vec())
+                .map_err(|_| rcgen::Error::RingUnspecified),
+            Signer::Rsa(pair) => pair.sign(msg),
+        }
     }
 }
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PrivateKey")
-            .field("algorithm", self.pair.algorithm())
+            .field("algorithm", self.algorithm())
             .finish_non_exhaustive()
     }
 }
 
-/// Re-encodes a freshly generated (PKCS#8) key as PKCS#1 or SEC1, as Go's x509 marshalers do.
-fn kubeadm_pem(pair: &KeyPair) -> Result<String, String> {
-    let info = pkcs8::PrivateKeyInfo::try_from(pair.serialized_der())
-        .map_err(|e| format!("PKCS#8: {e}"))?;
-    if info.algorithm.oid == RSA_ENCRYPTION {
-        return Ok(pem_block(RSA_PRIVATE_KEY, info.private_key));
+/// The curve and SEC1 structure of an ECDSA key block, `None` for anything else (RSA).
+fn ecdsa_parts<'a>(
+    tag: &str,
+    der: &'a [u8],
+) -> Result<Option<(&'static Curve, sec1::EcPrivateKey<'a>)>, String> {
+    let unknown_curve = |oid: ObjectIdentifier| format!("unsupported elliptic curve {oid}");
+    match tag {
+        EC_PRIVATE_KEY => {
+            let ec = sec1::EcPrivateKey::try_from(der).map_err(|e| format!("SEC1: {e}"))?;
+            let Some(sec1::EcParameters::NamedCurve(oid)) = ec.parameters else {
+                return Err("SEC1 key without a named curve".into());
+            };
+            let curve = Curve::of(oid).ok_or_else(|| unknown_curve(oid))?;
+            Ok(Some((curve, ec)))
+        }
+        PKCS8_PRIVATE_KEY => {
+            let info = pkcs8::PrivateKeyInfo::try_from(der).map_err(|e| format!("PKCS#8: {e}"))?;
+            if info.algorithm.oid != EC_PUBLIC_KEY {
+                return Ok(None);
+            }
+            let oid = info
+                .algorithm
+                .parameters_oid()
+                .map_err(|e| format!("EC curve: {e}"))?;
+            let curve = Curve::of(oid).ok_or_else(|| unknown_curve(oid))?;
+            let ec =
+                sec1::EcPrivateKey::try_from(info.private_key).map_err(|e| format!("SEC1: {e}"))?;
+            Ok(Some((curve, ec)))
+        }
+        _ => Ok(None),
     }
-    if info.algorithm.oid != EC_PUBLIC_KEY {
-        return Err(format!("unexpected key algorithm {}", info.algorithm.oid));
-    }
-    let curve = info
-        .algorithm
-        .parameters_oid()
-        .map_err(|e| format!("EC curve: {e}"))?;
-    let mut ec =
-        sec1::EcPrivateKey::try_from(info.private_key).map_err(|e| format!("SEC1: {e}"))?;
-    // PKCS#8 carries the curve outside the SEC1 structure; openssl and Go expect it inside.
-    ec.parameters = Some(sec1::EcParameters::NamedCurve(curve));
-    if ec.public_key.is_none() {
-        ec.public_key = Some(pair.public_key_raw());
-    }
+}
+
+/// A ring key pair from a parsed SEC1 key. ring needs the public point, which Go and openssl
+/// always write; a key without one has it derived by aws-lc (a parse, no random numbers).
+fn ecdsa_pair(
+    curve: &Curve,
+    ec: &sec1::EcPrivateKey<'_>,
+    der: &[u8],
+) -> Result<EcdsaKeyPair, String> {
+    let derived;
+    let public = match ec.public_key {
+        Some(public) => public,
+        None => {
+            derived = KeyPair::try_from(der).map_err(|e| e.to_string())?;
+            derived.public_key_raw()
+        }
+    };
+    EcdsaKeyPair::from_private_key_and_public_key(
+        curve.ring,
+        ec.private_key,
+        public,
+        &SystemRandom::new(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The SEC1 `EC PRIVATE KEY` PEM of a key, with its named curve and public point inside, as
+/// Go's x509.MarshalECPrivateKey writes it (PKCS#8 carries the curve outside).
+fn sec1_pem<'a>(sec1_der: &'a [u8], curve: &Curve, public: &'a [u8]) -> Result<String, String> {
+    let mut ec = sec1::EcPrivateKey::try_from(sec1_der).map_err(|e| format!("SEC1: {e}"))?;
+    ec.parameters = Some(sec1::EcParameters::NamedCurve(curve.oid));
+    ec.public_key = Some(public);
     let der = ec.to_der().map_err(|e| format!("SEC1: {e}"))?;
     Ok(pem_block(EC_PRIVATE_KEY, der))
 }

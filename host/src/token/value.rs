@@ -5,8 +5,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use aws_lc_rs::error::Unspecified;
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use ring::error::Unspecified;
+use ring::rand::{SecureRandom, SystemRandom};
 
 use super::TokenError;
 
