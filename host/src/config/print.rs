@@ -190,6 +190,10 @@ pub fn migrate(old_text: &str, source: &str, facts: &dyn HostFacts) -> Result<St
     let docs = load_documents(old_text, source)?;
     let decoded = docs.decode_all()?;
     reject_unknown(&decoded.items)?;
+    // Strict decoding problems only warn in init and join; validating is asking for them.
+    if !decoded.strict.is_empty() {
+        return Err(ConfigError::Invalid(decoded.strict));
+    }
     let has = |pred: fn(&Known) -> bool| decoded.items.iter().any(|(_, k)| pred(k));
     let mut out = Vec::new();
     if has(|k| matches!(k, Known::Init(_) | Known::Cluster { .. })) {
@@ -236,6 +240,10 @@ pub fn validate_file(
     let docs = load_documents(text, source)?;
     let decoded = docs.decode_all()?;
     reject_unknown(&decoded.items)?;
+    // Strict decoding problems only warn in init and join; validating is asking for them.
+    if !decoded.strict.is_empty() {
+        return Err(ConfigError::Invalid(decoded.strict));
+    }
     let has = |pred: fn(&Known) -> bool| decoded.items.iter().any(|(_, k)| pred(k));
     let (has_init, has_join) = (
         has(|k| matches!(k, Known::Init(_) | Known::Cluster { .. })),
