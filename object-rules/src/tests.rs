@@ -148,3 +148,13 @@ fn names_follow_the_kinds_rules_and_never_carry_url_syntax() {
         assert!(!err.contains('\u{1b}'), "{err:?}");
     }
 }
+
+#[test]
+fn manifests_split_into_documents_on_separator_lines() {
+    assert_eq!(
+        documents("a: 1\n---\n# only a comment\n---\nb: 2\n--- \nc: 3\n"),
+        ["a: 1\n", "b: 2\n", "c: 3\n"]
+    );
+    assert_eq!(documents("{\"a\": 1}\n---\n"), ["{\"a\": 1}\n---\n"]);
+    assert!(documents("\n# nothing\n").is_empty());
+}
