@@ -66,9 +66,8 @@ pub fn render_addon<P: AddonPlugin>(
 
 /// Checks one rendered manifest as the host does before any request is made for it.
 fn check_manifest(info: &PluginInfo, manifest: &Manifest) -> Result<(), PluginError> {
-    let bad = |reason: String| {
-        PluginError::Contract(format!("manifest {:?}: {reason}", manifest.name))
-    };
+    let bad =
+        |reason: String| PluginError::Contract(format!("manifest {:?}: {reason}", manifest.name));
     let docs = kubeadm_rs_object_rules::documents(&manifest.content);
     if docs.is_empty() {
         return Err(bad("it holds no objects".to_owned()));

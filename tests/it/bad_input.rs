@@ -663,7 +663,11 @@ fn help_and_usage_errors_with_plugins_enabled_leave_nothing_under_the_rootfs() {
     let cases: &[(&[&str], i32, &str)] = &[
         (&["phase", "preflight", "--help"], 0, "kernel-modules"),
         (&["phase", "preflight", "--bad-flag"], 2, "--bad-flag"),
-        (&["phase", "preflight/kernel-modules", "--nope"], 2, "--nope"),
+        (
+            &["phase", "preflight/kernel-modules", "--nope"],
+            2,
+            "--nope",
+        ),
         (&["phase", "bogus"], 2, "bogus"),
     ];
     for (args, code, says) in cases {
@@ -724,5 +728,9 @@ fn unknown_component_config_fields_warn_once_in_init_and_fail_validation() {
         .unwrap();
     let text = format!("{}{}", common::stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert_eq!(text.matches("unknown field \"maxPod\"").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("unknown field \"maxPod\"").count(),
+        1,
+        "{text}"
+    );
 }

@@ -450,9 +450,10 @@ fn walk(path: &str, schema: &str, value: &Value, known: &[&str], unknown: &mut V
         return;
     }
     let has_children = |parent: &str| {
-        known
-            .iter()
-            .any(|k| k.strip_prefix(parent).is_some_and(|rest| rest.starts_with('.')))
+        known.iter().any(|k| {
+            k.strip_prefix(parent)
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
     };
     match value {
         Value::Object(fields) if has_children(schema) => {

@@ -208,8 +208,7 @@ impl Documents {
         };
         let mut seen = std::collections::BTreeMap::new();
         for (position, doc) in self.docs.iter().enumerate() {
-            let known =
-                self.decode_one(doc, &mut decoded.deprecations, &mut decoded.strict)?;
+            let known = self.decode_one(doc, &mut decoded.deprecations, &mut decoded.strict)?;
             if !matches!(known, Known::Unused(_) | Known::Unknown { .. })
                 && let Some(first) = seen.insert(doc.kind.clone(), doc.index)
             {

@@ -99,6 +99,7 @@ fn euid() -> u32 {
 
 impl CompileCache {
     /// Checks the cache directory (if it exists) and every directory above it; creates nothing.
+    #[cfg(test)]
     pub fn open(dir: &Path) -> Result<Self, CacheError> {
         Self::open_with(dir, CacheMode::ReadWrite)
     }
@@ -215,8 +216,7 @@ impl CompileCache {
     fn store(&self, wasm: &Digest, path: &Path, bytes: &[u8], what: &str) -> Result<(), String> {
         let key = self.prepare()?;
         let existed = fs::symlink_metadata(path).is_ok();
-        let written =
-            seal::write(path, bytes, &Binding { key, what }).map_err(|e| e.to_string());
+        let written = seal::write(path, bytes, &Binding { key, what }).map_err(|e| e.to_string());
         if !existed {
             let mut created = self.created();
             created.files.push((*wasm, path.to_path_buf()));

@@ -5,11 +5,11 @@ use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
+use cap_std::fs::OpenOptionsExt as _;
 use wasmtime::component::{HasSelf, Linker, Resource};
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, StoreContextMut,
 };
-use cap_std::fs::OpenOptionsExt as _;
 use wasmtime_wasi::OpenMode;
 use wasmtime_wasi::filesystem::{
     Descriptor as FsDescriptor, Dir as FsDir, File as FsFile, WasiFilesystemCtxView,
@@ -172,7 +172,9 @@ async fn open_plain(
         Err(e) => return Ok(Err(e)),
     };
     let descriptor = match opened {
-        Plain::Dir(file) => FsDescriptor::Dir(FsDir::new(file, parent.perms, OpenMode::READ, false)),
+        Plain::Dir(file) => {
+            FsDescriptor::Dir(FsDir::new(file, parent.perms, OpenMode::READ, false))
+        }
         Plain::File(_) if open_flags.contains(OpenFlags::DIRECTORY) => {
             return Ok(Err(ErrorCode::NotDirectory));
         }

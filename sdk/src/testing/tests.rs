@@ -279,8 +279,9 @@ impl AddonPlugin for Renderer {
 
 #[test]
 fn rendered_objects_meet_the_hosts_object_rules() {
-    let render =
-        |case: &str| render_addon::<Renderer>(&sample_cluster(), &[("case", case)], &MockCluster::new());
+    let render = |case: &str| {
+        render_addon::<Renderer>(&sample_cluster(), &[("case", case)], &MockCluster::new())
+    };
     assert_eq!(render("good").unwrap().len(), 1);
     for (case, want) in [
         (
@@ -303,7 +304,10 @@ fn rendered_objects_meet_the_hosts_object_rules() {
             "undeclared namespace",
             "plugin bug: manifest \"objects\": it renders ConfigMap in namespace default, which the plugin did not declare as cluster-apply",
         ),
-        ("no objects", "plugin bug: manifest \"objects\": it holds no objects"),
+        (
+            "no objects",
+            "plugin bug: manifest \"objects\": it holds no objects",
+        ),
     ] {
         let err = render(case).unwrap_err().to_string();
         assert!(err.starts_with(want), "{case}: {err}");

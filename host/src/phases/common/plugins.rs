@@ -8,8 +8,8 @@ use super::CommandContext;
 use super::preflight::record_findings;
 use crate::config::plugins::{OnFailure, PluginConfiguration};
 use crate::plugins::{
-    CacheMode, DEFAULT_CACHE_DIR, HostConfig, LiveNodeFacts, LoadedPlugin, PluginError,
-    PluginHost, handle_failure,
+    CacheMode, DEFAULT_CACHE_DIR, HostConfig, LiveNodeFacts, LoadedPlugin, PluginError, PluginHost,
+    handle_failure,
 };
 use crate::preflight::Issue;
 use crate::workflow::{Events, Flag, Phase, Severity};
@@ -50,7 +50,10 @@ impl PluginOptions {
 
     /// As `host`, for help text and phase tables: the compile cache is only read, so asking
     /// for help (or a usage error found after it) writes nothing under the node root.
-    pub fn help_host(&self, plugins: Option<&PluginConfiguration>) -> Result<PluginHost, PluginError> {
+    pub fn help_host(
+        &self,
+        plugins: Option<&PluginConfiguration>,
+    ) -> Result<PluginHost, PluginError> {
         self.host_with(plugins, Events::discard(), CacheMode::ReadOnly)
     }
 
@@ -96,7 +99,11 @@ pub fn configured_plugin_phases(
     plugins
         .into_iter()
         .flat_map(|p| p.plugins.iter().filter(|p| p.enabled))
-        .flat_map(|p| parents.iter().map(move |parent| format!("{parent}/{}", p.name)))
+        .flat_map(|p| {
+            parents
+                .iter()
+                .map(move |parent| format!("{parent}/{}", p.name))
+        })
         .collect()
 }
 

@@ -7,8 +7,8 @@ use crate::certkey::CertificateKey;
 use crate::config::{HostFacts, InitOverrides, resolve_init};
 use crate::node::NodeRoot;
 use crate::phases::common::{
-    CommandContext, PluginOptions, PrepareError, configured_plugin_phases, load_plugins,
-    node_root, read_config,
+    CommandContext, PluginOptions, PrepareError, configured_plugin_phases, load_plugins, node_root,
+    read_config,
 };
 use crate::system::System;
 use crate::workflow::{Events, PhaseFailed, Plan, Selection, Workflow};
@@ -66,15 +66,18 @@ pub fn prepare_init(
     let plugins = load_plugins(cfg.plugins.as_ref(), &request.plugins, events)?;
     let workflow = init_workflow_with(&plugins.loaded);
     let dry_run = cfg.init.dry_run;
-    let planned = workflow.plan(&selection).map_err(PrepareError::from).and_then(|plan| {
-        let root = node_root(
-            dry_run,
-            request.rootfs.as_deref(),
-            "kubeadm-init-dryrun",
-            events,
-        )?;
-        Ok((plan, root))
-    });
+    let planned = workflow
+        .plan(&selection)
+        .map_err(PrepareError::from)
+        .and_then(|plan| {
+            let root = node_root(
+                dry_run,
+                request.rootfs.as_deref(),
+                "kubeadm-init-dryrun",
+                events,
+            )?;
+            Ok((plan, root))
+        });
     let (plan, root) = planned.inspect_err(|_| plugins.discard())?;
     let options = InitOptions {
         dry_run,

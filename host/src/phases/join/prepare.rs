@@ -6,8 +6,8 @@ use super::{JoinContext, JoinData, JoinOptions, join_workflow_with};
 use crate::config::{HostFacts, JoinOverrides, resolve_join};
 use crate::node::NodeRoot;
 use crate::phases::common::{
-    CommandContext, PluginOptions, PrepareError, configured_plugin_phases, load_plugins,
-    node_root, read_config,
+    CommandContext, PluginOptions, PrepareError, configured_plugin_phases, load_plugins, node_root,
+    read_config,
 };
 use crate::system::System;
 use crate::workflow::{Events, PhaseFailed, Plan, Selection, Workflow};
@@ -65,15 +65,18 @@ pub fn prepare_join(
     let plugins = load_plugins(cfg.plugins.as_ref(), &request.plugins, events)?;
     let workflow = join_workflow_with(&plugins.loaded);
     let dry_run = cfg.join.dry_run;
-    let planned = workflow.plan(&selection).map_err(PrepareError::from).and_then(|plan| {
-        let root = node_root(
-            dry_run,
-            request.rootfs.as_deref(),
-            "kubeadm-join-dryrun",
-            events,
-        )?;
-        Ok((plan, root))
-    });
+    let planned = workflow
+        .plan(&selection)
+        .map_err(PrepareError::from)
+        .and_then(|plan| {
+            let root = node_root(
+                dry_run,
+                request.rootfs.as_deref(),
+                "kubeadm-join-dryrun",
+                events,
+            )?;
+            Ok((plan, root))
+        });
     let (plan, root) = planned.inspect_err(|_| plugins.discard())?;
     let options = JoinOptions {
         dry_run,

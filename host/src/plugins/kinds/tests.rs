@@ -7,8 +7,16 @@ fn the_shared_rules_apply_with_plugin_strings_neutralised() {
         Ok(())
     );
     for (name, ns, want) in [
-        ("x?dryRun=All#", Some("x"), "metadata.name must be a lowercase RFC 1123 subdomain"),
-        ("ok", None, "metadata.namespace is missing; ConfigMap is a namespaced kind"),
+        (
+            "x?dryRun=All#",
+            Some("x"),
+            "metadata.name must be a lowercase RFC 1123 subdomain",
+        ),
+        (
+            "ok",
+            None,
+            "metadata.namespace is missing; ConfigMap is a namespaced kind",
+        ),
         // Bidi overrides and zero-width characters are shown escaped, as in every message.
         ("evil\u{202e}lmth", Some("x"), "\"evil\\u{202e}lmth\""),
         ("ok", Some("kube\u{200b}system"), "\"kube\\u{200b}system\""),
