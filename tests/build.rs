@@ -54,13 +54,16 @@ fn main() {
     );
 }
 
-/// The WIT package, the SDK, and every source of the plugin workspace, but not its
-/// `target/` (a plugin build there would otherwise retrigger this script forever).
+/// The WIT package, the SDK (and the object rules it shares with the host), and every
+/// source of the plugin workspace, but not its `target/` (a plugin build there would
+/// otherwise retrigger this script forever).
 fn rebuild_inputs(root: &Path, plugins: &Path) -> Vec<PathBuf> {
     let mut inputs = vec![
         root.join("wit"),
         root.join("sdk/src"),
         root.join("sdk/Cargo.toml"),
+        root.join("object-rules/src"),
+        root.join("object-rules/Cargo.toml"),
     ];
     let entries = std::fs::read_dir(plugins)
         .unwrap_or_else(|err| panic!("cannot list {}: {err}", plugins.display()));

@@ -3,8 +3,11 @@
 //!
 //! [`run_preflight`] and [`render_addon`] check the plugin's `describe`, reject unknown
 //! or repeated parameters, deny sysctl keys and cluster reads the plugin did not declare,
-//! and refuse findings for undeclared checks, so a plugin that passes its native tests
-//! does not meet a contract error on a real host.
+//! refuse findings for undeclared checks, and refuse rendered objects the host would
+//! refuse (with the host's own rules: names and namespaces as the API server checks them,
+//! namespaced kinds without a namespace, an `apiVersion` outside the kind's group, kinds and
+//! namespaces not declared as cluster-apply), so a plugin that passes its native tests does
+//! not meet a contract error on a real host.
 //!
 //! ```
 //! use kubeadm_rs_plugin_sdk::testing::MockNode;
@@ -54,7 +57,67 @@ pub fn render_addon<P: AddonPlugin>(
         inner: objects,
         info: &info,
     };
-    render_checked::<P>(&declared, cluster, owned(params))
+    let manifests = render_checked::<P>(&declared, cluster, owned(params))?;
+    for manifest in &manifests {
+        check_manifest(&info, manifest)?;
+    }
+    Ok(manifests)
+}
+
+/// Checks one rendered manifest as the host does before any request is made for it.
+fn check_manifest(info: &PluginInfo, manifest: &Manifest) -> Result<(), PluginError> {
+    let bad =
+        |reason: String| PluginError::Contract(format!("manifest {:?}: {reason}", manifest.name));
+    let docs = kubeadm_rs_object_rules::documents(&manifest.content);
+    if docs.is_empty() {
+        return Err(bad("it holds no objects".to_owned()));
+    }
+    for doc in docs {
+        let value: serde_json::Value =
+            serde_saphyr::from_str(&doc).map_err(|e| bad(format!("invalid YAML: {e}")))?;
+        if !value.is_object() {
+            return Err(bad("a document is not a mapping".to_owned()));
+        }
+        let api_version = string_field(&value, &["apiVersion"]).map_err(bad)?;
+        let kind = string_field(&value, &["kind"]).map_err(bad)?;
+        let name = string_field(&value, &["metadata", "name"]).map_err(bad)?;
+        let namespace = match value.pointer("/metadata/namespace") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(ns)) => Some(ns.clone()),
+            Some(_) => {
+                return Err(bad(format!(
+                    "{kind} {name:?}: metadata.namespace is not a string"
+                )));
+            }
+        };
+        kubeadm_rs_object_rules::check_object(&api_version, &kind, &name, namespace.as_deref())
+            .map_err(bad)?;
+        let declared = info.permissions.iter().any(|r| {
+            matches!(&r.permission, Permission::ClusterApply(scope)
+                if scope.kind == kind && scope.namespace == namespace)
+        });
+        if !declared {
+            let scope = match &namespace {
+                Some(ns) => format!("{kind} in namespace {ns}"),
+                None => format!("{kind} (cluster-scoped)"),
+            };
+            return Err(bad(format!(
+                "it renders {scope}, which the plugin did not declare as cluster-apply"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A required string field of an object: present, a string, not empty.
+fn string_field(value: &serde_json::Value, path: &[&str]) -> Result<String, String> {
+    match path.iter().try_fold(value, |v, key| v.get(key)) {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::String(_)) => {
+            Err(format!("an object has no {}", path.join(".")))
+        }
+        Some(_) => Err(format!("an object's {} is not a string", path.join("."))),
+    }
 }
 
 /// The configuration of `kubeadm init` with kubeadm's defaults and a pod subnet, as the

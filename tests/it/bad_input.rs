@@ -495,6 +495,75 @@ fn cases() -> Vec<Case> {
             plugin: None,
             expect: &["KubeProxyConfiguration", "conntrack.maxPerCore", "\"many\""],
         },
+        Case {
+            name: "a read-path grant of /proc",
+            args: &[],
+            file: Some((
+                "proc.yaml",
+                with_plugins!(
+                    "plugins:\n- name: peek\n  source: {name: peek}\n  grants: {readPaths: [/etc, /proc]}\n"
+                ),
+            )),
+            plugin: None,
+            expect: &[
+                "plugins[0].grants.readPaths[1]",
+                "plugin peek",
+                "\"/proc\" is never granted",
+                "/proc/self is kubeadm-rs itself",
+            ],
+        },
+        Case {
+            name: "a read-path grant below /sys",
+            args: &[],
+            file: Some((
+                "sys.yaml",
+                with_plugins!(
+                    "plugins:\n- name: peek\n  source: {name: peek}\n  grants: {readPaths: [/sys/kernel]}\n"
+                ),
+            )),
+            plugin: None,
+            expect: &["plugin peek", "\"/sys/kernel\" is never granted"],
+        },
+        Case {
+            name: "an unknown phase to skip, with a plugin enabled",
+            args: &["--allow-unsigned-plugins", "--skip-phases", "bogus"],
+            file: Some((
+                "skip.yaml",
+                with_plugins!(
+                    "plugins:\n- name: kernel-modules\n  source: {path: kernel_modules.wasm}\n"
+                ),
+            )),
+            plugin: Some("kernel_modules"),
+            expect: &["invalid phase name: bogus"],
+        },
+        Case {
+            name: "a plugin skipped under the other kind's phase",
+            args: &[
+                "--allow-unsigned-plugins",
+                "--skip-phases",
+                "addon/kernel-modules",
+            ],
+            file: Some((
+                "kind.yaml",
+                with_plugins!(
+                    "plugins:\n- name: kernel-modules\n  source: {path: kernel_modules.wasm}\n"
+                ),
+            )),
+            plugin: Some("kernel_modules"),
+            expect: &["invalid phase name: addon/kernel-modules"],
+        },
+        Case {
+            name: "a plugin refused after it compiled",
+            args: &["--allow-unsigned-plugins"],
+            file: Some((
+                "foreign.yaml",
+                with_plugins!(
+                    "plugins:\n- name: hostile-foreign-import\n  source: {path: hostile_foreign_import.wasm}\n"
+                ),
+            )),
+            plugin: Some("hostile_foreign_import"),
+            expect: &["hostile-foreign-import", "hostile:foreign/backdoor"],
+        },
     ]
 }
 
@@ -513,7 +582,7 @@ fn repeated_phrase(line: &str) -> Option<String> {
 fn every_bad_input_fails_cleanly_and_touches_nothing() {
     let cases = cases();
     // The README's testing section states this count.
-    assert_eq!(cases.len(), 51, "the corpus has 51 cases");
+    assert_eq!(cases.len(), 56, "the corpus has 56 cases");
     let mut failures = Vec::new();
     for case in &cases {
         let root = tempfile::tempdir().unwrap();
@@ -570,5 +639,98 @@ fn every_bad_input_fails_cleanly_and_touches_nothing() {
         "{} case(s) failed:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+}
+
+/// Writes `config` (enabling the kernel-modules example plugin) and the plugin into a fresh
+/// directory; returns it and the config file's path.
+fn plugin_config(config: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let files = tempfile::tempdir().unwrap();
+    let wasm = std::path::Path::new(env!("KUBEADM_RS_PLUGIN_DIR")).join("kernel_modules.wasm");
+    std::fs::copy(wasm, files.path().join("kernel_modules.wasm")).unwrap();
+    let path = files.path().join("kubeadm.yaml");
+    std::fs::write(&path, config).unwrap();
+    (files, path)
+}
+
+#[test]
+fn help_and_usage_errors_with_plugins_enabled_leave_nothing_under_the_rootfs() {
+    let (_files, config) = plugin_config(with_plugins!(
+        "plugins:\n- name: kernel-modules\n  source: {path: kernel_modules.wasm}\n"
+    ));
+    // (arguments between `init` and `--rootfs R --config F --allow-unsigned-plugins`, exit
+    // code, what the output must say)
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["phase", "preflight", "--help"], 0, "kernel-modules"),
+        (&["phase", "preflight", "--bad-flag"], 2, "--bad-flag"),
+        (
+            &["phase", "preflight/kernel-modules", "--nope"],
+            2,
+            "--nope",
+        ),
+        (&["phase", "bogus"], 2, "bogus"),
+    ];
+    for (args, code, says) in cases {
+        let root = tempfile::tempdir().unwrap();
+        let out = kubeadm()
+            .arg("init")
+            .args(*args)
+            .arg("--rootfs")
+            .arg(root.path())
+            .arg("--config")
+            .arg(&config)
+            .arg("--allow-unsigned-plugins")
+            .output()
+            .unwrap();
+        let text = format!("{}{}", common::stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {text}");
+        assert!(text.contains(says), "{args:?}: {text}");
+        assert_eq!(tree(root.path()), Vec::<String>::new(), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn unknown_component_config_fields_warn_once_in_init_and_fail_validation() {
+    let files = tempfile::tempdir().unwrap();
+    let config = files.path().join("kubeadm.yaml");
+    std::fs::write(
+        &config,
+        concat!(
+            "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nencryptionAlgorithm: ECDSA-P256\n",
+            "---\napiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nmaxPod: 110\n",
+        ),
+    )
+    .unwrap();
+    let out = kubeadm()
+        .args(["config", "validate", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains(
+            "(KubeletConfiguration): strict decoding error: unknown field \"maxPod\"; expected only the fields of kubelet.config.k8s.io/v1beta1 KubeletConfiguration"
+        ),
+        "{err}"
+    );
+
+    // init goes on, as kubeadm does, with one warning.
+    let root = tempfile::tempdir().unwrap();
+    let out = kubeadm()
+        .args(["init", "phase", "certs", "ca", "--rootfs"])
+        .arg(root.path())
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = format!("{}{}", common::stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text.matches("unknown field \"maxPod\"").count(),
+        1,
+        "{text}"
     );
 }

@@ -860,6 +860,67 @@ fn fifos_sockets_and_devices_in_a_granted_directory_are_refused_without_blocking
     }
 }
 
+#[test]
+fn a_fifo_swapped_in_after_the_type_check_never_blocks_the_host() {
+    let t = TestHost::new(FakeNode::default());
+    let dir = t.files.path().join("tmp");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("swapped"), "plain file").unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        dir.join("fifo"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    let s = limits(
+        grant_declared(
+            &t.host,
+            with_params(
+                spec("hostile-special", "hostile_special"),
+                &[("path", "/tmp/swapped"), ("times", "3000")],
+            ),
+        ),
+        Some("10s"),
+        None,
+    );
+    let plugin = t.host.load(&s).expect("hostile-special loads");
+    // The path flips between the file and a FIFO with no writer while the plugin reads it,
+    // so some reads find a FIFO after the host looked at the path: that open must not wait.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let (stop, dir) = (stop.clone(), dir.clone());
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut swaps = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed)
+                && start.elapsed() < Duration::from_secs(60)
+            {
+                rustix::fs::renameat_with(
+                    rustix::fs::CWD,
+                    dir.join("swapped"),
+                    rustix::fs::CWD,
+                    dir.join("fifo"),
+                    rustix::fs::RenameFlags::EXCHANGE,
+                )
+                .unwrap();
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let result = plugin.run_preflight();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    let findings = result.unwrap_or_else(|e| panic!("after {swaps} swaps: {e}"));
+    assert!(
+        findings[0].message.starts_with("read ") && findings[0].message.ends_with(" of 3000 times"),
+        "{findings:?}"
+    );
+    assert!(swaps > 0);
+}
+
 /// A procfs mount, taken down again when dropped.
 struct ProcMount(std::path::PathBuf);
 

@@ -60,7 +60,8 @@ fn scan(args: &[OsString]) -> PluginOptions {
 }
 
 /// The plugins named by a `--config` on the command line, for the help text; problems are
-/// reported when the command runs, not here.
+/// reported when the command runs, not here. Their compile cache is only read: help, or a
+/// usage error clap finds afterwards, writes nothing under the node root.
 pub fn for_help(args: &[OsString]) -> Vec<Arc<LoadedPlugin>> {
     let opts = scan(args);
     let Some(path) = &opts.config else {
@@ -72,7 +73,7 @@ pub fn for_help(args: &[OsString]) -> Vec<Arc<LoadedPlugin>> {
     let Some(plugins) = plugin_configuration(&text, path) else {
         return Vec::new();
     };
-    let Ok(host) = opts.host(Some(&plugins), Events::discard()) else {
+    let Ok(host) = opts.help_host(Some(&plugins)) else {
         return Vec::new();
     };
     plugins

@@ -2,10 +2,14 @@
 //! upstream Go types (`k8s.io/kubelet/config/v1beta1`, `k8s.io/kube-proxy/config/v1alpha1`).
 //! kubeadm decodes component configs into those types, so `maxPods: lots` or a quoted
 //! `port: "10250"` fails there; the documents stay JSON maps here, checked against this table.
+//! Fields the types do not have at all are strict-decoding problems, which kubeadm reports
+//! apart (a warning in `init` and `join`, an error in `config validate`).
 
 use serde_json::Value;
 
-use super::{ComponentConfig, ConfigError};
+use super::{
+    ComponentConfig, ConfigError, KUBE_PROXY_CONFIG_GROUP_VERSION, KUBELET_CONFIG_GROUP_VERSION,
+};
 
 /// A Go field type, as JSON decoding sees it.
 #[derive(Clone, Copy)]
@@ -184,6 +188,342 @@ const KUBE_PROXY: &[(&str, Kind)] = &[
     ("detectLocalMode", Text),
 ];
 
+/// Every KubeletConfiguration field (`k8s.io/kubelet/config/v1beta1`), as dotted paths: a
+/// path with children listed is a struct whose other keys are unknown, `[]` marks the items of
+/// a list of structs, and a path without children (a map, a `v1.Taint` list item's value, the
+/// logging `options`) is not looked into.
+const KUBELET_KNOWN: &[&str] = &[
+    "enableServer",
+    "staticPodPath",
+    "podLogsDir",
+    "syncFrequency",
+    "fileCheckFrequency",
+    "httpCheckFrequency",
+    "staticPodURL",
+    "staticPodURLHeader",
+    "address",
+    "port",
+    "readOnlyPort",
+    "tlsCertFile",
+    "tlsPrivateKeyFile",
+    "tlsCipherSuites",
+    "tlsCurvePreferences",
+    "tlsMinVersion",
+    "rotateCertificates",
+    "serverTLSBootstrap",
+    "authentication",
+    "authentication.x509",
+    "authentication.x509.clientCAFile",
+    "authentication.webhook",
+    "authentication.webhook.enabled",
+    "authentication.webhook.cacheTTL",
+    "authentication.anonymous",
+    "authentication.anonymous.enabled",
+    "authorization",
+    "authorization.mode",
+    "authorization.webhook",
+    "authorization.webhook.cacheAuthorizedTTL",
+    "authorization.webhook.cacheUnauthorizedTTL",
+    "registryPullQPS",
+    "registryBurst",
+    "imagePullCredentialsVerificationPolicy",
+    "preloadedImagesVerificationAllowlist",
+    "eventRecordQPS",
+    "eventBurst",
+    "enableDebuggingHandlers",
+    "enableContentionProfiling",
+    "healthzPort",
+    "healthzBindAddress",
+    "oomScoreAdj",
+    "clusterDomain",
+    "clusterDNS",
+    "streamingConnectionIdleTimeout",
+    "nodeStatusUpdateFrequency",
+    "nodeStatusReportFrequency",
+    "nodeLeaseDurationSeconds",
+    "imageMinimumGCAge",
+    "imageMaximumGCAge",
+    "imageGCHighThresholdPercent",
+    "imageGCLowThresholdPercent",
+    "volumeStatsAggPeriod",
+    "kubeletCgroups",
+    "systemCgroups",
+    "cgroupRoot",
+    "cgroupsPerQOS",
+    "cgroupDriver",
+    "cpuManagerPolicy",
+    "singleProcessOOMKill",
+    "cpuManagerPolicyOptions",
+    "cpuManagerReconcilePeriod",
+    "draManagerReconcilePeriod",
+    "memoryManagerPolicy",
+    "topologyManagerPolicy",
+    "topologyManagerScope",
+    "topologyManagerPolicyOptions",
+    "qosReserved",
+    "runtimeRequestTimeout",
+    "hairpinMode",
+    "maxPods",
+    "podCIDR",
+    "podPidsLimit",
+    "resolvConf",
+    "runOnce",
+    "cpuCFSQuota",
+    "cpuCFSQuotaPeriod",
+    "nodeStatusMaxImages",
+    "maxOpenFiles",
+    "contentType",
+    "kubeAPIQPS",
+    "kubeAPIBurst",
+    "serializeImagePulls",
+    "maxParallelImagePulls",
+    "evictionHard",
+    "evictionSoft",
+    "evictionSoftGracePeriod",
+    "evictionPressureTransitionPeriod",
+    "evictionMaxPodGracePeriod",
+    "evictionMinimumReclaim",
+    "mergeDefaultEvictionSettings",
+    "podsPerCore",
+    "enableControllerAttachDetach",
+    "protectKernelDefaults",
+    "makeIPTablesUtilChains",
+    "iptablesMasqueradeBit",
+    "iptablesDropBit",
+    "featureGates",
+    "failSwapOn",
+    "memorySwap",
+    "memorySwap.swapBehavior",
+    "containerLogMaxSize",
+    "containerLogMaxFiles",
+    "containerLogMaxWorkers",
+    "containerLogMonitorInterval",
+    "configMapAndSecretChangeDetectionStrategy",
+    "systemReserved",
+    "kubeReserved",
+    "reservedSystemCPUs",
+    "showHiddenMetricsForVersion",
+    "systemReservedCgroup",
+    "kubeReservedCgroup",
+    "enforceNodeAllocatable",
+    "allowedUnsafeSysctls",
+    "volumePluginDir",
+    "providerID",
+    "kernelMemcgNotification",
+    "logging",
+    "logging.format",
+    "logging.flushFrequency",
+    "logging.verbosity",
+    "logging.vmodule",
+    "logging.vmodule[]",
+    "logging.vmodule[].filePattern",
+    "logging.vmodule[].verbosity",
+    "logging.options",
+    "enableSystemLogHandler",
+    "enableSystemLogQuery",
+    "shutdownGracePeriod",
+    "shutdownGracePeriodCriticalPods",
+    "shutdownGracePeriodByPodPriority",
+    "shutdownGracePeriodByPodPriority[]",
+    "shutdownGracePeriodByPodPriority[].priority",
+    "shutdownGracePeriodByPodPriority[].shutdownGracePeriodSeconds",
+    "crashLoopBackOff",
+    "crashLoopBackOff.maxContainerRestartPeriod",
+    "reservedMemory",
+    "reservedMemory[]",
+    "reservedMemory[].numaNode",
+    "reservedMemory[].limits",
+    "enableProfilingHandler",
+    "enableDebugFlagsHandler",
+    "seccompDefault",
+    "memoryThrottlingFactor",
+    "memoryReservationPolicy",
+    "registerWithTaints",
+    "registerWithTaints[]",
+    "registerWithTaints[].key",
+    "registerWithTaints[].value",
+    "registerWithTaints[].effect",
+    "registerWithTaints[].timeAdded",
+    "registerNode",
+    "tracing",
+    "tracing.endpoint",
+    "tracing.samplingRatePerMillion",
+    "localStorageCapacityIsolation",
+    "containerRuntimeEndpoint",
+    "imageServiceEndpoint",
+    "failCgroupV1",
+    "userNamespaces",
+    "userNamespaces.idsPerPod",
+];
+
+/// Every KubeProxyConfiguration field (`k8s.io/kube-proxy/config/v1alpha1`), as `KUBELET_KNOWN`.
+const KUBE_PROXY_KNOWN: &[&str] = &[
+    "featureGates",
+    "clientConnection",
+    "clientConnection.kubeconfig",
+    "clientConnection.acceptContentTypes",
+    "clientConnection.contentType",
+    "clientConnection.qps",
+    "clientConnection.burst",
+    "logging",
+    "logging.format",
+    "logging.flushFrequency",
+    "logging.verbosity",
+    "logging.vmodule",
+    "logging.vmodule[]",
+    "logging.vmodule[].filePattern",
+    "logging.vmodule[].verbosity",
+    "logging.options",
+    "hostnameOverride",
+    "bindAddress",
+    "healthzBindAddress",
+    "metricsBindAddress",
+    "bindAddressHardFail",
+    "enableProfiling",
+    "showHiddenMetricsForVersion",
+    "mode",
+    "iptables",
+    "iptables.masqueradeBit",
+    "iptables.masqueradeAll",
+    "iptables.localhostNodePorts",
+    "iptables.snatNodeInternalIP",
+    "iptables.syncPeriod",
+    "iptables.minSyncPeriod",
+    "ipvs",
+    "ipvs.syncPeriod",
+    "ipvs.minSyncPeriod",
+    "ipvs.scheduler",
+    "ipvs.excludeCIDRs",
+    "ipvs.strictARP",
+    "ipvs.tcpTimeout",
+    "ipvs.tcpFinTimeout",
+    "ipvs.udpTimeout",
+    "nftables",
+    "nftables.masqueradeBit",
+    "nftables.masqueradeAll",
+    "nftables.syncPeriod",
+    "nftables.minSyncPeriod",
+    "winkernel",
+    "winkernel.networkName",
+    "winkernel.sourceVip",
+    "winkernel.enableDSR",
+    "winkernel.rootHnsEndpointName",
+    "winkernel.forwardHealthCheckVip",
+    "detectLocalMode",
+    "detectLocal",
+    "detectLocal.bridgeInterface",
+    "detectLocal.interfaceNamePrefix",
+    "clusterCIDR",
+    "nodePortAddresses",
+    "oomScoreAdj",
+    "conntrack",
+    "conntrack.maxPerCore",
+    "conntrack.min",
+    "conntrack.tcpEstablishedTimeout",
+    "conntrack.tcpCloseWaitTimeout",
+    "conntrack.tcpBeLiberal",
+    "conntrack.udpTimeout",
+    "conntrack.udpStreamTimeout",
+    "configSyncPeriod",
+    "portRange",
+    "windowsRunAsService",
+];
+
+/// The fields of `config` its Go type does not have, as dotted paths (`authentication.x509.foo`,
+/// `reservedMemory[0].foo`), in document order; a field's value is not looked into once the
+/// field is unknown.
+fn unknown_fields(config: &ComponentConfig, known: &[&str]) -> Vec<String> {
+    let mut unknown = Vec::new();
+    for (key, value) in config {
+        if key == "apiVersion" || key == "kind" {
+            continue;
+        }
+        walk(key, key, value, known, &mut unknown);
+    }
+    unknown
+}
+
+/// Checks the field at `path` (its schema path `schema`, where list indexes are `[]`).
+fn walk(path: &str, schema: &str, value: &Value, known: &[&str], unknown: &mut Vec<String>) {
+    if !known.contains(&schema) {
+        unknown.push(path.to_string());
+        return;
+    }
+    let has_children = |parent: &str| {
+        known.iter().any(|k| {
+            k.strip_prefix(parent)
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+    };
+    match value {
+        Value::Object(fields) if has_children(schema) => {
+            for (key, value) in fields {
+                walk(
+                    &format!("{path}.{key}"),
+                    &format!("{schema}.{key}"),
+                    value,
+                    known,
+                    unknown,
+                );
+            }
+        }
+        Value::Array(items) => {
+            let item = format!("{schema}[]");
+            if has_children(&item) {
+                for (i, value) in items.iter().enumerate() {
+                    if let Value::Object(fields) = value {
+                        for (key, value) in fields {
+                            walk(
+                                &format!("{path}[{i}].{key}"),
+                                &format!("{item}.{key}"),
+                                value,
+                                known,
+                                unknown,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What kubeadm's strict decoding says of a component config with fields its type lacks: one
+/// line naming the document, its kind and every unknown field. `init` and `join` show it as a
+/// warning and go on (the field is passed to the component, which ignores it), `config
+/// validate` fails with it, as kubeadm does.
+fn strict_problem(kind: &str, unknown: &[String], location: &str) -> Option<String> {
+    let (first, rest) = unknown.split_first()?;
+    let plural = if rest.is_empty() { "" } else { "s" };
+    let fields = std::iter::once(first)
+        .chain(rest)
+        .map(|f| format!("{f:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(format!(
+        "{location}: strict decoding error: unknown field{plural} {fields}; expected only the fields of {kind}"
+    ))
+}
+
+/// The strict-decoding problem of a KubeletConfiguration, if it has unknown fields.
+pub(crate) fn strict_kubelet(config: &ComponentConfig, location: &str) -> Option<String> {
+    strict_problem(
+        &format!("{KUBELET_CONFIG_GROUP_VERSION} KubeletConfiguration"),
+        &unknown_fields(config, KUBELET_KNOWN),
+        location,
+    )
+}
+
+/// The strict-decoding problem of a KubeProxyConfiguration, if it has unknown fields.
+pub(crate) fn strict_kube_proxy(config: &ComponentConfig, location: &str) -> Option<String> {
+    strict_problem(
+        &format!("{KUBE_PROXY_CONFIG_GROUP_VERSION} KubeProxyConfiguration"),
+        &unknown_fields(config, KUBE_PROXY_KNOWN),
+        location,
+    )
+}
+
 impl Kind {
     fn accepts(self, value: &Value) -> bool {
         let text = |v: &Value| v.is_string();
@@ -256,6 +596,47 @@ pub(crate) fn check_kube_proxy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_typed_field_is_a_known_field() {
+        for (table, known) in [(KUBELET, KUBELET_KNOWN), (KUBE_PROXY, KUBE_PROXY_KNOWN)] {
+            for (path, _) in table {
+                assert!(known.contains(path), "{path}");
+            }
+        }
+    }
+
+    #[test]
+    fn fields_the_types_lack_are_named_with_their_path() {
+        let good = config(
+            "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nmaxPods: 110\nauthentication: {x509: {clientCAFile: /ca.crt}}\nevictionHard: {memory.available: 100Mi}\nreservedMemory: [{numaNode: 0, limits: {memory: 1Gi}}]\nlogging: {format: json, options: {json: {infoBufferSize: 1Mi}}}\nregisterWithTaints: [{key: a, effect: NoSchedule}]\n",
+        );
+        assert_eq!(strict_kubelet(&good, "k"), None);
+        let cases = [
+            (
+                "maxPod: 110\n",
+                "k: strict decoding error: unknown field \"maxPod\"; expected only the fields of kubelet.config.k8s.io/v1beta1 KubeletConfiguration",
+            ),
+            (
+                "authentication: {x509: {clientCA: /ca.crt}}\ncgroupDriver: systemd\nfoo: {bar: 1}\n",
+                "k: strict decoding error: unknown fields \"authentication.x509.clientCA\", \"foo\";",
+            ),
+            (
+                "reservedMemory: [{numaNode: 0}, {numaNodes: 1}]\n",
+                "unknown field \"reservedMemory[1].numaNodes\";",
+            ),
+        ];
+        for (yaml, want) in cases {
+            let problem = strict_kubelet(&config(yaml), "k").unwrap_or_default();
+            assert!(problem.contains(want), "{yaml}: {problem}");
+        }
+        assert_eq!(
+            strict_kube_proxy(&config("mode: ipvs\nipvs: {strictArp: true}\n"), "p").as_deref(),
+            Some(
+                "p: strict decoding error: unknown field \"ipvs.strictArp\"; expected only the fields of kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration"
+            )
+        );
+    }
 
     fn config(yaml: &str) -> ComponentConfig {
         serde_saphyr::from_str(yaml).unwrap()

@@ -157,6 +157,9 @@ pub(crate) struct Decoded {
     pub items: Vec<(usize, Known)>,
     /// "This file uses a deprecated API version" warnings (init and join show them; migrate does not).
     pub deprecations: Vec<String>,
+    /// Component configs with fields their types lack, one line per document: warnings for
+    /// init and join, errors for `config validate` (kubeadm's strict decoding).
+    pub strict: Vec<String>,
 }
 
 const KUBEADM_KINDS: [&str; 5] = [
@@ -201,10 +204,11 @@ impl Documents {
         let mut decoded = Decoded {
             items: Vec::new(),
             deprecations: Vec::new(),
+            strict: Vec::new(),
         };
         let mut seen = std::collections::BTreeMap::new();
         for (position, doc) in self.docs.iter().enumerate() {
-            let known = self.decode_one(doc, &mut decoded.deprecations)?;
+            let known = self.decode_one(doc, &mut decoded.deprecations, &mut decoded.strict)?;
             if !matches!(known, Known::Unused(_) | Known::Unknown { .. })
                 && let Some(first) = seen.insert(doc.kind.clone(), doc.index)
             {
@@ -222,6 +226,7 @@ impl Documents {
         &self,
         doc: &Document,
         deprecations: &mut Vec<String>,
+        strict: &mut Vec<String>,
     ) -> Result<Known, ConfigError> {
         let location = doc.location(&self.source);
         let source = self.source.as_str();
@@ -304,11 +309,13 @@ impl Documents {
             KUBELET_CONFIG_GROUP_VERSION if kind == "KubeletConfiguration" => {
                 let config = doc.decode(source)?;
                 component_fields::check_kubelet(&config, &location)?;
+                strict.extend(component_fields::strict_kubelet(&config, &location));
                 Ok(Known::Kubelet(config))
             }
             KUBE_PROXY_CONFIG_GROUP_VERSION if kind == "KubeProxyConfiguration" => {
                 let config = doc.decode(source)?;
                 component_fields::check_kube_proxy(&config, &location)?;
+                strict.extend(component_fields::strict_kube_proxy(&config, &location));
                 Ok(Known::KubeProxy(config))
             }
             // A kind we read under another version is refused, never skipped: a skipped

@@ -471,6 +471,31 @@ pub fn is_clean_absolute_path(path: &str) -> bool {
                 .all(|seg| !seg.is_empty() && seg != "." && seg != ".."))
 }
 
+/// Directories no read-path grant reaches, with what lies there. The host opens the files a
+/// plugin reads, so in `/proc` `self` is kubeadm-rs: its memory, environment and file descriptors.
+const HOST_ONLY: &[(&str, &str)] = &[
+    (
+        "/proc",
+        "the kernel's process table, where /proc/self is kubeadm-rs itself",
+    ),
+    ("/sys", "the kernel's objects"),
+    ("/dev", "device nodes"),
+];
+
+/// Why no grant may cover read-path `path`, if none may: `/`, and `/proc`, `/sys`, `/dev` with
+/// everything below them. Checked when the configuration is read and again when a plugin loads.
+pub fn never_granted(path: &str) -> Option<String> {
+    if path == "/" {
+        return Some(
+            "it holds /proc, where /proc/self is kubeadm-rs itself, and /sys and /dev".into(),
+        );
+    }
+    HOST_ONLY
+        .iter()
+        .find(|(dir, _)| path == *dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/')))
+        .map(|(_, what)| format!("it is in {what}"))
+}
+
 impl PluginConfiguration {
     /// Every problem of the document, each as `field.path: problem`.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -577,6 +602,11 @@ impl PluginSpec {
             if !is_clean_absolute_path(dir) {
                 errors.push(format!(
                     "{path}.grants.readPaths[{j}]: {dir:?} is not a clean absolute path; expected a directory such as /etc/modprobe.d"
+                ));
+            } else if let Some(why) = never_granted(dir) {
+                errors.push(format!(
+                    "{path}.grants.readPaths[{j}]: plugin {}: {dir:?} is never granted: {why}; plugins get node facts (kernel modules, sysctls, memory, ...) from the node interface instead",
+                    self.name
                 ));
             }
         }

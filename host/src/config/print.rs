@@ -224,6 +224,10 @@ pub fn migrate(old_text: &str, source: &str, facts: &dyn HostFacts) -> Result<St
     }
     let decoded = docs.decode_all()?;
     reject_unknown(&decoded.items)?;
+    // Strict decoding problems only warn in init and join; validating is asking for them.
+    if !decoded.strict.is_empty() {
+        return Err(ConfigError::Invalid(decoded.strict));
+    }
     let others = other_command_documents(&docs)?;
     let has = |pred: fn(&Known) -> bool| decoded.items.iter().any(|(_, k)| pred(k));
     let mut out = Vec::new();
@@ -306,6 +310,10 @@ pub fn validate_file(
     let docs = load_documents(text, source)?;
     let decoded = docs.decode_all()?;
     reject_unknown(&decoded.items)?;
+    // Strict decoding problems only warn in init and join; validating is asking for them.
+    if !decoded.strict.is_empty() {
+        return Err(ConfigError::Invalid(decoded.strict));
+    }
     let others = other_command_documents(&docs)?;
     let has = |pred: fn(&Known) -> bool| decoded.items.iter().any(|(_, k)| pred(k));
     let (has_init, has_join) = (

@@ -205,6 +205,7 @@ pub fn resolve_init(
         reject_mixed(flags.config_bound())?;
         let decoded = docs.decode_all()?;
         warnings.extend(decoded.deprecations);
+        warnings.extend(decoded.strict);
         let (mut has_init, mut has_cluster, mut control_plane_timeout) = (false, false, None);
         for (_, known) in decoded.items {
             match known {
@@ -620,6 +621,7 @@ pub fn resolve_join(
             }
             let decoded = docs.decode_all()?;
             warnings.extend(decoded.deprecations);
+            warnings.extend(decoded.strict);
             let mut join = None;
             for (_, known) in decoded.items {
                 match known {

@@ -9,7 +9,7 @@ use wasmtime::component::Component;
 use super::WIT_VERSION;
 use super::error::Denial;
 use super::model::{Permission, PermissionRequest, PluginKind};
-use crate::config::plugins::Grants;
+use crate::config::plugins::{Grants, never_granted};
 
 const PACKAGE: &str = "kubeadm-rs:plugin/";
 
@@ -152,17 +152,6 @@ pub fn ungranted(plugin: &str, declared: &[PermissionRequest], grants: &Grants) 
         .collect()
 }
 
-/// Directories no read-path reaches, with what lies there. The host opens the files a plugin
-/// reads, so in `/proc` `self` is kubeadm-rs: its memory, environment and file descriptors.
-const HOST_ONLY: &[(&str, &str)] = &[
-    (
-        "/proc",
-        "the kernel's process table, where /proc/self is kubeadm-rs itself",
-    ),
-    ("/sys", "the kernel's objects"),
-    ("/dev", "device nodes"),
-];
-
 /// Kernel file systems a read-path may neither be on nor contain.
 const PSEUDO_FILE_SYSTEMS: &[&str] = &[
     "proc",
@@ -209,16 +198,8 @@ pub fn unreachable_paths(
             path: path.to_string(),
             why,
         };
-        if path == "/" {
-            denials.push(deny(
-                "it holds /proc, where /proc/self is kubeadm-rs itself, and /sys and /dev".into(),
-            ));
-            continue;
-        }
-        if let Some((_, what)) = HOST_ONLY.iter().find(|(dir, _)| {
-            path == *dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
-        }) {
-            denials.push(deny(format!("it is in {what}")));
+        if let Some(why) = never_granted(path) {
+            denials.push(deny(why));
             continue;
         }
         let Ok(real) = files_root.join(path.trim_start_matches('/')).canonicalize() else {

@@ -6,11 +6,12 @@
 //! a MAC under a key kept beside the directory that binds it to its wasm digest and engine.
 //! Nothing is created until the first entry is stored.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::SystemTime;
 
 use aws_lc_rs::hmac;
@@ -58,11 +59,38 @@ pub enum CacheError {
     },
 }
 
+/// Whether a cache may be written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CacheMode {
+    /// Entries are stored: what running plugins uses.
+    #[default]
+    ReadWrite,
+    /// Verified entries are used, nothing is created or changed: components missing from it
+    /// are compiled in memory. For help text and phase tables, which must not write to the
+    /// node root.
+    ReadOnly,
+}
+
 pub struct CompileCache {
     dir: PathBuf,
     euid: u32,
+    mode: CacheMode,
     /// The MAC key, once read (or made by the first store).
     key: OnceLock<hmac::Key>,
+    /// What this cache created on disk, so a run that fails can leave nothing new behind.
+    created: Mutex<Created>,
+}
+
+/// Files and directories one `CompileCache` created.
+#[derive(Default)]
+struct Created {
+    /// Directories made for the first entry, outermost first.
+    dirs: Vec<PathBuf>,
+    key: Option<PathBuf>,
+    /// Entry files (components, describe records and their seals), by wasm digest.
+    files: Vec<(Digest, PathBuf)>,
+    /// Digests whose plugins were admitted: their entries stay when one plugin's load fails.
+    kept: HashSet<Digest>,
 }
 
 fn euid() -> u32 {
@@ -71,7 +99,13 @@ fn euid() -> u32 {
 
 impl CompileCache {
     /// Checks the cache directory (if it exists) and every directory above it; creates nothing.
+    #[cfg(test)]
     pub fn open(dir: &Path) -> Result<Self, CacheError> {
+        Self::open_with(dir, CacheMode::ReadWrite)
+    }
+
+    /// As `open`, in `mode`.
+    pub fn open_with(dir: &Path, mode: CacheMode) -> Result<Self, CacheError> {
         let dir = std::path::absolute(dir).map_err(|source| CacheError::Io {
             dir: dir.to_path_buf(),
             action: "resolve",
@@ -82,7 +116,9 @@ impl CompileCache {
         Ok(CompileCache {
             dir,
             euid,
+            mode,
             key: OnceLock::new(),
+            created: Mutex::default(),
         })
     }
 
@@ -117,7 +153,12 @@ impl CompileCache {
                 fs::read(&path).map_err(|e| bad(format!("is unreadable: {e}")))?
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && make => {
-                make_key(&path).map_err(|e| bad(format!("cannot be made: {e}")))?
+                let (key, made) =
+                    make_key(&path).map_err(|e| bad(format!("cannot be made: {e}")))?;
+                if made {
+                    self.created().key = Some(path.clone());
+                }
+                key
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(bad(format!("cannot be checked: {e}"))),
@@ -132,9 +173,18 @@ impl CompileCache {
     /// Makes the directory (parents 0755, itself 0700) and the key for the first entry, and
     /// checks the directories again now that they exist.
     fn prepare(&self) -> Result<&hmac::Key, String> {
+        if self.mode == CacheMode::ReadOnly {
+            return Err("the cache is only read here".into());
+        }
         if let Some(key) = self.key.get() {
             return Ok(key);
         }
+        let missing: Vec<PathBuf> = self
+            .dir
+            .ancestors()
+            .take_while(|d| fs::symlink_metadata(d).is_err())
+            .map(Path::to_path_buf)
+            .collect();
         if let Some(parent) = self.dir.parent() {
             fs::DirBuilder::new()
                 .recursive(true)
@@ -148,8 +198,68 @@ impl CompileCache {
             }
             _ => {}
         }
+        self.created()
+            .dirs
+            .extend(missing.into_iter().rev().filter(|d| d.is_dir()));
         check_tree(&self.dir, self.euid).map_err(|e| e.to_string())?;
         Ok(self.key(true)?.expect("made when missing"))
+    }
+
+    fn created(&self) -> std::sync::MutexGuard<'_, Created> {
+        // Every change is one push or insert, so a panic elsewhere cannot leave it half-made.
+        self.created
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Writes a sealed file of `wasm`'s entry, remembering it (and its seal) as created.
+    fn store(&self, wasm: &Digest, path: &Path, bytes: &[u8], what: &str) -> Result<(), String> {
+        let key = self.prepare()?;
+        let existed = fs::symlink_metadata(path).is_ok();
+        let written = seal::write(path, bytes, &Binding { key, what }).map_err(|e| e.to_string());
+        if !existed {
+            let mut created = self.created();
+            created.files.push((*wasm, path.to_path_buf()));
+            created.files.push((*wasm, seal::sidecar(path)));
+        }
+        written
+    }
+
+    /// The plugin of `wasm` was admitted: a later failed load of the same component must not
+    /// take its entry away.
+    pub fn keep(&self, wasm: &Digest) {
+        self.created().kept.insert(*wasm);
+    }
+
+    /// Removes the entry files of `wasm` this cache created, unless a plugin of it was
+    /// admitted: a plugin that failed to load leaves nothing new behind.
+    pub fn forget(&self, wasm: &Digest) {
+        let mut created = self.created();
+        if created.kept.contains(wasm) {
+            return;
+        }
+        created.files.retain(|(digest, path)| {
+            let ours = digest == wasm;
+            if ours {
+                let _ = fs::remove_file(path);
+            }
+            !ours
+        });
+    }
+
+    /// Removes everything this cache created: entries, the key and the directories made for
+    /// them (those left empty), for a command that fails before it runs.
+    pub fn discard_created(&self) {
+        let mut created = self.created();
+        for (_, path) in created.files.drain(..) {
+            let _ = fs::remove_file(path);
+        }
+        if let Some(key) = created.key.take() {
+            let _ = fs::remove_file(key);
+        }
+        for dir in created.dirs.drain(..).rev() {
+            let _ = fs::remove_dir(dir);
+        }
     }
 
     /// Checks the entry of `wasm` without loading it.
@@ -205,11 +315,11 @@ impl CompileCache {
         };
         let compiled = engine.precompile_component(wasm)?;
         let component = deserialize_own(engine, Own::Compiled(&compiled))?;
+        if self.mode == CacheMode::ReadOnly {
+            return Ok((component, outcome, None));
+        }
         let what = entry_binding(digest, engine_key);
-        let stored = self.prepare().and_then(|key| {
-            seal::write(&entry, &compiled, &Binding { key, what: &what }).map_err(|e| e.to_string())
-        });
-        let stamp = match stored {
+        let stamp = match self.store(digest, &entry, &compiled, &what) {
             Ok(()) => seal::stamp(&entry),
             Err(_) => {
                 let _ = fs::remove_file(&entry);
@@ -250,9 +360,9 @@ impl CompileCache {
             info,
         };
         let what = described_binding(wasm, engine_key);
-        if let Ok(json) = serde_json::to_vec(&record)
-            && let Ok(key) = self.prepare()
-            && seal::write(&path, &json, &Binding { key, what: &what }).is_err()
+        if self.mode == CacheMode::ReadWrite
+            && let Ok(json) = serde_json::to_vec(&record)
+            && self.store(wasm, &path, &json, &what).is_err()
         {
             let _ = fs::remove_file(&path);
         }
@@ -269,8 +379,8 @@ fn described_binding(wasm: &Digest, engine_key: &str) -> String {
 }
 
 /// A fresh random key, written beside its path and linked into place: a concurrent run either
-/// makes the key or reads the one that won, never half of one.
-fn make_key(path: &Path) -> std::io::Result<Vec<u8>> {
+/// makes the key or reads the one that won, never half of one. Also whether this call made it.
+fn make_key(path: &Path) -> std::io::Result<(Vec<u8>, bool)> {
     let mut key = vec![0u8; KEY_LEN];
     aws_lc_rs::rand::fill(&mut key).map_err(|_| std::io::Error::other("no randomness"))?;
     let mut tmp = path.as_os_str().to_owned();
@@ -289,8 +399,8 @@ fn make_key(path: &Path) -> std::io::Result<Vec<u8>> {
     })();
     let _ = fs::remove_file(&tmp);
     match linked {
-        Ok(()) => Ok(key),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => fs::read(path),
+        Ok(()) => Ok((key, true)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok((fs::read(path)?, false)),
         Err(e) => Err(e),
     }
 }

@@ -5,11 +5,16 @@ use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
+use cap_std::fs::OpenOptionsExt as _;
 use wasmtime::component::{HasSelf, Linker, Resource};
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, StoreContextMut,
 };
-use wasmtime_wasi::filesystem::{WasiFilesystemCtxView, WasiFilesystemView};
+use wasmtime_wasi::OpenMode;
+use wasmtime_wasi::filesystem::{
+    Descriptor as FsDescriptor, Dir as FsDir, File as FsFile, WasiFilesystemCtxView,
+    WasiFilesystemView,
+};
 use wasmtime_wasi::p2::bindings::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorType, ErrorCode, HostDescriptor, OpenFlags, PathFlags,
 };
@@ -123,8 +128,11 @@ fn open_only_files_and_directories(linker: &mut Linker<CallState>) -> wasmtime::
     Ok(())
 }
 
-/// `open-at` of a path that is, when looked at first, a regular file or a directory (or a
-/// symlink the open itself refuses or follows to one of those); `access` for anything else.
+/// `open-at` for reading, of regular files and directories only; `access` for anything else.
+/// The path is looked at first, so a FIFO or device is normally never opened; and since it
+/// could be swapped in after that look, the open itself is non-blocking (a FIFO without a
+/// writer opens at once) and the type is checked again on the opened descriptor. Granted
+/// paths are read-only, so an open that asks to write or create is `not-permitted`.
 async fn open_plain(
     fs: &mut WasiFilesystemCtxView<'_>,
     dir: Resource<Descriptor>,
@@ -144,10 +152,75 @@ async fn open_plain(
     ) {
         return Ok(Err(ErrorCode::Access));
     }
-    match HostDescriptor::open_at(fs, dir, path_flags, path, open_flags, flags).await {
-        Ok(fd) => Ok(Ok(fd)),
-        Err(e) => e.downcast().map(Err),
+    let writes = DescriptorFlags::WRITE
+        | DescriptorFlags::MUTATE_DIRECTORY
+        | DescriptorFlags::FILE_INTEGRITY_SYNC
+        | DescriptorFlags::DATA_INTEGRITY_SYNC
+        | DescriptorFlags::REQUESTED_WRITE_SYNC;
+    if flags.intersects(writes)
+        || open_flags.intersects(OpenFlags::CREATE | OpenFlags::EXCLUSIVE | OpenFlags::TRUNCATE)
+    {
+        return Ok(Err(ErrorCode::NotPermitted));
     }
+    let parent = match fs.table.get(&dir)? {
+        FsDescriptor::Dir(d) => d.clone(),
+        FsDescriptor::File(_) => return Ok(Err(ErrorCode::NotDirectory)),
+    };
+    let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
+    let opened = match open_nonblocking(&parent.dir, &path, follow) {
+        Ok(opened) => opened,
+        Err(e) => return Ok(Err(e)),
+    };
+    let descriptor = match opened {
+        Plain::Dir(file) => {
+            FsDescriptor::Dir(FsDir::new(file, parent.perms, OpenMode::READ, false))
+        }
+        Plain::File(_) if open_flags.contains(OpenFlags::DIRECTORY) => {
+            return Ok(Err(ErrorCode::NotDirectory));
+        }
+        // wasmtime-wasi moves file I/O to a blocking thread unless told it may block the
+        // executor; this host never tells it so (`false`, as its own descriptors have).
+        Plain::File(file) => {
+            FsDescriptor::File(FsFile::new(file, parent.perms, OpenMode::READ, false))
+        }
+    };
+    Ok(Ok(fs.table.push(descriptor)?))
+}
+
+/// What a non-blocking open found.
+enum Plain {
+    File(std::fs::File),
+    Dir(std::fs::File),
+}
+
+/// Opens `path` below `dir` (resolved as cap-std does: never above `dir`) for reading with
+/// `O_NONBLOCK`, checks what the descriptor is, and clears `O_NONBLOCK` again.
+fn open_nonblocking(dir: &std::fs::File, path: &str, follow: bool) -> Result<Plain, ErrorCode> {
+    let mut flags = rustix::fs::OFlags::NONBLOCK;
+    if !follow {
+        flags |= rustix::fs::OFlags::NOFOLLOW;
+    }
+    let dir = cap_std::fs::Dir::from_std_file(dir.try_clone()?);
+    let file = dir
+        .open_with(
+            path,
+            cap_std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(flags.bits() as i32),
+        )?
+        .into_std();
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() && !kind.is_dir() {
+        return Err(ErrorCode::Access);
+    }
+    let status = rustix::fs::fcntl_getfl(&file).map_err(std::io::Error::from)?;
+    rustix::fs::fcntl_setfl(&file, status - rustix::fs::OFlags::NONBLOCK)
+        .map_err(std::io::Error::from)?;
+    Ok(if kind.is_dir() {
+        Plain::Dir(file)
+    } else {
+        Plain::File(file)
+    })
 }
 
 /// Instances, memories, tables and fiber stacks come from pools reserved once per engine, so
@@ -187,4 +260,62 @@ fn start_ticker(engine: &Engine) -> std::io::Result<()> {
             }
         })
         .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The open itself cannot block: a FIFO with no writer, reached as if it had been swapped
+    /// in after the type check, is opened without waiting and refused by the descriptor's type.
+    #[test]
+    fn a_fifo_swapped_in_after_the_check_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("plain"), "plain").unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            dir.path().join("fifo"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("fifo", dir.path().join("link")).unwrap();
+        let root = std::fs::File::open(dir.path()).unwrap();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let opened = |path: &str, follow| match open_nonblocking(&root, path, follow) {
+                Ok(Plain::File(f)) => {
+                    let blocking = !rustix::fs::fcntl_getfl(&f)
+                        .unwrap()
+                        .contains(rustix::fs::OFlags::NONBLOCK);
+                    format!("file (O_NONBLOCK cleared: {blocking})")
+                }
+                Ok(Plain::Dir(_)) => "directory".to_string(),
+                Err(e) => format!("{e:?}"),
+            };
+            let _ = done.send([
+                opened("plain", false),
+                opened(".", false),
+                opened("fifo", false),
+                opened("link", true),
+                opened("link", false),
+                opened("../plain", false),
+            ]);
+        });
+        let got = finished
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("an open blocked");
+        let want = [
+            "file (O_NONBLOCK cleared: true)",
+            "directory",
+            "Access",
+            "Access",
+            "Loop",
+            "NotPermitted",
+        ];
+        for (got, want) in got.iter().zip(want) {
+            assert!(got.contains(want), "{got} is not {want}");
+        }
+    }
 }

@@ -12,7 +12,7 @@ use wasmtime_wasi::I32Exit;
 use super::audit::{self, ComponentShape};
 use super::bindings::addon::AddonPre;
 use super::bindings::preflight::PreflightPre;
-use super::cache::{CacheOutcome, CompileCache, Lookup};
+use super::cache::{CacheMode, CacheOutcome, CompileCache, Lookup};
 use super::capture::{self, Streams};
 use super::engine::{Elapsed, PluginEngine};
 use super::error::{Call, Denial, OutputProblem, PluginError};
@@ -31,6 +31,8 @@ use crate::workflow::Events;
 pub struct HostConfig {
     /// The compile cache directory on the host (the CLI resolves it under `--rootfs`).
     pub cache_dir: PathBuf,
+    /// `ReadOnly` for hosts that only describe plugins (help text): nothing is written.
+    pub cache_mode: CacheMode,
     /// Where `source.name` plugin files are found (`--plugin-dir`, else `pluginDir`).
     pub plugin_dir: PathBuf,
     /// The directory of the `--config` file: relative `source.path` and `signature` start there.
@@ -51,6 +53,7 @@ impl HostConfig {
     pub fn new(cache_dir: impl Into<PathBuf>, facts: Arc<dyn NodeFacts>, events: Events) -> Self {
         HostConfig {
             cache_dir: cache_dir.into(),
+            cache_mode: CacheMode::ReadWrite,
             plugin_dir: PathBuf::from(DEFAULT_PLUGIN_DIR),
             config_dir: PathBuf::from("."),
             files_root: PathBuf::from("/"),
@@ -126,8 +129,8 @@ impl PluginHost {
         };
         let engine =
             PluginEngine::new().map_err(|e| engine_error(format!("cannot start wasmtime: {e}")))?;
-        let cache =
-            CompileCache::open(&config.cache_dir).map_err(|e| engine_error(e.to_string()))?;
+        let cache = CompileCache::open_with(&config.cache_dir, config.cache_mode)
+            .map_err(|e| engine_error(e.to_string()))?;
         Ok(PluginHost {
             shared: Arc::new(Shared {
                 engine_key: engine.compatibility_key(),
@@ -276,12 +279,45 @@ impl PluginHost {
 
     /// Loads an enabled plugin: integrity, compile cache, import audit, `describe` in a
     /// sandbox with no grants, version and grant checks. A plugin that loads can be run.
+    ///
+    /// A plugin that fails after its component was compiled (a refused import, a bad
+    /// `describe`, an ungranted permission) leaves no cache entry this host made for it: the
+    /// cache is there to start admitted plugins fast, and native code of a refused one kept
+    /// on the node as root serves nothing; once the operator fixes the cause, the next load
+    /// pays one compile. An entry that was there before, or that an admitted plugin of the
+    /// same component uses, stays.
     pub fn load(&self, spec: &PluginSpec) -> Result<LoadedPlugin, PluginError> {
         let (bytes, verification, trust) = self.verify(spec)?;
+        let digest = verification.digest;
+        let cache = &self.shared.cache;
+        match self.admit(spec, &bytes, verification, trust) {
+            Ok(plugin) => {
+                cache.keep(&digest);
+                Ok(plugin)
+            }
+            Err(e) => {
+                cache.forget(&digest);
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes every compile cache file and directory this host created: for a command that
+    /// fails before its first phase, so that it leaves nothing new on the node.
+    pub fn discard_cache_writes(&self) {
+        self.shared.cache.discard_created();
+    }
+
+    fn admit(
+        &self,
+        spec: &PluginSpec,
+        bytes: &[u8],
+        verification: Verification,
+        trust: Trust,
+    ) -> Result<LoadedPlugin, PluginError> {
         let file = verification.file.clone();
         let limits = EffectiveLimits::of(&spec.limits);
-        let (opened, cache) =
-            self.open(&spec.name, &file, &bytes, &verification.digest, &limits)?;
+        let (opened, cache) = self.open(&spec.name, &file, bytes, &verification.digest, &limits)?;
         let Opened { shape, pre, info } = opened;
         let plugin = self.prepared(&spec.name, limits, pre);
         if info.name != spec.name {
@@ -346,7 +382,9 @@ impl PluginHost {
         })?;
         let digest = Digest::of(&bytes);
         let limits = EffectiveLimits::of(&Default::default());
-        let (opened, cache) = self.open(&name, file, &bytes, &digest, &limits)?;
+        let (opened, cache) = self
+            .open(&name, file, &bytes, &digest, &limits)
+            .inspect_err(|_| self.shared.cache.forget(&digest))?;
         Ok(Inspection {
             digest,
             kind: opened.shape.kind,

@@ -27,7 +27,7 @@ mod output;
 mod sandbox;
 mod seal;
 
-pub use cache::{CacheError, CacheOutcome, DEFAULT_CACHE_DIR};
+pub use cache::{CacheError, CacheMode, CacheOutcome, DEFAULT_CACHE_DIR};
 pub use capture::{CAPTURE_LIMIT, is_hidden_control, neutralise, terminal_yaml};
 pub use engine::EPOCH_TICK;
 pub use error::{Call, Denial, IntegrityError, OutputProblem, PluginError};

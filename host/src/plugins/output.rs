@@ -178,28 +178,6 @@ pub fn findings(
         .collect()
 }
 
-/// Splits YAML text on `---` document lines; JSON text is one document.
-fn documents(content: &str) -> Vec<String> {
-    if content.trim_start().starts_with(['{', '[']) {
-        return vec![content.to_string()];
-    }
-    let mut docs = vec![String::new()];
-    for line in content.lines() {
-        if line == "---" || line.starts_with("--- ") {
-            docs.push(String::new());
-        } else {
-            let doc = docs.last_mut().expect("at least one document");
-            doc.push_str(line);
-            doc.push('\n');
-        }
-    }
-    docs.retain(|d| {
-        d.lines()
-            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-    });
-    docs
-}
-
 /// A required string field of an object: present, a string, not empty.
 fn string_field(value: &serde_json::Value, path: &[&str]) -> Result<String, String> {
     match path.iter().try_fold(value, |v, key| v.get(key)) {
@@ -260,7 +238,7 @@ pub fn manifests(
     let split: Vec<(wit::Manifest, Vec<String>)> = raw
         .into_iter()
         .map(|m| {
-            let docs = documents(&m.content);
+            let docs = kubeadm_rs_object_rules::documents(&m.content);
             (m, docs)
         })
         .collect();

@@ -122,6 +122,27 @@ impl<C: ?Sized> Workflow<C> {
             .map(|f| f.phase)
     }
 
+    /// Checks that every path `selection` names is a phase of this tree or one of `also`:
+    /// before the tree is whole (plugin phases join it once their plugins are loaded), so a
+    /// misspelt phase fails before anything is loaded.
+    pub fn check_names(&self, selection: &Selection, also: &[String]) -> Result<(), PlanError> {
+        let mut known: HashSet<String> = self.flatten().into_iter().map(|f| f.path).collect();
+        known.extend(also.iter().map(|p| p.to_ascii_lowercase()));
+        let problems: Vec<String> = selection
+            .skip
+            .iter()
+            .chain(&selection.filter)
+            .map(|name| name.trim().to_ascii_lowercase())
+            .filter(|name| !name.is_empty() && !known.contains(name))
+            .map(|name| format!("invalid phase name: {name}"))
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(PlanError { problems })
+        }
+    }
+
     /// Checks the selection and dependencies, reporting every problem at once.
     pub fn plan(&self, selection: &Selection) -> Result<Plan, PlanError> {
         let flat = self.flatten();

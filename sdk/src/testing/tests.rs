@@ -114,7 +114,7 @@ fn a_broken_describe_fails_before_run() {
     );
 }
 
-/// Reads the kube-proxy ConfigMap it declared, and a Secret it did not.
+/// Reads the kube-proxy ConfigMap it declared, and a Secret it did not; renders what it saw.
 struct Reader;
 
 impl AddonPlugin for Reader {
@@ -123,6 +123,7 @@ impl AddonPlugin for Reader {
     fn permissions() -> Vec<PermissionRequest> {
         vec![
             Permission::cluster_read("ConfigMap", "kube-system").because("reads kube-proxy's mode"),
+            Permission::cluster_apply("ConfigMap", "kube-system").because("renders what it saw"),
         ]
     }
     fn render(
@@ -135,16 +136,21 @@ impl AddonPlugin for Reader {
         } else {
             objects.get_if_reachable("ConfigMap", Some("kube-system"), "kube-proxy")?
         };
+        let seen = content.unwrap_or_else(|| "absent".into());
         Ok(vec![Manifest::new(
             "seen",
-            content.unwrap_or_else(|| "absent".into()),
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: seen\n  namespace: kube-system\ndata:\n  seen: {seen:?}\n"
+            ),
         )])
     }
 }
 
 impl Reader {
     fn seen(objects: &dyn ClusterObjects, params: &[(&str, &str)]) -> Result<String, PluginError> {
-        render_addon::<Reader>(&sample_cluster(), params, objects).map(|m| m[0].content.clone())
+        let manifests = render_addon::<Reader>(&sample_cluster(), params, objects)?;
+        let object: serde_json::Value = serde_saphyr::from_str(&manifests[0].content).unwrap();
+        Ok(object["data"]["seen"].as_str().unwrap().to_owned())
     }
 }
 
@@ -214,4 +220,96 @@ fn the_sample_cluster_splits_pod_subnets_by_family() {
     view.pod_subnets = vec!["fd00:10:244::/56".into(), " 10.1.0.0/16".into()];
     assert_eq!(view.pod_subnet_ipv4(), Some("10.1.0.0/16"));
     assert_eq!(view.pod_subnet_ipv6(), Some("fd00:10:244::/56"));
+}
+
+/// Renders `OBJECTS` (the `case` parameter picks one), declaring ConfigMaps in `kube-system`
+/// and cluster-scoped Namespaces.
+struct Renderer;
+
+const OBJECTS: &[(&str, &str)] = &[
+    (
+        "good",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a.b-c\n  namespace: kube-system\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: kube-flannel\n",
+    ),
+    (
+        "url in the name",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x?dryRun=All#\n  namespace: kube-system\n",
+    ),
+    (
+        "no namespace",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+    ),
+    (
+        "outside the group",
+        "apiVersion: apps/v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: kube-system\n",
+    ),
+    (
+        "namespace not a string",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: [kube-system]\n",
+    ),
+    (
+        "undeclared namespace",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: default\n",
+    ),
+    ("no objects", "# nothing\n"),
+];
+
+impl AddonPlugin for Renderer {
+    const NAME: &'static str = "renderer";
+    const VERSION: &'static str = "1.0.0";
+    fn parameters() -> Vec<crate::Parameter> {
+        vec![crate::Parameter::new("case", "which objects to render")]
+    }
+    fn permissions() -> Vec<PermissionRequest> {
+        vec![
+            Permission::cluster_apply("ConfigMap", "kube-system").because("its settings"),
+            Permission::cluster_apply("Namespace", None).because("its namespace"),
+        ]
+    }
+    fn render(
+        _: &ClusterView,
+        params: &Params,
+        _: &dyn ClusterObjects,
+    ) -> Result<Vec<Manifest>, PluginError> {
+        let case = params.require("case")?;
+        let (_, content) = OBJECTS.iter().find(|(c, _)| *c == case).unwrap();
+        Ok(vec![Manifest::new("objects", *content)])
+    }
+}
+
+#[test]
+fn rendered_objects_meet_the_hosts_object_rules() {
+    let render = |case: &str| {
+        render_addon::<Renderer>(&sample_cluster(), &[("case", case)], &MockCluster::new())
+    };
+    assert_eq!(render("good").unwrap().len(), 1);
+    for (case, want) in [
+        (
+            "url in the name",
+            "plugin bug: manifest \"objects\": ConfigMap \"x?dryRun=All#\": metadata.name must be a lowercase RFC 1123 subdomain",
+        ),
+        (
+            "no namespace",
+            "plugin bug: manifest \"objects\": ConfigMap a: metadata.namespace is missing; ConfigMap is a namespaced kind",
+        ),
+        (
+            "outside the group",
+            "plugin bug: manifest \"objects\": ConfigMap: apiVersion \"apps/v1\" is outside the kind's API group",
+        ),
+        (
+            "namespace not a string",
+            "plugin bug: manifest \"objects\": ConfigMap \"a\": metadata.namespace is not a string",
+        ),
+        (
+            "undeclared namespace",
+            "plugin bug: manifest \"objects\": it renders ConfigMap in namespace default, which the plugin did not declare as cluster-apply",
+        ),
+        (
+            "no objects",
+            "plugin bug: manifest \"objects\": it holds no objects",
+        ),
+    ] {
+        let err = render(case).unwrap_err().to_string();
+        assert!(err.starts_with(want), "{case}: {err}");
+    }
 }

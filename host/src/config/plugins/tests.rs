@@ -131,6 +131,26 @@ fn invalid_plugin_documents_say_which_field_is_wrong() {
             "plugins[0].grants.readPaths[0]: \"/etc/../root\" is not a clean absolute path",
         ),
         (
+            "a /proc grant",
+            "plugins:\n  - name: a\n    source: {name: a}\n    grants: {readPaths: [/proc]}\n",
+            "plugins[0].grants.readPaths[0]: plugin a: \"/proc\" is never granted: it is in the kernel's process table, where /proc/self is kubeadm-rs itself",
+        ),
+        (
+            "a grant below /sys",
+            "plugins:\n  - name: a\n    source: {name: a}\n    grants: {readPaths: [/etc, /sys/kernel]}\n",
+            "plugins[0].grants.readPaths[1]: plugin a: \"/sys/kernel\" is never granted: it is in the kernel's objects",
+        ),
+        (
+            "a /dev grant",
+            "plugins:\n  - name: a\n    source: {name: a}\n    grants: {readPaths: [/dev]}\n",
+            "plugins[0].grants.readPaths[0]: plugin a: \"/dev\" is never granted: it is in device nodes",
+        ),
+        (
+            "a grant of the whole node",
+            "plugins:\n  - name: a\n    source: {name: a}\n    grants: {readPaths: [/]}\n",
+            "plugins[0].grants.readPaths[0]: plugin a: \"/\" is never granted: it holds /proc",
+        ),
+        (
             "sysctl with a slash",
             "plugins:\n  - name: a\n    source: {name: a}\n    grants: {sysctls: [net/ipv4]}\n",
             "plugins[0].grants.sysctls[0]: \"net/ipv4\" is not a sysctl key",

@@ -454,3 +454,24 @@ fn validate_file_reports_init_and_join_problems() {
         "{err}"
     );
 }
+
+#[test]
+fn unknown_component_config_fields_warn_in_init_and_join_and_fail_validation() {
+    let host = FakeHost::default();
+    let text = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\ndiscovery:\n  bootstrapToken:\n    apiServerEndpoint: 10.0.0.5:6443\n    token: abcdef.0123456789abcdef\n    unsafeSkipCAVerification: true\n---\napiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nmaxPod: 110\n";
+    let want = "k.yaml: document 3 (KubeletConfiguration): strict decoding error: unknown field \"maxPod\"; expected only the fields of kubelet.config.k8s.io/v1beta1 KubeletConfiguration";
+    let err = validate_file(text, "k.yaml", &host)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with(want), "{err}");
+    assert!(!err.contains('\n'), "{err}");
+    let docs = load_documents(text, "k.yaml").unwrap();
+    let (_, init_warnings) = resolve_init(Some(&docs), &InitOverrides::default(), &host).unwrap();
+    let (_, join_warnings) =
+        crate::config::resolve_join(Some(&docs), &Default::default(), &host).unwrap();
+    for warnings in [init_warnings, join_warnings] {
+        let strict: Vec<_> = warnings.iter().filter(|w| w.contains("maxPod")).collect();
+        assert_eq!(strict.len(), 1, "{warnings:?}");
+        assert!(strict[0].starts_with(want), "{strict:?}");
+    }
+}

@@ -8,9 +8,11 @@ mod prepare;
 
 pub use kubelet::{NODE_LOCAL_CRI_SOCKET, start_kubelet, stop_kubelet, write_kubelet_files};
 pub(crate) use plugins::plugin_short;
-pub use plugins::{PluginLoadError, PluginOptions, load_enabled, preflight_plugin_phase};
+pub use plugins::{
+    PluginLoadError, PluginOptions, configured_plugin_phases, load_enabled, preflight_plugin_phase,
+};
 pub use preflight::{PREFLIGHT, PreflightVerdict, record_findings, verdict};
-pub use prepare::{PrepareError, load_plugins, node_root, read_config};
+pub use prepare::{Plugins, PrepareError, load_plugins, node_root, read_config};
 
 use std::collections::BTreeSet;
 

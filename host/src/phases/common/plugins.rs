@@ -8,7 +8,8 @@ use super::CommandContext;
 use super::preflight::record_findings;
 use crate::config::plugins::{OnFailure, PluginConfiguration};
 use crate::plugins::{
-    DEFAULT_CACHE_DIR, HostConfig, LIVE_NODE, LoadedPlugin, PluginError, PluginHost, handle_failure,
+    CacheMode, DEFAULT_CACHE_DIR, HostConfig, LIVE_NODE, LoadedPlugin, PluginError, PluginHost,
+    handle_failure,
 };
 use crate::workflow::{Events, Flag, Phase};
 
@@ -43,6 +44,24 @@ impl PluginOptions {
         plugins: Option<&PluginConfiguration>,
         events: Events,
     ) -> Result<PluginHost, PluginError> {
+        self.host_with(plugins, events, CacheMode::ReadWrite)
+    }
+
+    /// As `host`, for help text and phase tables: the compile cache is only read, so asking
+    /// for help (or a usage error found after it) writes nothing under the node root.
+    pub fn help_host(
+        &self,
+        plugins: Option<&PluginConfiguration>,
+    ) -> Result<PluginHost, PluginError> {
+        self.host_with(plugins, Events::discard(), CacheMode::ReadOnly)
+    }
+
+    fn host_with(
+        &self,
+        plugins: Option<&PluginConfiguration>,
+        events: Events,
+        cache_mode: CacheMode,
+    ) -> Result<PluginHost, PluginError> {
         let mut cfg = HostConfig::new(
             self.under_root(DEFAULT_CACHE_DIR),
             Arc::new(LIVE_NODE),
@@ -64,8 +83,27 @@ impl PluginOptions {
             cfg.files_root = PathBuf::from(root);
         }
         cfg.allow_unsigned = self.allow_unsigned;
+        cfg.cache_mode = cache_mode;
         PluginHost::new(cfg)
     }
+}
+
+/// The paths a configuration's enabled plugins may take as phases, `<parent>/<name>` for each
+/// of `parents`: what `--skip-phases` and `phase <path>` are checked against before any plugin
+/// is loaded (whether a plugin is a preflight or an addon one only its component says).
+pub fn configured_plugin_phases(
+    plugins: Option<&PluginConfiguration>,
+    parents: &[&str],
+) -> Vec<String> {
+    plugins
+        .into_iter()
+        .flat_map(|p| p.plugins.iter().filter(|p| p.enabled))
+        .flat_map(|p| {
+            parents
+                .iter()
+                .map(move |parent| format!("{parent}/{}", p.name))
+        })
+        .collect()
 }
 
 /// Loads every enabled plugin. A plugin that cannot be loaded fails the command before any

@@ -8,7 +8,7 @@ use crate::certkey::CertKeyError;
 use crate::config::plugins::PluginConfiguration;
 use crate::config::{ConfigError, Documents, load_documents, read_config_file};
 use crate::node::{NodeError, NodeRoot};
-use crate::plugins::{LoadedPlugin, PluginError};
+use crate::plugins::{LoadedPlugin, PluginError, PluginHost};
 use crate::workflow::{Events, PlanError};
 
 /// Why a command could not be prepared; nothing has been written when this is returned.
@@ -53,15 +53,42 @@ pub fn node_root(
     }
 }
 
-/// The plugins the configuration enables, loaded (each one's `onFailure` applied).
+/// The plugins the configuration enables, loaded, and the host that loaded them.
+#[derive(Default)]
+pub struct Plugins {
+    pub loaded: Vec<Arc<LoadedPlugin>>,
+    host: Option<PluginHost>,
+}
+
+impl Plugins {
+    /// For a command that fails before its first phase: removes what loading wrote under the
+    /// node root (compile cache entries, its key and directories), so bad input leaves nothing.
+    pub fn discard(&self) {
+        if let Some(host) = &self.host {
+            host.discard_cache_writes();
+        }
+    }
+}
+
+/// The plugins the configuration enables, loaded (each one's `onFailure` applied). When one
+/// fails the command, whatever loading wrote is removed again.
 pub fn load_plugins(
     configuration: Option<&PluginConfiguration>,
     options: &PluginOptions,
     events: &Events,
-) -> Result<Vec<Arc<LoadedPlugin>>, PrepareError> {
+) -> Result<Plugins, PrepareError> {
     let Some(configuration) = configuration else {
-        return Ok(Vec::new());
+        return Ok(Plugins::default());
     };
     let host = options.host(Some(configuration), events.clone())?;
-    Ok(load_enabled(&host, configuration, events)?)
+    match load_enabled(&host, configuration, events) {
+        Ok(loaded) => Ok(Plugins {
+            loaded,
+            host: Some(host),
+        }),
+        Err(e) => {
+            host.discard_cache_writes();
+            Err(e.into())
+        }
+    }
 }

@@ -7,7 +7,8 @@ use crate::certkey::CertificateKey;
 use crate::config::{HostFacts, InitOverrides, resolve_init};
 use crate::node::NodeRoot;
 use crate::phases::common::{
-    CommandContext, PluginOptions, PrepareError, load_plugins, node_root, read_config,
+    CommandContext, PluginOptions, PrepareError, configured_plugin_phases, load_plugins, node_root,
+    read_config,
 };
 use crate::system::System;
 use crate::workflow::{Events, PhaseFailed, Plan, Selection, Workflow};
@@ -52,20 +53,32 @@ pub fn prepare_init(
     if request.options.upload_certs && cfg.init.certificate_key.is_empty() {
         cfg.init.certificate_key = CertificateKey::generate()?.expose();
     }
-    let plugins = load_plugins(cfg.plugins.as_ref(), &request.plugins, events)?;
-    let workflow = init_workflow_with(&plugins);
     // resolve_init put a non-empty --skip-phases over the config's skipPhases.
-    let plan = workflow.plan(&Selection {
+    let selection = Selection {
         filter: request.phase.clone(),
         skip: cfg.init.skip_phases.clone(),
-    })?;
-    let dry_run = cfg.init.dry_run;
-    let root = node_root(
-        dry_run,
-        request.rootfs.as_deref(),
-        "kubeadm-init-dryrun",
-        events,
+    };
+    // Misspelt phases fail before any plugin is compiled into the cache under the node root.
+    init_workflow_with(&[]).check_names(
+        &selection,
+        &configured_plugin_phases(cfg.plugins.as_ref(), &["preflight", "addon"]),
     )?;
+    let plugins = load_plugins(cfg.plugins.as_ref(), &request.plugins, events)?;
+    let workflow = init_workflow_with(&plugins.loaded);
+    let dry_run = cfg.init.dry_run;
+    let planned = workflow
+        .plan(&selection)
+        .map_err(PrepareError::from)
+        .and_then(|plan| {
+            let root = node_root(
+                dry_run,
+                request.rootfs.as_deref(),
+                "kubeadm-init-dryrun",
+                events,
+            )?;
+            Ok((plan, root))
+        });
+    let (plan, root) = planned.inspect_err(|_| plugins.discard())?;
     let options = InitOptions {
         dry_run,
         prepared_root: request.rootfs.is_some(),

@@ -6,7 +6,8 @@ use super::{JoinContext, JoinData, JoinOptions, join_workflow_with};
 use crate::config::{HostFacts, JoinOverrides, resolve_join};
 use crate::node::NodeRoot;
 use crate::phases::common::{
-    CommandContext, PluginOptions, PrepareError, load_plugins, node_root, read_config,
+    CommandContext, PluginOptions, PrepareError, configured_plugin_phases, load_plugins, node_root,
+    read_config,
 };
 use crate::system::System;
 use crate::workflow::{Events, PhaseFailed, Plan, Selection, Workflow};
@@ -50,20 +51,33 @@ pub fn prepare_join(
     for w in warnings {
         events.warn(w);
     }
-    let plugins = load_plugins(cfg.plugins.as_ref(), &request.plugins, events)?;
-    let workflow = join_workflow_with(&plugins);
     // resolve_join put a non-empty --skip-phases over the config's skipPhases.
-    let plan = workflow.plan(&Selection {
+    let selection = Selection {
         filter: request.phase.clone(),
         skip: cfg.join.skip_phases.clone(),
-    })?;
-    let dry_run = cfg.join.dry_run;
-    let root = node_root(
-        dry_run,
-        request.rootfs.as_deref(),
-        "kubeadm-join-dryrun",
-        events,
+    };
+    // Misspelt phases fail before any plugin is compiled into the cache under the node root;
+    // join runs preflight plugins only.
+    join_workflow_with(&[]).check_names(
+        &selection,
+        &configured_plugin_phases(cfg.plugins.as_ref(), &["preflight"]),
     )?;
+    let plugins = load_plugins(cfg.plugins.as_ref(), &request.plugins, events)?;
+    let workflow = join_workflow_with(&plugins.loaded);
+    let dry_run = cfg.join.dry_run;
+    let planned = workflow
+        .plan(&selection)
+        .map_err(PrepareError::from)
+        .and_then(|plan| {
+            let root = node_root(
+                dry_run,
+                request.rootfs.as_deref(),
+                "kubeadm-join-dryrun",
+                events,
+            )?;
+            Ok((plan, root))
+        });
+    let (plan, root) = planned.inspect_err(|_| plugins.discard())?;
     let options = JoinOptions {
         dry_run,
         prepared_root: request.rootfs.is_some(),

@@ -231,3 +231,88 @@ fn a_cache_directory_others_could_change_is_an_error_naming_it_and_the_fix() {
         "sticky, as /tmp"
     );
 }
+
+/// Every path below `root`, sorted.
+fn tree(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            out.push(path.strip_prefix(root).unwrap().display().to_string());
+            if entry.file_type().unwrap().is_dir() {
+                dirs.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_read_only_cache_uses_entries_and_writes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("var/cache/kubeadm-rs/plugins");
+    let engine = Engine::default();
+    let digest = Digest::of(EMPTY_COMPONENT);
+    let read_only = CompileCache::open_with(&dir, CacheMode::ReadOnly).unwrap();
+    assert_eq!(
+        outcome(&read_only, &engine, &digest),
+        (CacheOutcome::Compiled, None),
+        "compiled in memory"
+    );
+    read_only.store_described(&digest, KEY, &info());
+    assert_eq!(tree(root.path()), Vec::<String>::new());
+
+    let writer = CompileCache::open(&dir).unwrap();
+    outcome(&writer, &engine, &digest);
+    writer.store_described(&digest, KEY, &info());
+    let written = tree(root.path());
+    let read_only = CompileCache::open_with(&dir, CacheMode::ReadOnly).unwrap();
+    assert_eq!(outcome(&read_only, &engine, &digest).0, CacheOutcome::Hit);
+    assert_eq!(read_only.described(&digest, KEY), Ok(Some(info())));
+    assert_eq!(tree(root.path()), written);
+}
+
+#[test]
+fn what_a_failed_run_wrote_is_removed_and_what_was_there_stays() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("var/cache/kubeadm-rs/plugins");
+    let engine = Engine::default();
+    let digest = Digest::of(EMPTY_COMPONENT);
+
+    // A failed load forgets its entries; the directories and key stay for other plugins.
+    let cache = CompileCache::open(&dir).unwrap();
+    outcome(&cache, &engine, &digest);
+    cache.store_described(&digest, KEY, &info());
+    cache.forget(&digest);
+    assert_eq!(
+        tree(root.path()),
+        [
+            "var",
+            "var/cache",
+            "var/cache/kubeadm-rs",
+            "var/cache/kubeadm-rs/plugins",
+            "var/cache/kubeadm-rs/plugins.key",
+        ]
+    );
+    // A command that fails before its first phase takes the rest away too.
+    cache.discard_created();
+    assert_eq!(tree(root.path()), Vec::<String>::new());
+
+    // An admitted component's entry is not forgotten by a later failure of the same one.
+    let cache = CompileCache::open(&dir).unwrap();
+    outcome(&cache, &engine, &digest);
+    cache.keep(&digest);
+    cache.forget(&digest);
+    assert_eq!(outcome(&cache, &engine, &digest).0, CacheOutcome::Hit);
+    let before = tree(root.path());
+
+    // What was there before a run is never removed by it.
+    let next = CompileCache::open(&dir).unwrap();
+    assert_eq!(outcome(&next, &engine, &digest).0, CacheOutcome::Hit);
+    next.store_described(&Digest::of(b"other"), KEY, &info());
+    next.forget(&digest);
+    next.discard_created();
+    assert_eq!(tree(root.path()), before);
+}
