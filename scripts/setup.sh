@@ -24,7 +24,9 @@ fi
 
 # Debian packages: real etcd, openssl, cfssl (benchmark peer), minisign, iproute2 (network namespaces),
 # protoc (the etcd-client crate's build script compiles etcd's .proto files with it),
-# strace (kills a run at an exact write and watches its syncs, in crash_safety.rs).
+# strace (kills a run at an exact write and watches its syncs, in crash_safety.rs);
+# for the Debian package (scripts/package-deb.sh, tests/it/package.rs): dpkg-dev (dpkg-shlibdeps,
+# dpkg-parsechangelog), lintian, groff and man to check the pages, readelf to check the stripping.
 need=()
 command -v protoc >/dev/null || need+=(protobuf-compiler)
 command -v etcd >/dev/null || need+=(etcd-server)
@@ -34,12 +36,18 @@ command -v cfssl >/dev/null || need+=(golang-cfssl)
 command -v minisign >/dev/null || need+=(minisign)
 command -v ip >/dev/null || need+=(iproute2)
 command -v strace >/dev/null || need+=(strace)
+command -v dpkg-shlibdeps >/dev/null || need+=(dpkg-dev)
+command -v lintian >/dev/null || need+=(lintian)
+command -v groff >/dev/null || need+=(groff-base)
+command -v man >/dev/null || need+=(man-db)
+command -v readelf >/dev/null || need+=(binutils)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
     say "installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${need[@]}" >/dev/null
+    # Waits for another apt run to finish instead of failing on its lock.
+    apt-get -o DPkg::Lock::Timeout=300 update -qq
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${need[@]}" >/dev/null
 fi
 
 # kubectl comes with the base image; the tests use it as a real client.
