@@ -4,10 +4,12 @@
 # (the `dist` profile), bash/zsh/fish completions and manual pages made by that binary's own
 # clap tree, the kubelet drop-in kubeadm's package installs, the copyright and the changelog.
 #
-#   bash scripts/package-deb.sh [--no-build] [--out DIR]
+#   bash scripts/package-deb.sh [--no-build] [--reuse] [--out DIR]
 #
 # --no-build  packs target/dist/kubeadm-rs as it is (scripts/test.sh builds it once, before
 #             the tests, and the package test packs it); otherwise cargo builds it first.
+# --reuse     keeps a .deb already in DIR that is newer than everything it is made from
+#             (the package tests share one package this way).
 # --out DIR   where the .deb goes (default target/debian); its path is printed on stdout.
 set -euo pipefail
 umask 022
@@ -20,11 +22,13 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 target=${CARGO_TARGET_DIR:-$repo/target}
 out=$target/debian
 build=1
+reuse=0
 while [ $# -gt 0 ]; do
     case $1 in
         --no-build) build=0 ;;
+        --reuse) reuse=1 ;;
         --out) [ $# -ge 2 ] || die "--out needs a directory"; out=$2; shift ;;
-        *) die "unknown argument '$1' (expected --no-build or --out DIR)" ;;
+        *) die "unknown argument '$1' (expected --no-build, --reuse or --out DIR)" ;;
     esac
     shift
 done
@@ -37,8 +41,9 @@ if [ "$build" = 1 ]; then
     say "building the dist profile (kubeadm-rs and its manual-page generator)"
     cargo build --profile dist --locked -p kubeadm-rs -p kubeadm-rs-man
 fi
-bin=$target/dist/kubeadm-rs
-mangen=$target/dist/kubeadm-rs-man
+dist=$target/dist
+bin=$dist/kubeadm-rs
+mangen=$dist/kubeadm-rs-man
 for f in "$bin" "$mangen"; do
     [ -x "$f" ] || die "$f is missing: run 'cargo build --profile dist -p kubeadm-rs -p kubeadm-rs-man' or drop --no-build"
 done
@@ -49,12 +54,21 @@ version=$(dpkg-parsechangelog -l "$changelog" -S Version)
 crate_version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"$/\1/p' Cargo.toml)
 [ "$version" = "$crate_version" ] ||
     die "$changelog is at version $version but Cargo.toml's workspace version is $crate_version: add a changelog entry"
-"$bin" version -o json | grep -q "\"kubeadmRsVersion\": \"$version\"" ||
+reported=$("$bin" version -o json)
+[[ $reported == *"\"kubeadmRsVersion\": \"$version\""* ]] ||
     die "$bin does not report version $version: it is stale, build it again"
 maintainer=$(dpkg-parsechangelog -l "$changelog" -S Maintainer)
 # The changelog's date stamps every file, so the same sources give the same package.
 export SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -l "$changelog" -S Timestamp)
 arch=$(dpkg --print-architecture)
+mkdir -p "$out"
+deb=$(cd "$out" && pwd)/kubeadm-rs_${version}_${arch}.deb
+if [ "$reuse" = 1 ] && [ -f "$deb" ] &&
+    [ -z "$(find "$bin" "$mangen" "$0" packaging/deb Cargo.lock -newer "$deb" -print -quit)" ]; then
+    say "up to date: $deb"
+    echo "$deb"
+    exit 0
+fi
 
 # dpkg-shlibdeps wants the staged tree at debian/<package>/ beside a debian/control.
 scratch=$(mktemp -d)
@@ -97,8 +111,8 @@ sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@MAINTAINER@/$maintain
 chmod 0755 "$stage" "$stage/DEBIAN"
 chmod 0644 "$stage/DEBIAN/control" "$stage/DEBIAN/md5sums"
 find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-mkdir -p "$out"
-deb=$(cd "$out" && pwd)/kubeadm-rs_${version}_${arch}.deb
-dpkg-deb --root-owner-group --build "$stage" "$deb" > /dev/null
+# Written beside its final name, then renamed: a reader never sees half a package.
+dpkg-deb --root-owner-group --build "$stage" "$deb.partial" > /dev/null
+mv "$deb.partial" "$deb"
 say "$(du -h "$deb" | cut -f1) $deb"
 echo "$deb"

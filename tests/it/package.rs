@@ -29,23 +29,30 @@ fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// Packs the prebuilt `dist` binary into `out`; returns the `.deb`'s path.
-fn build_package(out: &Path) -> PathBuf {
-    let out = run_ok(
-        tool("bash")
+/// The package of the prebuilt `dist` binary, made by the first test that asks and shared by
+/// the rest (`flock` serialises them; `--reuse` keeps a package newer than its inputs).
+fn package() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"));
+    let out = target.join("debian");
+    std::fs::create_dir_all(&out).unwrap();
+    let built = run_ok(
+        tool("flock")
+            .arg(out.join(".package.lock"))
+            .arg("bash")
             .arg(repo().join("scripts/package-deb.sh"))
-            .arg("--no-build")
-            .arg("--out")
-            .arg(out),
+            .args(["--no-build", "--reuse", "--out"])
+            .arg(&out),
     );
-    let deb = PathBuf::from(stdout(&out).trim());
+    let deb = PathBuf::from(stdout(&built).trim());
+    assert_eq!(
+        deb,
+        out.join(format!("kubeadm-rs_{VERSION}_{}.deb", dpkg_architecture()))
+    );
     assert!(
         deb.is_file(),
         "package-deb.sh named {deb:?}, which is not a file"
-    );
-    assert_eq!(
-        deb.file_name().unwrap().to_str().unwrap(),
-        format!("kubeadm-rs_{VERSION}_{}.deb", dpkg_architecture())
     );
     deb
 }
@@ -98,8 +105,7 @@ fn field(deb: &Path, name: &str) -> String {
 
 #[test]
 fn the_package_holds_the_binary_completions_pages_drop_in_and_docs_and_nothing_else() {
-    let out = tempfile::tempdir().unwrap();
-    let deb = build_package(out.path());
+    let deb = package();
 
     let members = contents(&deb);
     let files: BTreeSet<String> = members
@@ -156,8 +162,7 @@ fn the_package_holds_the_binary_completions_pages_drop_in_and_docs_and_nothing_e
 
 #[test]
 fn lintian_finds_no_error_and_only_explained_warnings() {
-    let out = tempfile::tempdir().unwrap();
-    let deb = build_package(out.path());
+    let deb = package();
     // Lintian shows errors and warnings by default; each line is judged, then its exit status.
     let report = tool("lintian")
         .args(["--tag-display-limit", "0"])
@@ -267,8 +272,7 @@ fn drop_in_paths(drop_in: &str) -> Vec<String> {
 
 #[test]
 fn the_package_installs_runs_and_purges_cleanly_in_a_throwaway_root() {
-    let out = tempfile::tempdir().unwrap();
-    let deb = build_package(out.path());
+    let deb = package();
     let root = ThrowAwayRoot::new(&field(&deb, "Depends"));
     let before = root.files();
 
@@ -403,12 +407,12 @@ fn the_package_installs_runs_and_purges_cleanly_in_a_throwaway_root() {
 
 #[test]
 fn the_package_refuses_to_install_beside_kubeadm_which_owns_the_same_drop_in() {
-    let out = tempfile::tempdir().unwrap();
-    let deb = build_package(out.path());
+    let deb = package();
     let root = ThrowAwayRoot::new(&field(&deb, "Depends"));
 
     // A stand-in for kubeadm's package: its name and its drop-in path are what matter here.
-    let kubeadm = out.path().join("kubeadm");
+    let stand_in = tempfile::tempdir().unwrap();
+    let kubeadm = stand_in.path().join("kubeadm");
     let drop_in = kubeadm.join(DROP_IN);
     std::fs::create_dir_all(drop_in.parent().unwrap()).unwrap();
     std::fs::write(&drop_in, "[Service]\n").unwrap();
@@ -419,7 +423,7 @@ fn the_package_refuses_to_install_beside_kubeadm_which_owns_the_same_drop_in() {
          Maintainer: test <test@example.invalid>\nDescription: stand-in\n stand-in\n",
     )
     .unwrap();
-    let kubeadm_deb = out.path().join("kubeadm.deb");
+    let kubeadm_deb = stand_in.path().join("kubeadm.deb");
     run_ok(
         tool("dpkg-deb")
             .args(["--root-owner-group", "--build"])
