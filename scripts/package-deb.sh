@@ -64,7 +64,7 @@ arch=$(dpkg --print-architecture)
 mkdir -p "$out"
 deb=$(cd "$out" && pwd)/kubeadm-rs_${version}_${arch}.deb
 if [ "$reuse" = 1 ] && [ -f "$deb" ] &&
-    [ -z "$(find "$bin" "$mangen" "$0" packaging/deb Cargo.lock -newer "$deb" -print -quit)" ]; then
+    [ -z "$(find "$bin" "$mangen" scripts/package-deb.sh packaging/deb Cargo.lock -newer "$deb" -print -quit)" ]; then
     say "up to date: $deb"
     echo "$deb"
     exit 0
