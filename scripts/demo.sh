@@ -9,7 +9,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 bash scripts/setup.sh
-cargo build --release --locked -p kubeadm-rs
+# The shipped binary (the dist profile, stripped): the one the package holds and test.sh builds.
+cargo build --profile dist --locked -p kubeadm-rs
 (cd plugins && CARGO_TARGET_DIR="$repo/target/plugins" cargo build --release --locked --target wasm32-wasip2 \
     -p net-sysctls -p kernel-modules -p min-resources -p flannel)
 config=$(mktemp --suffix=.yaml)
@@ -18,6 +19,6 @@ bash scripts/demo-config.sh "$repo/target/plugins/wasm32-wasip2/release" > "$con
 # These machines run no container runtime, have no iptables, forward no packets and give
 # the kubelet no cgroup controllers: those preflight errors are shown as warnings so the
 # dry run can show every phase. Every other check still applies.
-target/release/kubeadm-rs init --dry-run --config "$config" \
+target/dist/kubeadm-rs init --dry-run --config "$config" \
     --ignore-preflight-errors=CRI,FileExisting-iptables,SystemVerification,FileContent--proc-sys-net-ipv4-ip_forward,net-sysctls/ip-forward \
     "$@"

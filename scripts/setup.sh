@@ -26,7 +26,9 @@ fi
 # protoc (the etcd-client crate's build script compiles etcd's .proto files with it),
 # strace (kills a run at an exact write and watches its syncs, in crash_safety.rs),
 # docker-registry (the CNCF distribution registry) and htpasswd -B (its bcrypt users) for
-# the OCI plugin tests (plugin_oci.rs).
+# the OCI plugin tests (plugin_oci.rs); for the Debian package (scripts/package-deb.sh,
+# tests/it/package.rs): dpkg-dev (dpkg-shlibdeps, dpkg-parsechangelog), lintian, groff and man
+# to check the pages, readelf to check the stripping.
 need=()
 command -v protoc >/dev/null || need+=(protobuf-compiler)
 command -v etcd >/dev/null || need+=(etcd-server)
@@ -38,12 +40,18 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v strace >/dev/null || need+=(strace)
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v dpkg-shlibdeps >/dev/null || need+=(dpkg-dev)
+command -v lintian >/dev/null || need+=(lintian)
+command -v groff >/dev/null || need+=(groff-base)
+command -v man >/dev/null || need+=(man-db)
+command -v readelf >/dev/null || need+=(binutils)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
     say "installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${need[@]}" >/dev/null
+    # Waits for another apt run to finish instead of failing on its lock.
+    apt-get -o DPkg::Lock::Timeout=300 update -qq
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${need[@]}" >/dev/null
 fi
 
 # kubectl comes with the base image; the tests use it as a real client.

@@ -18,6 +18,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
     cargo clippy --workspace --all-targets --locked -- -D warnings
     cargo test --workspace --locked --target "$(rustc -vV | sed -n 's/^host: //p')"
 )
+# The shipped binary and its manual-page generator, built once: tests/it/package.rs packs
+# them into the Debian package (scripts/package-deb.sh --no-build) instead of building again.
+cargo build --profile dist --locked -p kubeadm-rs -p kubeadm-rs-man
 if command -v cargo-nextest >/dev/null; then
     cargo nextest run --workspace --locked --no-fail-fast
 else

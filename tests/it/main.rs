@@ -19,6 +19,7 @@ mod join_e2e;
 mod kubeconfig_kubectl;
 mod manifests_schema;
 mod objects_schema;
+mod package;
 mod patches;
 mod pki_openssl;
 mod plugin_build;
