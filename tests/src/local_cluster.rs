@@ -22,6 +22,12 @@ use crate::netns::{Lab, LabNode};
 /// started.
 pub const SETTLE: Duration = Duration::from_secs(60);
 
+/// The columns of the nodes table (the test control plane serves no server-side table, so
+/// kubectl's default one would show only names and ages).
+const NODE_COLUMNS: &str = "custom-columns=NAME:.metadata.name,\
+READY:.status.conditions[?(@.type==\"Ready\")].status,\
+ADDRESS:.status.addresses[0].address,KUBELET:.status.nodeInfo.kubeletVersion";
+
 /// What to build.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -417,7 +423,7 @@ impl LocalCluster {
                 )?;
                 let table = succeeded(
                     "kubectl get nodes",
-                    self.kubectl(&["get", "nodes"]).output(),
+                    self.kubectl(&["get", "nodes", "-o", NODE_COLUMNS]).output(),
                 )?;
                 Ok::<_, String>((json, table))
             });
