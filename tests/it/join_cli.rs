@@ -378,6 +378,65 @@ fn a_worker_joins_on_loopback_and_leaves_no_bootstrap_credentials() {
 }
 
 #[test]
+fn a_kubelet_that_never_answers_its_healthz_fails_the_join_before_the_tls_bootstrap_wait() {
+    let c = Cluster::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("worker");
+    std::fs::create_dir(&root).unwrap();
+    // A loopback port nobody listens on, given to the kubelet by a patch: the wait reads the
+    // configuration the kubelet got, not the cluster's.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let patches = dir.path().join("patches");
+    std::fs::create_dir(&patches).unwrap();
+    std::fs::write(
+        patches.join("kubeletconfiguration+merge.yaml"),
+        format!("healthzPort: {port}\n"),
+    )
+    .unwrap();
+    let config = c.config(dir.path(), "worker-silent");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{text}  kubeletHealthCheck: 1s\npatches:\n  directory: {}\n",
+            patches.display()
+        ),
+    )
+    .unwrap();
+    let out = run_err(&mut join_with_config(&config, &root, &[]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:{port}/healthz. This can take up to 1s"
+        )),
+        "{err}"
+    );
+    let line = err.lines().find(|l| l.starts_with("error: ")).unwrap();
+    assert!(
+        line.starts_with("error: phase kubelet-start: the kubelet is not healthy after 1s: "),
+        "{line}"
+    );
+    assert!(
+        !err.contains("Waiting for the kubelet to perform the TLS Bootstrap"),
+        "{err}"
+    );
+    let kubelet_config = std::fs::read_to_string(root.join("var/lib/kubelet/config.yaml")).unwrap();
+    assert!(
+        kubelet_config.contains(&format!("healthzPort: {port}")),
+        "{kubelet_config}"
+    );
+    assert!(
+        !root.join("etc/kubernetes/bootstrap-kubelet.conf").exists(),
+        "the bootstrap token leaves the disk when the join fails too"
+    );
+}
+
+#[test]
 fn a_name_a_ready_node_already_has_is_refused_before_the_kubelet_is_touched() {
     let c = Cluster::start();
     let dir = tempfile::tempdir().unwrap();

@@ -14,12 +14,14 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::{openssl, tool};
-use kubeadm_rs_tests::lab_cluster::{Binaries, LabCluster, ok, wait_for};
+use kubeadm_rs_tests::lab_cluster::{Binaries, LabCluster, init_config, ok, wait_for};
 use kubeadm_rs_tests::netns::LabNode;
 use serde_json::Value;
 
 /// Generous bounds: several of these tests run at once on two cores.
 const SETTLE: Duration = Duration::from_secs(60);
+/// Where a Node keeps its CRI socket when the NodeLocalCRISocket feature gate is off.
+const CRI_SOCKET_ANNOTATION: &str = "kubeadm.alpha.kubernetes.io/cri-socket";
 
 fn bins() -> Binaries {
     tool("ip");
@@ -328,6 +330,77 @@ fn a_worker_joins_with_the_printed_token_and_ca_pin() {
     assert_joined(&c, w);
     let flags = std::fs::read_to_string(w.file("/var/lib/kubelet/kubeadm-flags.env")).unwrap();
     assert!(flags.starts_with("KUBELET_KUBEADM_ARGS="), "{flags}");
+
+    // The kubelet's /healthz (its config's address, in w1's namespace) answered before the
+    // TLS bootstrap was waited for, as kubeadm's kubelet-start does.
+    let err = text(&out.stderr);
+    let at = |line: &str| {
+        err.find(line)
+            .unwrap_or_else(|| panic!("{line:?} missing from:\n{err}"))
+    };
+    let waiting = at(
+        "[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. This can take up to ",
+    );
+    let healthy = at("[kubelet-check] The kubelet is healthy after ");
+    let bootstrap = at("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap");
+    assert!(waiting < healthy && healthy < bootstrap, "{err}");
+    // NodeLocalCRISocket is on by default: the socket is in the instance config, not on the Node.
+    let node = c
+        .kubectl_json(c.cp(), &c.admin(), &["get", "node", "w1"])
+        .unwrap();
+    assert!(
+        node["metadata"]["annotations"][CRI_SOCKET_ANNOTATION].is_null(),
+        "{node}"
+    );
+    assert!(w.file("/var/lib/kubelet/instance-config.yaml").is_file());
+}
+
+#[test]
+fn without_node_local_cri_socket_init_and_join_annotate_their_nodes_with_the_cri_socket() {
+    let c = LabCluster::init_with(bins(), &["cp1", "w1"], |cp| {
+        let config = init_config(cp, "");
+        let gates = "featureGates:\n  ControlPlaneKubeletLocalMode: false\n";
+        assert!(config.contains(gates), "{config}");
+        config.replace(gates, &format!("{gates}  NodeLocalCRISocket: false\n"))
+    });
+    let w = c.node("w1");
+    c.start_kubelet(w, &[]);
+    let socket = "unix:///run/crio/crio.sock";
+    ok(
+        "kubeadm-rs join",
+        join(&c, w)
+            .args(printed_token(&c))
+            .args(["--cri-socket", socket])
+            .arg("--ignore-preflight-errors=all")
+            .output()
+            .unwrap(),
+    );
+    assert_joined(&c, w);
+    // Each Node carries the socket its kubelet was started with (kubeadm-flags.env, where the
+    // socket goes without the gate).
+    for node in [c.cp(), w] {
+        let flags =
+            std::fs::read_to_string(node.file("/var/lib/kubelet/kubeadm-flags.env")).unwrap();
+        let endpoint = flags
+            .split(['"', ' '])
+            .find_map(|a| a.strip_prefix("--container-runtime-endpoint="))
+            .unwrap_or_else(|| panic!("no --container-runtime-endpoint in {flags}"));
+        let seen = c
+            .kubectl_json(c.cp(), &c.admin(), &["get", "node", &node.name])
+            .unwrap();
+        assert_eq!(
+            seen["metadata"]["annotations"][CRI_SOCKET_ANNOTATION], endpoint,
+            "{}: {seen}",
+            node.name
+        );
+        assert!(!node.file("/var/lib/kubelet/instance-config.yaml").exists());
+    }
+    assert!(
+        std::fs::read_to_string(w.file("/var/lib/kubelet/kubeadm-flags.env"))
+            .unwrap()
+            .contains(&format!("--container-runtime-endpoint={socket}")),
+        "the joined node's socket is the one given"
+    );
 }
 
 #[test]

@@ -168,7 +168,17 @@ impl LabCluster {
     /// `kubeadm-rs init --upload-certs`; `cluster_extra` is appended to the
     /// ClusterConfiguration.
     pub fn init(bins: Binaries, node_names: &[&str], cluster_extra: &str) -> LabCluster {
-        LabCluster::init_on(Lab::new(node_names), bins, cluster_extra)
+        Self::init_with(bins, node_names, |cp| init_config(cp, cluster_extra))
+    }
+
+    /// As [`LabCluster::init`], with the kubeadm configuration `make_config` makes for the first
+    /// node (e.g. [`init_config`] with a feature gate changed).
+    pub fn init_with(
+        bins: Binaries,
+        node_names: &[&str],
+        make_config: impl FnOnce(&LabNode) -> String,
+    ) -> LabCluster {
+        LabCluster::init_on_with(Lab::new(node_names), bins, make_config)
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -176,6 +186,14 @@ impl LabCluster {
     /// control plane at its address, its kubelet double, then `init` itself. A persistent lab
     /// also keeps the printed join command in its state directory, for [`LabCluster::open`].
     pub fn init_on(lab: Lab, bins: Binaries, cluster_extra: &str) -> Result<LabCluster, String> {
+        LabCluster::init_on_with(lab, bins, |cp| init_config(cp, cluster_extra))
+    }
+
+    fn init_on_with(
+        lab: Lab,
+        bins: Binaries,
+        make_config: impl FnOnce(&LabNode) -> String,
+    ) -> Result<LabCluster, String> {
         let (scratch, temp) = match lab.state_dir() {
             Some(dir) => (dir.join("scratch"), None),
             None => {
@@ -195,7 +213,7 @@ impl LabCluster {
         };
         let cp = &cluster.lab.nodes()[0];
         let config = cp.root().join("kubeadm.yaml");
-        std::fs::write(&config, init_config(cp, cluster_extra))
+        std::fs::write(&config, make_config(cp))
             .map_err(|e| format!("{}: {e}", config.display()))?;
         succeeded(
             "kubeadm-rs init phase certs all",

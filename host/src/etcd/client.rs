@@ -21,8 +21,13 @@ pub struct Timeouts {
     pub request: Duration,
     /// One operation with its retries (`timeouts.etcdAPICall`, 2 min by default).
     pub operation: Duration,
-    /// The pause between retries (kubeadm's 500 ms).
+    /// The pause between retries after a failure (kubeadm's 500 ms).
     pub retry_interval: Duration,
+    /// The pause while etcd answers that the cluster is not ready for a membership change yet
+    /// (a learner catching up, a member connected for less than etcd's 5 s health interval):
+    /// that answer comes at once and changes nothing, so it is asked again sooner; a join
+    /// spent up to a whole `retry_interval` past the moment etcd was ready.
+    pub settle_interval: Duration,
 }
 
 impl Default for Timeouts {
@@ -31,6 +36,7 @@ impl Default for Timeouts {
             request: Duration::from_secs(2),
             operation: Duration::from_secs(120),
             retry_interval: Duration::from_millis(500),
+            settle_interval: Duration::from_millis(100),
         }
     }
 }
@@ -50,8 +56,14 @@ mod code {
     pub const PERMISSION_DENIED: i32 = 7;
     pub const FAILED_PRECONDITION: i32 = 9;
     pub const UNIMPLEMENTED: i32 = 12;
+    pub const UNAVAILABLE: i32 = 14;
     pub const UNAUTHENTICATED: i32 = 16;
 }
+
+/// etcd's messages for [`is_not_ready_yet`] (`rpctypes.ErrLearnerNotReady`, `ErrUnhealthy`).
+const LEARNER_NOT_READY: &str =
+    "etcdserver: can only promote a learner member which is in sync with leader";
+const UNHEALTHY_CLUSTER: &str = "etcdserver: unhealthy cluster";
 
 /// A connection to an etcd cluster through some of its members' client URLs.
 pub struct EtcdClient {
@@ -305,7 +317,7 @@ impl EtcdClient {
                     attempt(client.as_mut().expect("connected above")).await
                 })
                 .await;
-                let cause = match answer {
+                let (cause, pause) = match answer {
                     Ok(Ok(value)) => return Ok(value),
                     Ok(Err(e)) if is_permanent(&e) => {
                         return Err(EtcdError::Refused {
@@ -314,12 +326,18 @@ impl EtcdClient {
                             cause: describe(&e),
                         });
                     }
-                    Ok(Err(e)) => describe(&e),
+                    Ok(Err(e)) if is_not_ready_yet(&e) => {
+                        (describe(&e), self.timeouts.settle_interval)
+                    }
+                    Ok(Err(e)) => (describe(&e), self.timeouts.retry_interval),
                     // A refused TLS handshake shows only as no answer: the channel keeps
                     // the endpoint out of rotation and waits.
-                    Err(_) => format!("no answer within {limit:?}"),
+                    Err(_) => (
+                        format!("no answer within {limit:?}"),
+                        self.timeouts.retry_interval,
+                    ),
                 };
-                if Instant::now() + self.timeouts.retry_interval >= deadline {
+                if Instant::now() + pause >= deadline {
                     return Err(EtcdError::TimedOut {
                         operation: operation.to_string(),
                         endpoints: named,
@@ -327,7 +345,7 @@ impl EtcdClient {
                         cause,
                     });
                 }
-                tokio::time::sleep(self.timeouts.retry_interval).await;
+                tokio::time::sleep(pause).await;
             }
         })
     }
@@ -359,6 +377,22 @@ fn grpc_code(error: &etcd_client::Error) -> Option<i32> {
     match error {
         etcd_client::Error::GRpcStatus(status) => Some(status.code() as i32),
         _ => None,
+    }
+}
+
+/// etcd's answers that a membership change must wait, which time alone resolves: a learner
+/// not caught up with the leader yet (`ErrLearnerNotReady`, FailedPrecondition), and a member
+/// that has been connected to every voting member for less than etcd's 5 s health interval
+/// (`ErrUnhealthy` of its strict reconfiguration check, Unavailable): the member added just
+/// before keeps the next one waiting that long.
+pub(super) fn is_not_ready_yet(error: &etcd_client::Error) -> bool {
+    let etcd_client::Error::GRpcStatus(status) = error else {
+        return false;
+    };
+    match status.code() as i32 {
+        code::FAILED_PRECONDITION => status.message() == LEARNER_NOT_READY,
+        code::UNAVAILABLE => status.message() == UNHEALTHY_CLUSTER,
+        _ => false,
     }
 }
 

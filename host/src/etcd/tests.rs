@@ -303,6 +303,7 @@ fn a_call_to_an_endpoint_that_does_not_answer_ends_within_the_operation_timeout(
         request: Duration::from_millis(300),
         operation: Duration::from_millis(1200),
         retry_interval: Duration::from_millis(100),
+        settle_interval: Duration::from_millis(100),
     };
     let client = EtcdClient::new(vec![endpoint.clone()], credentials(), timeouts).unwrap();
     let started = Instant::now();
@@ -320,4 +321,34 @@ fn a_call_to_an_endpoint_that_does_not_answer_ends_within_the_operation_timeout(
     );
     // The bound holds with a request's worth of slack, however loaded the machine is.
     assert!(took < Duration::from_millis(1200 + 300 + 1000), "{took:?}");
+}
+
+#[test]
+fn only_etcds_not_ready_yet_answers_are_asked_again_soon() {
+    use super::client::is_not_ready_yet;
+    use tonic::{Code, Status};
+    let answer = |code, message: &str| etcd_client::Error::from(Status::new(code, message));
+    let soon = [
+        answer(
+            Code::FailedPrecondition,
+            "etcdserver: can only promote a learner member which is in sync with leader",
+        ),
+        answer(Code::Unavailable, "etcdserver: unhealthy cluster"),
+    ];
+    for e in &soon {
+        assert!(is_not_ready_yet(e), "{e}");
+    }
+    let later = [
+        answer(Code::Unavailable, "etcdserver: leader changed"),
+        answer(Code::Unavailable, ""),
+        answer(
+            Code::FailedPrecondition,
+            "etcdserver: Peer URLs already exists",
+        ),
+        answer(Code::DeadlineExceeded, "etcdserver: unhealthy cluster"),
+        etcd_client::Error::InvalidArgs("no endpoints".into()),
+    ];
+    for e in &later {
+        assert!(!is_not_ready_yet(e), "{e}");
+    }
 }

@@ -100,10 +100,10 @@ impl Kubelet {
         let Some(config) = config else {
             return;
         };
-        let credentials = self.credentials().await;
-        if credentials {
-            self.serve_healthz(config.healthz);
-        }
+        // The kubelet serves /healthz as soon as it runs, its TLS bootstrap still going on:
+        // kubeadm's join waits for it before it waits for kubelet.conf.
+        self.serve_healthz(config.healthz);
+        self.credentials().await;
         let manifests = files::under(&self.options.root, &config.static_pod_path);
         let pods = self.pods.sync(&self.runtime, &manifests).await;
         self.errors.step("static pods", pods);
@@ -115,16 +115,16 @@ impl Kubelet {
         }
     }
 
-    /// Whether the kubelet has settled on its credentials: a usable kubelet.conf (after a TLS
-    /// bootstrap when there was none), or none at all and nothing to bootstrap from.
-    async fn credentials(&mut self) -> bool {
+    /// Settles the kubelet on its credentials: a usable kubelet.conf, after a TLS bootstrap
+    /// when there is none and bootstrap-kubelet.conf is there (standalone otherwise).
+    async fn credentials(&mut self) {
         let root = self.options.root.clone();
         let current = files::read_optional(&root.join(KUBELET_KUBECONFIG));
         let current = self.errors.step("kubelet.conf", current).flatten();
         let unchanged =
             matches!((&self.client, &current), (Some((_, seen)), Some(now)) if seen == now);
         if unchanged {
-            return true;
+            return;
         }
         self.client = None;
         if let Some(bytes) = current {
@@ -134,18 +134,17 @@ impl Kubelet {
                     log(&format!("using {KUBELET_KUBECONFIG}"));
                     self.client = Some((client, bytes));
                     self.errors.clear("kubelet.conf");
-                    return true;
+                    return;
                 }
                 Err(e) => self.errors.report("kubelet.conf", &e.to_string()),
             }
         }
         if !root.join(BOOTSTRAP_KUBECONFIG).is_file() {
             // Standalone: static pods run, nothing is registered.
-            return !root.join(KUBELET_KUBECONFIG).exists();
+            return;
         }
         let done = bootstrap::tls_bootstrap(&root, &self.options.node_name).await;
         self.errors.step("TLS bootstrap", done);
-        false
     }
 
     fn serve_healthz(&mut self, addr: Option<SocketAddr>) {

@@ -15,7 +15,8 @@ use crate::manifests::{
     apply_systemd_resolved, defaulted_kubelet_configuration, render_kubelet_config,
 };
 
-const NODE_LOCAL_CRI_SOCKET: &str = "NodeLocalCRISocket";
+/// The feature gate that moves the CRI socket from a Node annotation to the instance config.
+pub const NODE_LOCAL_CRI_SOCKET: &str = "NodeLocalCRISocket";
 
 /// Stops the kubelet so it does not start half-configured while its files change; returns
 /// whether systemd manages this host's kubelet (false for a prepared root or no systemd).

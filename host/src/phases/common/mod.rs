@@ -6,7 +6,7 @@ mod plugins;
 mod preflight;
 mod prepare;
 
-pub use kubelet::{start_kubelet, stop_kubelet, write_kubelet_files};
+pub use kubelet::{NODE_LOCAL_CRI_SOCKET, start_kubelet, stop_kubelet, write_kubelet_files};
 pub(crate) use plugins::plugin_short;
 pub use plugins::{PluginLoadError, PluginOptions, load_enabled, preflight_plugin_phase};
 pub use preflight::{PREFLIGHT, PreflightVerdict, record_findings, verdict};

@@ -16,7 +16,7 @@ mod preflight;
 mod prepare;
 mod show_join_command;
 mod upload_certs;
-mod upload_config;
+pub(crate) mod upload_config;
 pub(crate) mod wait_control_plane;
 
 pub use context::{InitContext, InitData, InitOptions};

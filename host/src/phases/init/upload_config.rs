@@ -2,13 +2,16 @@
 //! a kube-system ConfigMap with the RBAC that lets joining nodes read it.
 
 use anyhow::Context as _;
+use k8s_openapi::api::core::v1::Node;
 use serde_json::json;
 
 use super::InitContext;
 use super::api::{create_or_update_all, wait_for_node};
-use crate::cluster::PatchKind;
+use crate::cluster::{Cluster, PatchKind};
+use crate::config::InitConfig;
 use crate::manifests::kubelet_configuration;
 use crate::objects::upload_config::{kubeadm_config_objects, kubelet_config_objects};
+use crate::phases::common::NODE_LOCAL_CRI_SOCKET;
 use crate::workflow::{Flag, Phase};
 
 /// The Node annotation holding the CRI socket when NodeLocalCRISocket is off.
@@ -58,18 +61,26 @@ fn upload_kubelet(ctx: &dyn InitContext) -> anyhow::Result<()> {
     let objects = kubelet_config_objects(cfg, &kubelet_configuration(cfg))?;
     create_or_update_all(&cluster, &objects)?;
     // Without NodeLocalCRISocket the Node carries its CRI socket for later kubeadm runs.
-    if !cfg.feature_enabled("NodeLocalCRISocket") {
+    if !cfg.feature_enabled(NODE_LOCAL_CRI_SOCKET) {
         let name = cfg.node_name();
-        wait_for_node(&cluster, name, cfg.api_call_timeout())?;
         ctx.events().info(format!(
             "[upload-config] Preserving the CRISocket information for the control-plane node {name:?}"
         ));
-        let patch = json!({"metadata": {"annotations": {
-            CRI_SOCKET_ANNOTATION: cfg.init.node_registration.cri_socket
-        }}});
-        cluster
-            .patch::<k8s_openapi::api::core::v1::Node>("", name, &PatchKind::Strategic(patch))
-            .with_context(|| format!("annotating Node {name:?} with its CRI socket"))?;
+        annotate_cri_socket(&cluster, cfg)?;
     }
+    Ok(())
+}
+
+/// kubeadm's `AnnotateCRISocket` (init's `upload-config`, join's `kubelet-start`): once this
+/// node's kubelet has registered its Node, the Node is annotated with the node's CRI socket.
+pub(crate) fn annotate_cri_socket(cluster: &Cluster, cfg: &InitConfig) -> anyhow::Result<()> {
+    let name = cfg.node_name();
+    wait_for_node(cluster, name, cfg.api_call_timeout())?;
+    let patch = json!({"metadata": {"annotations": {
+        CRI_SOCKET_ANNOTATION: cfg.init.node_registration.cri_socket
+    }}});
+    cluster
+        .patch::<Node>("", name, &PatchKind::Strategic(patch))
+        .with_context(|| format!("annotating Node {name:?} with its CRI socket"))?;
     Ok(())
 }

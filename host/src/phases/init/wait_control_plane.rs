@@ -16,6 +16,9 @@ use crate::workflow::{Flag, Phase};
 
 /// kubeadm polls every half second.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// The kubelet's `/healthz` is a GET on this machine, so it is asked more often than kubeadm
+/// asks: a kubelet that came up just after a look cost a join up to half a second.
+const KUBELET_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 pub fn wait_control_plane_phase() -> Phase<dyn InitContext> {
     Phase::new("wait-control-plane", "Wait for the control plane to start")
@@ -33,21 +36,15 @@ struct Check {
 /// Waits for the kubelet, then each control-plane component (also for a control-plane `join`).
 pub(crate) fn wait_control_plane(ctx: &dyn InitContext) -> anyhow::Result<()> {
     let events = ctx.events();
-    let timeouts = ctx.cfg().timeouts();
-    let kubelet_timeout = timeouts.kubelet_health_check.unwrap_or_default().0;
-    let components_timeout = timeouts
+    let components_timeout = ctx
+        .cfg()
+        .timeouts()
         .control_plane_component_health_check
         .unwrap_or_default()
         .0;
-    let kubelet = kubelet_check(ctx)?;
     let components = component_checks(ctx)?;
+    wait_for_kubelet(ctx)?;
     if ctx.dry_run() {
-        if let Some(k) = &kubelet {
-            events.info(format!(
-                "[dryrun] Would wait for the kubelet to be healthy at {}",
-                k.url
-            ));
-        }
         for c in &components {
             events.info(format!(
                 "[dryrun] Would wait for {} to be healthy at {}",
@@ -57,23 +54,6 @@ pub(crate) fn wait_control_plane(ctx: &dyn InitContext) -> anyhow::Result<()> {
         return Ok(());
     }
     let prober = Prober::new().context("starting the health prober")?;
-    if let Some(k) = kubelet {
-        events.info(format!(
-            "[kubelet-check] Waiting for a healthy kubelet at {}. This can take up to {}",
-            k.url,
-            go_duration(kubelet_timeout)
-        ));
-        let took = wait_healthy(&prober, &k, kubelet_timeout).map_err(|cause| {
-            troubleshoot(ctx);
-            anyhow::anyhow!(
-                "the kubelet is not healthy after {}: {cause}",
-                go_duration(kubelet_timeout)
-            )
-        })?;
-        events.info(format!(
-            "[kubelet-check] The kubelet is healthy after {took:?}"
-        ));
-    }
     events.info(format!(
         "[control-plane-check] Waiting for healthy control plane components. This can take up to {}",
         go_duration(components_timeout)
@@ -90,7 +70,10 @@ pub(crate) fn wait_control_plane(ctx: &dyn InitContext) -> anyhow::Result<()> {
             .iter()
             .map(|c| {
                 let prober = &prober;
-                s.spawn(move || (c, wait_healthy(prober, c, components_timeout)))
+                s.spawn(move || {
+                    let result = wait_healthy(prober, c, components_timeout, POLL_INTERVAL);
+                    (c, result)
+                })
             })
             .collect();
         handles
@@ -119,8 +102,57 @@ pub(crate) fn wait_control_plane(ctx: &dyn InitContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Polls until HTTP 200 or the timeout; the last failure when it never came.
-fn wait_healthy(prober: &Prober, check: &Check, timeout: Duration) -> Result<Duration, String> {
+/// kubeadm's `WaitForKubelet` (init's `wait-control-plane`, join's `kubelet-start`): polls the
+/// kubelet's `/healthz`, at the address of the KubeletConfiguration on the node, within
+/// `timeouts.kubeletHealthCheck`; a healthz port of 0 skips the check.
+pub(crate) fn wait_for_kubelet(ctx: &dyn InitContext) -> anyhow::Result<()> {
+    let events = ctx.events();
+    let timeout = ctx
+        .cfg()
+        .timeouts()
+        .kubelet_health_check
+        .unwrap_or_default()
+        .0;
+    let Some(kubelet) = kubelet_check(ctx)? else {
+        events.info(
+            "[kubelet-check] Skipping the kubelet health check because the healthz port is set to 0",
+        );
+        return Ok(());
+    };
+    if ctx.dry_run() {
+        events.info(format!(
+            "[dryrun] Would wait for the kubelet to be healthy at {}",
+            kubelet.url
+        ));
+        return Ok(());
+    }
+    let prober = Prober::new().context("starting the health prober")?;
+    events.info(format!(
+        "[kubelet-check] Waiting for a healthy kubelet at {}. This can take up to {}",
+        kubelet.url,
+        go_duration(timeout)
+    ));
+    let took =
+        wait_healthy(&prober, &kubelet, timeout, KUBELET_POLL_INTERVAL).map_err(|cause| {
+            troubleshoot(ctx);
+            anyhow::anyhow!(
+                "the kubelet is not healthy after {}: {cause}",
+                go_duration(timeout)
+            )
+        })?;
+    events.info(format!(
+        "[kubelet-check] The kubelet is healthy after {took:?}"
+    ));
+    Ok(())
+}
+
+/// Polls every `interval` until HTTP 200 or the timeout; the last failure when it never came.
+fn wait_healthy(
+    prober: &Prober,
+    check: &Check,
+    timeout: Duration,
+    interval: Duration,
+) -> Result<Duration, String> {
     let start = Instant::now();
     loop {
         let left = timeout.saturating_sub(start.elapsed());
@@ -130,12 +162,12 @@ fn wait_healthy(prober: &Prober, check: &Check, timeout: Duration) -> Result<Dur
         ) {
             Probe::Healthy => return Ok(start.elapsed()),
             Probe::Unhealthy(cause) => {
-                if start.elapsed() + POLL_INTERVAL > timeout {
+                if start.elapsed() + interval > timeout {
                     return Err(cause);
                 }
             }
         }
-        std::thread::sleep(POLL_INTERVAL);
+        std::thread::sleep(interval);
     }
 }
 

@@ -9,9 +9,15 @@ use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Node;
 
 use super::JoinContext;
+use super::init_view::InitView;
+use crate::cluster::Cluster;
 use crate::config::constants::{BOOTSTRAP_KUBELET_KUBECONFIG, KUBELET_KUBECONFIG};
-use crate::kubeconfig::Kubeconfig;
-use crate::phases::common::{CommandContext, start_kubelet, stop_kubelet, write_kubelet_files};
+use crate::kubeconfig::{Kubeconfig, read_kubeconfig};
+use crate::phases::common::{
+    CommandContext, NODE_LOCAL_CRI_SOCKET, start_kubelet, stop_kubelet, write_kubelet_files,
+};
+use crate::phases::init::upload_config::annotate_cri_socket;
+use crate::phases::init::wait_control_plane::wait_for_kubelet;
 use crate::workflow::{Flag, Phase};
 
 use super::context::DEFAULT_TLS_BOOTSTRAP_TIMEOUT;
@@ -139,14 +145,38 @@ fn refuse_ready_node<C: ?Sized + JoinContext>(ctx: &C, name: &str) -> anyhow::Re
     Ok(())
 }
 
-/// Polls for the kubeconfig the kubelet writes once its TLS bootstrap is done, within
-/// `timeouts.tlsBootstrap`; then removes `bootstrap-kubelet.conf`, whose token is no longer needed.
+/// Waits for a healthy kubelet (`timeouts.kubeletHealthCheck`), then for the kubeconfig the
+/// kubelet writes once its TLS bootstrap is done (`timeouts.tlsBootstrap`); then, as kubeadm,
+/// removes `bootstrap-kubelet.conf` whether or not the waits succeeded (its token is needed no
+/// longer), and without NodeLocalCRISocket annotates the Node with its CRI socket as the kubelet.
 fn wait_for_bootstrap<C: ?Sized + JoinContext>(ctx: &mut C) -> anyhow::Result<()> {
+    let annotate = !ctx.init_cfg()?.feature_enabled(NODE_LOCAL_CRI_SOCKET);
     if ctx.dry_run() {
         ctx.events()
             .info("[kubelet-wait] Would wait for the kubelet to be bootstrapped");
+        if annotate {
+            annotate_cri_socket(&Cluster::dry_run(ctx.events().clone()), ctx.init_cfg()?)?;
+        }
         return Ok(());
     }
+    let kubelet_conf = kubelet_kubeconfig_path(ctx);
+    let waited = wait_for_kubelet(&InitView::of(&*ctx)?)
+        .and_then(|()| wait_for_kubelet_conf(ctx, &kubelet_conf));
+    remove_bootstrap_kubeconfig(ctx)?;
+    waited?;
+    if annotate {
+        let client = kubelet_client(ctx, &kubelet_conf)?;
+        annotate_cri_socket(&client, ctx.init_cfg()?)
+            .context("error writing CRISocket for this node")?;
+    }
+    Ok(())
+}
+
+/// Polls for a usable `kubelet.conf` within `timeouts.tlsBootstrap`.
+fn wait_for_kubelet_conf<C: ?Sized + JoinContext>(
+    ctx: &C,
+    kubelet_conf: &str,
+) -> anyhow::Result<()> {
     let timeout = ctx
         .cfg()
         .timeouts
@@ -155,11 +185,10 @@ fn wait_for_bootstrap<C: ?Sized + JoinContext>(ctx: &mut C) -> anyhow::Result<()
         .map_or(DEFAULT_TLS_BOOTSTRAP_TIMEOUT, |d| d.0);
     ctx.events()
         .info("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap");
-    let kubelet_conf = kubelet_kubeconfig_path(ctx);
     let deadline = Instant::now() + timeout;
     loop {
-        match bootstrapped(ctx, &kubelet_conf) {
-            Ok(()) => break,
+        match bootstrapped(ctx, kubelet_conf) {
+            Ok(()) => return Ok(()),
             Err(why) if Instant::now() >= deadline => {
                 anyhow::bail!(
                     "the kubelet did not write a usable {kubelet_conf} within {timeout:?} ({why}). This error is likely caused by:\n\
@@ -176,7 +205,37 @@ fn wait_for_bootstrap<C: ?Sized + JoinContext>(ctx: &mut C) -> anyhow::Result<()
             ),
         }
     }
-    remove_bootstrap_kubeconfig(ctx)
+}
+
+/// A client with the kubelet's own credentials from `kubelet.conf`; the files it names (the
+/// rotated client certificate) are read from the node root and embedded.
+fn kubelet_client<C: ?Sized + JoinContext>(ctx: &C, path: &str) -> anyhow::Result<Cluster> {
+    let read = |file: &str| -> anyhow::Result<Vec<u8>> {
+        ctx.root()
+            .read(file)?
+            .with_context(|| format!("{path} names {file}, which does not exist"))
+    };
+    let mut kubeconfig =
+        read_kubeconfig(ctx.root(), path)?.with_context(|| format!("{path} does not exist"))?;
+    for named in &mut kubeconfig.clusters {
+        if let Some(file) = named.cluster.certificate_authority.take() {
+            named.cluster.certificate_authority_data = Some(read(&file)?);
+        }
+    }
+    for named in &mut kubeconfig.users {
+        if let Some(file) = named.user.client_certificate.take() {
+            named.user.client_certificate_data = Some(read(&file)?);
+        }
+        if let Some(file) = named.user.client_key.take() {
+            named.user.client_key_data = Some(read(&file)?);
+        }
+    }
+    let timeout = ctx.init_cfg()?.api_call_timeout();
+    Ok(Cluster::from_kubeconfig(
+        &kubeconfig.to_yaml(),
+        path,
+        timeout,
+    )?)
 }
 
 /// Whether `kubelet.conf` yields a client: it parses and the credentials it names are there.
