@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod config;
 pub mod discovery;
 pub mod etcd;
+pub mod join_command;
 pub mod kubeconfig;
 pub mod manifests;
 pub mod node;
@@ -18,5 +19,7 @@ pub mod pki;
 pub mod plugins;
 pub mod preflight;
 pub mod system;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod token;
 pub mod workflow;

@@ -1,5 +1,6 @@
-//! Facts about the live host that preflight and kubelet-start look at, behind a trait so
-//! tests can substitute a host of their own.
+//! Facts about the live host, behind one trait so tests can substitute a host of their own.
+//! Preflight and kubelet-start use [`System`] directly; configuration defaults and plugins see
+//! narrower views of it ([`ConfigView`], `plugins::NodeView`).
 //!
 //! Node files (manifests, the etcd data directory, PKI) are not here: they go through
 //! [`crate::node::NodeRoot`]. What is here describes the running kernel, its network stack and
@@ -15,7 +16,9 @@ use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-pub use live::{LiveHostFacts, LiveSystem};
+pub use live::LiveSystem;
+
+use crate::config::HostFacts;
 
 /// The running kernel, as `uname` reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,12 +47,16 @@ pub trait System: Send + Sync {
     /// The host name, as the kernel reports it.
     fn hostname(&self) -> String;
     fn kernel(&self) -> Kernel;
+    /// The machine hardware name (`uname -m`, `x86_64`).
+    fn machine(&self) -> String;
     /// Logical CPUs this process may run on (its affinity mask, as Go's `runtime.NumCPU`).
     fn cpu_count(&self) -> usize;
     /// Total usable RAM in MiB, as `sysinfo(2)` reports it.
     fn total_memory_mb(&self) -> u64;
     /// Reads a file the kernel provides (under `/proc` or `/sys`) on the live host.
     fn read_host_file(&self, path: &str) -> io::Result<Vec<u8>>;
+    /// The source address of the route towards the IPv4 default gateway, or why there is none.
+    fn default_address(&self) -> Result<IpAddr, String>;
     /// Listens on TCP `:port` (every address, IPv4 and IPv6) and closes the socket again,
     /// as Go's `net.Listen("tcp", ":port")`; fails if the port is taken.
     fn try_listen(&self, port: u16) -> io::Result<()>;
@@ -68,3 +75,30 @@ pub trait System: Send + Sync {
     /// Runs a program and returns its standard output, or a one-line error.
     fn run(&self, program: &str, args: &[&str]) -> Result<String, String>;
 }
+
+/// The host as configuration defaults see it ([`HostFacts`]): the node name kubeadm picks,
+/// the default advertise address and fresh bootstrap tokens.
+pub struct ConfigView<S>(pub S);
+
+impl<S: System> HostFacts for ConfigView<S> {
+    fn hostname(&self) -> Result<String, String> {
+        let name = self.0.hostname().trim().to_ascii_lowercase();
+        if name.is_empty() {
+            return Err("empty hostname is invalid".into());
+        }
+        Ok(name)
+    }
+
+    fn default_address(&self) -> Result<String, String> {
+        self.0.default_address().map(|ip| ip.to_string())
+    }
+
+    fn new_token(&self) -> String {
+        crate::token::BootstrapToken::generate()
+            .expect("the operating system's random number generator failed")
+            .expose()
+    }
+}
+
+/// The live host as configuration defaults see it.
+pub const LIVE_CONFIG: ConfigView<LiveSystem> = ConfigView(LiveSystem);

@@ -108,7 +108,7 @@ fn ms(d: Duration) -> String {
 
 /// `token create` with kubeadm's defaults (a generated token, 24h, default usages and group).
 fn create_token(cluster: &Cluster) -> Result<(), String> {
-    let spec = token::spec_from_flags(None, "24h0m0s", &[], &[], "").map_err(|e| e.to_string())?;
+    let spec = token::spec_from_flags(None, "24h0m0s", &[], None, "").map_err(|e| e.to_string())?;
     let now = SystemTime::now().try_into().map_err(|e| format!("{e}"))?;
     token::create_tokens(cluster, &[spec], now).map_err(|e| e.to_string())
 }

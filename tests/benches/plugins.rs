@@ -5,7 +5,7 @@
 //! of the example plugins (and of twenty), and a `loop {}` plugin stopped at its limit. Prints
 //! medians.
 
-#[path = "../tests/plugin_support/mod.rs"]
+#[path = "../it/plugin_support/mod.rs"]
 mod plugin_support;
 
 use std::time::{Duration, Instant};

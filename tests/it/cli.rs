@@ -210,3 +210,90 @@ fn reset_phase_help_lists_one_subcommand_per_phase() {
         stdout(&run_ok(kubeadm().args(["reset", "phase", "--help"])))
     );
 }
+
+#[test]
+fn boolean_flags_take_an_explicit_value_as_pflag_does() {
+    // `--flag=true`, Go's other spellings, and `--flag=false` on init's own flags.
+    let out = stdout(&dry_run(&["--skip-token-print=true"]));
+    assert!(out.contains("--token <value withheld>"), "{out}");
+    let out = stdout(&dry_run(&["--skip-token-print=false"]));
+    assert!(!out.contains("<value withheld>"), "{out}");
+    let out = stdout(&dry_run(&[
+        "--control-plane-endpoint",
+        "10.0.0.5:6443",
+        "--upload-certs=true",
+        "--skip-certificate-key-print=T",
+    ]));
+    assert!(
+        out.contains("--control-plane --certificate-key <value withheld>"),
+        "{out}"
+    );
+    // A phase subcommand's flags come from the same place.
+    run_ok(kubeadm().args([
+        "init",
+        "phase",
+        "upload-certs",
+        "--upload-certs=true",
+        "--dry-run=1",
+        "--certificate-key",
+        "2c3a0e4f6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718",
+    ]));
+    // Anything else is a usage error naming the value, and `--flag value` keeps `value` an argument.
+    let out = run_err(kubeadm().args(["init", "--dry-run=maybe"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("'maybe'"), "{}", stderr(&out));
+    let out = run_err(kubeadm().args(["reset", "--force", "true"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("'true'"), "{}", stderr(&out));
+}
+
+#[test]
+fn config_commands_take_reset_only_and_empty_files_as_kubeadm_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let reset = dir.path().join("reset.yaml");
+    std::fs::write(
+        &reset,
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ResetConfiguration\nforce: true\n",
+    )
+    .unwrap();
+    let out = run_ok(
+        kubeadm()
+            .args(["config", "validate", "--config"])
+            .arg(&reset),
+    );
+    assert_eq!(stdout(&out), "ok\n");
+    let out = run_ok(
+        kubeadm()
+            .args(["config", "migrate", "--old-config"])
+            .arg(&reset),
+    );
+    assert_eq!(
+        stdout(&out),
+        "apiVersion: kubeadm.k8s.io/v1beta4\nforce: true\nkind: ResetConfiguration\n"
+    );
+    std::fs::write(
+        &reset,
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ResetConfiguration\nforse: true\n",
+    )
+    .unwrap();
+    let out = run_err(
+        kubeadm()
+            .args(["config", "validate", "--config"])
+            .arg(&reset),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("unknown field `forse`"),
+        "{}",
+        stderr(&out)
+    );
+
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "").unwrap();
+    let out = run_ok(
+        kubeadm()
+            .args(["config", "migrate", "--old-config"])
+            .arg(&empty),
+    );
+    assert_eq!((stdout(&out).as_str(), stderr(&out).as_str()), ("", ""));
+}

@@ -425,6 +425,31 @@ fn token_list_shows_ttl_usages_groups_and_descriptions() {
         "{ci_json}"
     );
     assert_eq!(ci_json["description"], "for ci");
+
+    // kubectl's printers, applied to each token's output object.
+    let tokens = stdout(&run_ok(&mut c.token(&[
+        "list",
+        "-o",
+        r#"jsonpath={.token}{"\t"}{.groups[*]}{"\n"}"#,
+    ])));
+    assert!(
+        tokens
+            .lines()
+            .any(|l| l == "ci0001.0123456789abcdef\tsystem:bootstrappers:ci"),
+        "{tokens}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("token.tmpl");
+    std::fs::write(&template, "{{.token}}={{range .usages}}{{.}};{{end}}\n").unwrap();
+    let arg = format!("go-template-file={}", template.display());
+    let tokens = stdout(&run_ok(&mut c.token(&["list", "-o", arg.as_str()])));
+    let ci = tokens
+        .lines()
+        .find_map(|l| l.strip_prefix("ci0001.0123456789abcdef="))
+        .unwrap_or_else(|| panic!("{tokens}"));
+    let mut usages: Vec<&str> = ci.split_terminator(';').collect();
+    usages.sort_unstable();
+    assert_eq!(usages, ["authentication", "signing"], "{tokens}");
 }
 
 #[test]

@@ -386,3 +386,87 @@ fn print_join_command_without_a_kubeconfig_creates_nothing() {
     );
     assert_eq!(stdout(&out), "", "no Secret was shown as created");
 }
+
+#[test]
+fn an_empty_groups_flag_makes_a_signing_only_token() {
+    let out = run_ok(kubeadm().args([
+        "token",
+        "create",
+        "--dry-run",
+        "--usages",
+        "signing",
+        "--groups",
+        "",
+        "abcdef.0123456789abcdef",
+    ]));
+    let text = stdout(&out);
+    assert!(text.contains("name: bootstrap-token-abcdef"), "{text}");
+    assert!(!text.contains("auth-extra-groups"), "{text}");
+    assert!(!text.contains("usage-bootstrap-authentication"), "{text}");
+}
+
+#[test]
+fn boolean_flags_take_an_explicit_value_as_pflag_does() {
+    let token = "abcdef.0123456789abcdef";
+    // `--dry-run=true` is `--dry-run`: nothing is dialled, the Secret is shown.
+    let out = run_ok(kubeadm().args(["token", "create", "--dry-run=true", token]));
+    assert!(stdout(&out).ends_with(&format!("\n{token}\n")));
+    // `--print-join-command=false` is the default: no kubeconfig is needed for it.
+    let out = run_ok(kubeadm().args([
+        "token",
+        "create",
+        "--dry-run",
+        "--print-join-command=false",
+        token,
+    ]));
+    assert!(stdout(&out).ends_with(&format!("\n{token}\n")));
+    // `--dry-run=false` really talks to the cluster, through a kubeconfig that is not there.
+    let out = run_err(kubeadm().args([
+        "token",
+        "create",
+        "--dry-run=false",
+        "--kubeconfig",
+        "/nonexistent/admin.conf",
+        token,
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("/nonexistent/admin.conf"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_err(kubeadm().args(["token", "create", "--dry-run=maybe", token]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn token_list_output_formats_are_checked_before_the_cluster_is_reached() {
+    for (format, expected) in [
+        (
+            "wide",
+            "error: unable to match a printer suitable for the output format \"wide\", allowed formats are: text,json,yaml,go-template,go-template-file,jsonpath,jsonpath-file,template,templatefile\n",
+        ),
+        (
+            "jsonpath={.token",
+            "error: jsonpath template \"{.token\": unclosed '{'\n",
+        ),
+        (
+            "go-template={{.token | upper}}",
+            "error: go-template template \"{{.token | upper}}\": \".token | upper\" is not supported; expected ., .field, a string, range, if, with, else or end\n",
+        ),
+    ] {
+        let out = run_err(kubeadm().args([
+            "token",
+            "list",
+            "--kubeconfig",
+            "/nonexistent/admin.conf",
+            "-o",
+            format,
+        ]));
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert_eq!(stderr(&out), expected, "{format}");
+    }
+    // With no tokens (a dry run lists none), a template prints nothing.
+    let out = run_ok(kubeadm().args(["token", "list", "--dry-run", "-o", "jsonpath={.token}"]));
+    assert_eq!(stdout(&out), "");
+}

@@ -6,7 +6,7 @@ use super::CliError;
 use super::flags::{self, Verb};
 use crate::config::{self, ComponentDefaults, InitOverrides};
 use crate::manifests::{kube_proxy_configuration, kubelet_configuration};
-use crate::system::LiveHostFacts;
+use crate::system::LIVE_CONFIG;
 use crate::workflow::Flag;
 
 fn component_configs_arg() -> Arg {
@@ -103,20 +103,20 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             ),
             Some(("join-defaults", s)) => print!(
                 "{}",
-                config::print_join_defaults(&component_kinds(s)?, &DEFAULTS, &LiveHostFacts)?
+                config::print_join_defaults(&component_kinds(s)?, &DEFAULTS, &LIVE_CONFIG)?
             ),
             _ => unreachable!("clap requires a subcommand"),
         },
         Some(("validate", s)) => {
             let path = flags::config_path(s).expect("required");
-            for warning in config::validate_file(&read(&path)?, &path, &LiveHostFacts)? {
+            for warning in config::validate_file(&read(&path)?, &path, &LIVE_CONFIG)? {
                 eprintln!("warning: {warning}");
             }
             println!("ok");
         }
         Some(("migrate", s)) => {
             let old = s.get_one::<String>("old-config").expect("required");
-            let migrated = config::migrate(&read(old)?, old, &LiveHostFacts)?;
+            let migrated = config::migrate(&read(old)?, old, &LIVE_CONFIG)?;
             match s.get_one::<String>("new-config") {
                 Some(new) => std::fs::write(new, migrated)
                     .map_err(|e| CliError::input(format!("writing {new}: {e}")))?,
@@ -137,7 +137,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
                 feature_gates: s.get_one::<String>("feature-gates").cloned(),
                 ..Default::default()
             };
-            let (cfg, warnings) = config::resolve_init(docs.as_ref(), &overrides, &LiveHostFacts)?;
+            let (cfg, warnings) = config::resolve_init(docs.as_ref(), &overrides, &LIVE_CONFIG)?;
             for warning in warnings {
                 eprintln!("warning: {warning}");
             }

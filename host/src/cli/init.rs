@@ -12,7 +12,7 @@ use super::{CliError, reporter};
 use crate::config::constants::KUBERNETES_DIR;
 use crate::phases::init::{InitOptions, InitRequest, init_workflow_with, prepare_init};
 use crate::plugins::LoadedPlugin;
-use crate::system::{LiveHostFacts, LiveSystem};
+use crate::system::{LIVE_CONFIG, LiveSystem};
 use crate::workflow::{Flag, Workflow};
 
 /// `init` with its phase tree; `plugins` become phases as the configuration enables them.
@@ -55,7 +55,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
         },
         plugins: plugin_options(m),
     };
-    let prepared = prepare_init(request, &LiveHostFacts, Box::new(LiveSystem), &events)
+    let prepared = prepare_init(request, &LIVE_CONFIG, Box::new(LiveSystem), &events)
         .map_err(|e| CliError::prepare(e, Verb::Init))?;
     prepared.run(&events)?;
     Ok(())

@@ -11,7 +11,7 @@ use super::plugins::plugin_options;
 use super::{CliError, reporter};
 use crate::phases::join::{JoinOptions, JoinRequest, join_workflow_with, prepare_join};
 use crate::plugins::LoadedPlugin;
-use crate::system::{LiveHostFacts, LiveSystem};
+use crate::system::{LIVE_CONFIG, LiveSystem};
 
 const LONG_ABOUT: &str = "When joining a kubeadm initialized cluster, we need to establish
 bidirectional trust. This is split into discovery (having the Node
@@ -82,7 +82,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
     };
     let prepared = prepare_join(
         request,
-        Box::new(LiveHostFacts),
+        Box::new(LIVE_CONFIG),
         Box::new(LiveSystem),
         &events,
     )

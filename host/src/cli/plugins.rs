@@ -12,7 +12,7 @@ use crate::config::plugins::{PluginConfiguration, PluginSource, PluginSpec};
 use crate::config::{self, load_documents};
 use crate::phases::common::PluginOptions;
 use crate::plugins::{ClusterView, LoadedPlugin, NoCluster, PluginHost, PluginKind, verify_file};
-use crate::system::LiveHostFacts;
+use crate::system::LIVE_CONFIG;
 use crate::workflow::{Events, Flag, Severity};
 
 /// Where plugins come from and how far they are trusted, from the command line.
@@ -147,7 +147,7 @@ pub fn command() -> Command {
 fn read_plugins(path: &str) -> Result<Option<PluginConfiguration>, CliError> {
     let text = config::read_config_file(path)?;
     let docs = load_documents(&text, path)?;
-    let (cfg, _) = config::resolve_init(Some(&docs), &Default::default(), &LiveHostFacts)?;
+    let (cfg, _) = config::resolve_init(Some(&docs), &Default::default(), &LIVE_CONFIG)?;
     Ok(cfg.plugins)
 }
 
@@ -368,7 +368,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
                         }
                         None => None,
                     };
-                    let (cfg, _) = config::resolve_init(docs.as_ref(), &overrides, &LiveHostFacts)?;
+                    let (cfg, _) = config::resolve_init(docs.as_ref(), &overrides, &LIVE_CONFIG)?;
                     let reader =
                         Arc::new(NoCluster("plugin run has no cluster to read from".into()));
                     let manifests = plugin

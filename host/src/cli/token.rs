@@ -12,12 +12,13 @@ use crate::certkey::CertificateKey;
 use crate::cluster::{Cluster, DEFAULT_API_TIMEOUT};
 use crate::config::constants::{ADMIN_KUBECONFIG, DEFAULT_TOKEN_GROUP, KUBERNETES_DIR};
 use crate::config::{self, InitOverrides};
+use crate::join_command::{self, JoinCommand, Shown};
 use crate::kubeconfig::Kubeconfig;
 use crate::node::NodeRoot;
-use crate::system::LiveHostFacts;
+use crate::system::LIVE_CONFIG;
+use crate::token::template::{GoTemplate, JsonPath};
 use crate::token::{
-    self, BootstrapToken, GROUP_PATTERN, JoinCommand, Shown, TOKEN_ID_PATTERN, TOKEN_PATTERN,
-    TokenId, TokenSpec, Usage,
+    self, BootstrapToken, GROUP_PATTERN, TOKEN_ID_PATTERN, TOKEN_PATTERN, TokenId, TokenSpec, Usage,
 };
 use crate::workflow::render::OutputFormat;
 use crate::workflow::{Events, Flag};
@@ -87,9 +88,7 @@ pub fn command() -> Command {
                 )),
         )
         .arg(
-            Arg::new("dry-run")
-                .long("dry-run")
-                .action(ArgAction::SetTrue)
+            flags::boolean(Arg::new("dry-run").long("dry-run"))
                 .global(true)
                 .help("Whether to enable dry-run mode or not"),
         )
@@ -105,7 +104,7 @@ pub fn command() -> Command {
                         .visible_alias("experimental-output")
                         .value_name("FORMAT")
                         .default_value("text")
-                        .help("Output format. One of: text|json|yaml."),
+                        .help("Output format. One of: text|json|yaml|go-template|go-template-file|jsonpath|jsonpath-file (kubectl's JSONPath; a Go template subset, see the README)."),
                 ),
         )
         .subcommand(
@@ -139,9 +138,7 @@ fn create_command() -> Command {
         )
         .arg(flags::flag(Flag::Config, flags::Verb::Init))
         .arg(
-            Arg::new("print-join-command")
-                .long("print-join-command")
-                .action(ArgAction::SetTrue)
+            flags::boolean(Arg::new("print-join-command").long("print-join-command"))
                 .help("Instead of printing only the token, print the full 'kubeadm join' flag needed to join the cluster using the token."),
         )
         .arg(
@@ -241,7 +238,8 @@ fn create(m: &ArgMatches) -> Result<(), CliError> {
                 m.get_one::<String>("token").map(String::as_str),
                 m.get_one::<String>("ttl").expect("has a default"),
                 &strings(m, "usages"),
-                &strings(m, "groups"),
+                // Always given (clap supplies kubeadm's default); `--groups ""` leaves it empty.
+                Some(&strings(m, "groups")),
                 m.get_one::<String>("description").expect("has a default"),
             )
             .map_err(input)?,
@@ -264,7 +262,7 @@ fn create(m: &ArgMatches) -> Result<(), CliError> {
         Some(key) => join.control_plane(Shown::Value(first), Some(Shown::Value(key))),
         None => join.worker(Shown::Value(first)),
     };
-    println!("{}", token::on_one_line(&command));
+    println!("{}", join_command::on_one_line(&command));
     Ok(())
 }
 
@@ -283,7 +281,7 @@ fn specs_from_config(m: &ArgMatches, path: &str) -> Result<Vec<TokenSpec>, CliEr
     let text = config::read_config_file(path)?;
     let docs = config::load_documents(&text, path)?;
     let (cfg, warnings) =
-        config::resolve_init(Some(&docs), &InitOverrides::default(), &LiveHostFacts)?;
+        config::resolve_init(Some(&docs), &InitOverrides::default(), &LIVE_CONFIG)?;
     for warning in warnings {
         eprintln!("warning: {warning}");
     }
@@ -295,22 +293,70 @@ fn specs_from_config(m: &ArgMatches, path: &str) -> Result<Vec<TokenSpec>, CliEr
         .map_err(input)
 }
 
-fn list(m: &ArgMatches) -> Result<(), CliError> {
-    let format = m.get_one::<String>("output").expect("has a default");
-    if !["text", "json", "yaml"].contains(&format.as_str()) {
-        return Err(CliError::input(format!(
-            "unable to match a printer suitable for the output format {format:?}, allowed formats are: text,json,yaml"
-        )));
+/// `token list -o`: kubeadm's text, JSON and YAML, and kubectl's template printers.
+enum ListFormat {
+    Text,
+    Json,
+    Yaml,
+    JsonPath(JsonPath),
+    GoTemplate(GoTemplate),
+}
+
+const LIST_FORMATS: &str =
+    "text,json,yaml,go-template,go-template-file,jsonpath,jsonpath-file,template,templatefile";
+
+impl ListFormat {
+    /// `-o FORMAT`; the `*-file` forms read their template from a file.
+    fn parse(format: &str) -> Result<Self, CliError> {
+        let read = |path: &str| {
+            std::fs::read_to_string(path)
+                .map_err(|e| CliError::input(format!("error reading template {path}: {e}")))
+        };
+        let template_error = |e: token::template::TemplateError| CliError::input(e.to_string());
+        let (name, value) = format.split_once('=').unwrap_or((format, ""));
+        match (name, format.contains('=')) {
+            ("text", false) => Ok(ListFormat::Text),
+            ("json", false) => Ok(ListFormat::Json),
+            ("yaml", false) => Ok(ListFormat::Yaml),
+            ("jsonpath", true) => Ok(ListFormat::JsonPath(
+                JsonPath::parse(value).map_err(template_error)?,
+            )),
+            ("jsonpath-file", true) => Ok(ListFormat::JsonPath(
+                JsonPath::parse(&read(value)?).map_err(template_error)?,
+            )),
+            ("go-template" | "template", true) => Ok(ListFormat::GoTemplate(
+                GoTemplate::parse(value).map_err(template_error)?,
+            )),
+            ("go-template-file" | "templatefile", true) => Ok(ListFormat::GoTemplate(
+                GoTemplate::parse(&read(value)?).map_err(template_error)?,
+            )),
+            _ => Err(CliError::input(format!(
+                "unable to match a printer suitable for the output format {format:?}, allowed formats are: {LIST_FORMATS}"
+            ))),
+        }
     }
+}
+
+fn list(m: &ArgMatches) -> Result<(), CliError> {
+    let format = ListFormat::parse(m.get_one::<String>("output").expect("has a default"))?;
     let cluster = cluster(m, &kubeconfig_path(m))?;
     let listing = token::list_tokens(&cluster).map_err(input)?;
     for invalid in &listing.invalid {
         eprintln!("{invalid}");
     }
-    let out = match format.as_str() {
-        "json" => token::render_json(&listing.tokens),
-        "yaml" => token::render_yaml(&listing.tokens),
-        _ => token::render_table(&listing.tokens, Timestamp::now()),
+    let out = match format {
+        ListFormat::Json => token::render_json(&listing.tokens),
+        ListFormat::Yaml => token::render_yaml(&listing.tokens),
+        ListFormat::Text => token::render_table(&listing.tokens, Timestamp::now()),
+        ListFormat::JsonPath(template) => token::output_objects(&listing.tokens)
+            .iter()
+            .map(|object| template.render(object))
+            .collect(),
+        ListFormat::GoTemplate(template) => token::output_objects(&listing.tokens)
+            .iter()
+            .map(|object| template.render(object))
+            .collect::<Result<String, _>>()
+            .map_err(|e| CliError::input(e.to_string()))?,
     };
     print!("{out}");
     Ok(())

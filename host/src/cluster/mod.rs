@@ -31,8 +31,7 @@ use crate::workflow::Events;
 /// The field manager kubeadm-rs applies objects as (server-side apply).
 pub const FIELD_MANAGER: &str = "kubeadm-rs";
 
-/// kubeadm's default `timeouts.kubernetesAPICall`.
-pub const DEFAULT_API_TIMEOUT: Duration = Duration::from_secs(60);
+pub use crate::config::constants::DEFAULT_API_TIMEOUT;
 
 /// A typed object kubeadm-rs reads or writes.
 pub trait Object:

@@ -66,3 +66,6 @@ pub const FEATURE_GATES: [(&str, bool); 4] = [
     ("PublicKeysECDSA", false),
     ("RootlessControlPlane", false),
 ];
+
+/// kubeadm's default `timeouts.kubernetesAPICall`.
+pub const DEFAULT_API_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);

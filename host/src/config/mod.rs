@@ -12,12 +12,11 @@ mod print;
 pub mod reset;
 mod resolve;
 mod scalars;
+pub mod upgrade;
 pub mod v1beta3;
 pub mod v1beta4;
 pub mod validation;
 
-#[cfg(test)]
-pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 
@@ -325,7 +324,7 @@ impl InitConfig {
     pub fn api_call_timeout(&self) -> std::time::Duration {
         self.timeouts()
             .kubernetes_api_call
-            .map_or(crate::cluster::DEFAULT_API_TIMEOUT, |d| d.0)
+            .map_or(constants::DEFAULT_API_TIMEOUT, |d| d.0)
     }
 
     pub fn patches_dir(&self) -> Option<&str> {

@@ -14,8 +14,10 @@ use super::defaults::{
     HostFacts, default_cluster_configuration, default_init_configuration,
     default_join_configuration,
 };
-use super::load::{Known, load_documents};
+use super::load::{Documents, Known, load_documents};
+use super::reset::{self, ResetConfiguration};
 use super::resolve::{InitOverrides, JoinOverrides, resolve_init, resolve_join};
+use super::upgrade::{self, UpgradeConfiguration};
 use super::{
     ComponentConfig, ConfigError, InitConfig, KUBE_PROXY_CONFIG_GROUP_VERSION,
     KUBELET_CONFIG_GROUP_VERSION,
@@ -85,7 +87,35 @@ pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, ConfigError> {
     options.yaml_12 = true;
     options.no_lang_directive = true;
     serde_saphyr::to_string_with_options(&GoYamlOrder(&json), options)
+        .map(|yaml| plain_ipv6_values(&yaml))
         .map_err(|e| ConfigError::Invalid(vec![format!("serialising to YAML: {e}")]))
+}
+
+/// The YAML writer quotes every scalar starting with ':'; go-yaml writes an IPv6 address such as
+/// `::1` plain (a ':' not followed by a blank is no indicator), so those values are unquoted.
+fn plain_ipv6_values(yaml: &str) -> String {
+    let mut out = String::with_capacity(yaml.len());
+    for line in yaml.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let unquoted = body.rfind(" \"::").and_then(|at| {
+            let (before, quoted) = (&body[..at], &body[at + 1..]);
+            let value = quoted.strip_prefix('"')?.strip_suffix('"')?;
+            let ipv6 = value
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+                && !value.ends_with(':');
+            let after_indicator = before.ends_with(':') || before.trim_start() == "-";
+            (ipv6 && after_indicator).then(|| format!("{before} {value}"))
+        });
+        match unquoted {
+            Some(text) => {
+                out.push_str(&text);
+                out.push_str(&line[body.len()..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Joins documents the way kubeadm does (`---` on its own line between them).
@@ -188,8 +218,13 @@ fn reject_unknown(known: &[(usize, Known)]) -> Result<(), ConfigError> {
 /// are kept as they were, after the converted ones.
 pub fn migrate(old_text: &str, source: &str, facts: &dyn HostFacts) -> Result<String, ConfigError> {
     let docs = load_documents(old_text, source)?;
+    // As kubeadm's MigrateOldConfig: no documents, nothing to convert, and no error.
+    if docs.docs.is_empty() {
+        return Ok(String::new());
+    }
     let decoded = docs.decode_all()?;
     reject_unknown(&decoded.items)?;
+    let others = other_command_documents(&docs)?;
     let has = |pred: fn(&Known) -> bool| decoded.items.iter().any(|(_, k)| pred(k));
     let mut out = Vec::new();
     if has(|k| matches!(k, Known::Init(_) | Known::Cluster { .. })) {
@@ -203,10 +238,11 @@ pub fn migrate(old_text: &str, source: &str, facts: &dyn HostFacts) -> Result<St
             .join;
         out.push(to_yaml(&join)?);
     }
+    out.extend(others);
     for (position, known) in &decoded.items {
         if matches!(
             known,
-            Known::Kubelet(_) | Known::KubeProxy(_) | Known::Plugins(_) | Known::Unused(_)
+            Known::Kubelet(_) | Known::KubeProxy(_) | Known::Plugins(_)
         ) {
             out.push(docs.docs[*position].text.clone());
         }
@@ -222,8 +258,42 @@ pub fn migrate(old_text: &str, source: &str, facts: &dyn HostFacts) -> Result<St
 fn nothing_to_do(source: &str) -> ConfigError {
     ConfigError::Decode {
         location: source.to_string(),
-        message: "no InitConfiguration, ClusterConfiguration or JoinConfiguration found; expected at least one kubeadm document".into(),
+        message: "no InitConfiguration, ClusterConfiguration, JoinConfiguration, ResetConfiguration or UpgradeConfiguration found; expected at least one kubeadm document".into(),
     }
+}
+
+/// The file's ResetConfiguration and UpgradeConfiguration, in that order, decoded strictly,
+/// validated and written back as v1beta4, as kubeadm's `config validate` and `config migrate`
+/// handle them (init and join only say they ignore them).
+fn other_command_documents(docs: &Documents) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::new();
+    for kind in [reset::KIND, upgrade::KIND] {
+        for doc in docs.docs.iter().filter(|d| d.kind == kind) {
+            let location = doc.location(&docs.source);
+            let (yaml, problems) = if kind == reset::KIND {
+                let cfg: ResetConfiguration = doc.decode(&docs.source)?;
+                let problems = match reset::validate_reset(&cfg) {
+                    Ok(()) => Vec::new(),
+                    Err(ConfigError::Invalid(problems)) => problems,
+                    Err(other) => return Err(other),
+                };
+                (to_yaml(&cfg)?, problems)
+            } else {
+                let cfg: UpgradeConfiguration = doc.decode(&docs.source)?;
+                (to_yaml(&cfg)?, upgrade::validate_upgrade(&cfg))
+            };
+            if !problems.is_empty() {
+                return Err(ConfigError::Invalid(
+                    problems
+                        .into_iter()
+                        .map(|p| format!("{location}: {p}"))
+                        .collect(),
+                ));
+            }
+            out.push(yaml);
+        }
+    }
+    Ok(out)
 }
 
 /// `kubeadm config validate --config F`: decodes strictly, defaults and validates the init part
@@ -236,12 +306,13 @@ pub fn validate_file(
     let docs = load_documents(text, source)?;
     let decoded = docs.decode_all()?;
     reject_unknown(&decoded.items)?;
+    let others = other_command_documents(&docs)?;
     let has = |pred: fn(&Known) -> bool| decoded.items.iter().any(|(_, k)| pred(k));
     let (has_init, has_join) = (
         has(|k| matches!(k, Known::Init(_) | Known::Cluster { .. })),
         has(|k| matches!(k, Known::Join(_))),
     );
-    if !has_init && !has_join {
+    if !has_init && !has_join && others.is_empty() {
         return Err(nothing_to_do(source));
     }
     let mut warnings = Vec::new();
@@ -343,6 +414,13 @@ fn is_go_float(s: &str) -> bool {
 fn needs_syntax_quotes(s: &str) -> bool {
     if s.chars().any(char::is_control) {
         return false;
+    }
+    // libyaml lets a block scalar start with ':' or '?' not followed by a blank (`::1`); the
+    // rest of the string is judged as if it started with an ordinary character.
+    if let Some(rest) = s.strip_prefix([':', '?'])
+        && rest.starts_with(|c: char| !c.is_whitespace())
+    {
+        return needs_syntax_quotes(&format!("x{rest}"));
     }
     let mut options = serde_saphyr::SerializerOptions::default();
     options.yaml_12 = true;

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::testing::FakeHost;
 use super::{migrate, validate_file};
+use crate::test_support::FakeHost;
 
 fn corpus(kind: &str) -> Vec<(String, String)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -73,7 +73,7 @@ fn valid_configs_pass_and_migrate_to_a_fixed_point() {
 
 #[test]
 fn the_coredns_image_path_follows_kubeadm() {
-    use crate::pki::test_support::init_config_from_yaml;
+    use crate::test_support::init_config_from_yaml;
     let cases = [
         ("", "registry.k8s.io/coredns/coredns:v1.12.1"),
         ("imageRepository: my.reg\n", "my.reg/coredns:v1.12.1"),

@@ -161,12 +161,17 @@ fn node_registration(r: &mut Report, n: &NodeRegistrationOptions) {
                 "a name such as node-role.kubernetes.io/control-plane ([prefix/]name, alphanumerics, '-', '_', '.')",
             );
         }
+        // Stricter than kubeadm on purpose: it accepts the taint here and the API server
+        // refuses it later, when the node is registered or marked, after files are written.
         if !TAINT_EFFECTS.contains(&taint.effect.as_str()) {
             r.invalid(
                 format!("{path}.effect"),
                 &taint.effect,
                 "not a taint effect",
-                TAINT_EFFECTS.join(", "),
+                format!(
+                    "{} (kubeadm accepts this value here, but the API server refuses a taint without a valid effect once the node is registered, halfway through; kubeadm-rs refuses it before anything is written)",
+                    TAINT_EFFECTS.join(", ")
+                ),
             );
         }
     }
@@ -281,6 +286,39 @@ fn component(r: &mut Report, c: &ControlPlaneComponent, path: &str) {
     extra_args(r, &c.extra_args, &format!("{path}.extraArgs"));
     extra_volumes(r, &c.extra_volumes, &format!("{path}.extraVolumes"));
     extra_envs(r, &c.extra_envs, &format!("{path}.extraEnvs"));
+}
+
+/// The authorization modes kubeadm's `getAuthzModes` knows.
+const AUTHORIZATION_MODES: [&str; 6] = [
+    "Node",
+    "RBAC",
+    "Webhook",
+    "ABAC",
+    "AlwaysAllow",
+    "AlwaysDeny",
+];
+
+/// kubeadm warns about an `authorization-mode` extra argument naming modes it does not know
+/// (unless a structured `authorization-config` replaces the flag). Like kubeadm v1.34, whose
+/// extra arguments win over its filtered default, the value still reaches kube-apiserver as given.
+fn authorization_modes(r: &mut Report, extra_args: &[Arg]) {
+    let last = |name: &str| extra_args.iter().rev().find(|a| a.name == name);
+    if last("authorization-config").is_some() {
+        return;
+    }
+    let Some(arg) = last("authorization-mode") else {
+        return;
+    };
+    for mode in arg.value.split(',') {
+        if !AUTHORIZATION_MODES.contains(&mode) {
+            r.warn(format!(
+                "apiServer.extraArgs: authorization-mode {mode:?} is not a mode kubeadm knows ({}); \
+                 kube-apiserver gets {:?} as given, as it does from kubeadm",
+                AUTHORIZATION_MODES.join(", "),
+                arg.value
+            ));
+        }
+    }
 }
 
 fn bootstrap_tokens(r: &mut Report, tokens: &[BootstrapToken]) {
@@ -414,6 +452,7 @@ fn cluster(r: &mut Report, c: &ClusterConfiguration) {
     networking(r, c);
     cert_sans(r, &c.api_server.cert_sans, "apiServer.certSANs");
     component(r, &c.api_server.component(), "apiServer");
+    authorization_modes(r, &c.api_server.extra_args);
     component(r, &c.controller_manager, "controllerManager");
     component(r, &c.scheduler, "scheduler");
     if !syntax::is_absolute(&c.certificates_dir) {
@@ -846,13 +885,15 @@ fn bootstrap_token_discovery(r: &mut Report, bt: &BootstrapTokenDiscovery) {
              in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue",
         );
     }
+    // Stricter than kubeadm on purpose: its validation takes any string and the pin is only
+    // parsed when discovery compares it with the cluster CA.
     for hash in &bt.ca_cert_hashes {
         if !is_ca_cert_hash(hash) {
             r.invalid(
                 format!("{PATH}.caCertHashes"),
                 hash,
                 "not a CA public key hash",
-                "sha256:<64 hexadecimal characters>",
+                "sha256:<64 hexadecimal characters> (kubeadm accepts this value here and refuses it only during discovery; kubeadm-rs checks the pin before it contacts the cluster)",
             );
         }
     }
@@ -868,6 +909,8 @@ fn is_ca_cert_hash(s: &str) -> bool {
     })
 }
 
+/// kubeadm's `ValidateDiscoveryKubeConfigPath`: a URL must parse and be https; anything
+/// without a scheme is a file that must exist on this host (looked at as kubeadm does, with a stat).
 fn discovery_file(r: &mut Report, path: &str) {
     const FIELD: &str = "discovery.file.kubeConfigPath";
     const EXPECTED: &str = "a kubeconfig file path or an https:// URL";
@@ -875,17 +918,36 @@ fn discovery_file(r: &mut Report, path: &str) {
         r.error(FIELD, format!("is empty; expected {EXPECTED}"));
         return;
     }
-    match syntax::url_scheme(path) {
+    let scheme = syntax::url_scheme(path).and_then(|scheme| {
+        syntax::check_url_escapes(path)?;
+        if scheme.is_some() {
+            syntax::check_url_port(path)?;
+        }
+        Ok(scheme)
+    });
+    match scheme {
         Err(e) => r.invalid(
             FIELD,
             path,
-            format!("not a valid URL or file path ({e})"),
+            format!("not a valid HTTPS URL or a file on disk ({e})"),
             EXPECTED,
         ),
         Ok(Some(scheme)) if scheme != "https" => {
             r.invalid(FIELD, path, format!("a {scheme}:// URL"), EXPECTED)
         }
-        Ok(_) => {}
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            if let Err(e) = std::fs::metadata(path)
+                && e.kind() == std::io::ErrorKind::NotFound
+            {
+                r.invalid(
+                    FIELD,
+                    path,
+                    "not a valid HTTPS URL or a file on disk (no such file)",
+                    EXPECTED,
+                );
+            }
+        }
     }
 }
 

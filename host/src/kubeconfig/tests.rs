@@ -6,8 +6,8 @@ use super::*;
 use crate::config::{InitConfig, InitOverrides};
 use crate::node::NodeRoot;
 use crate::pki::certlist::CA;
-use crate::pki::test_support::{init_config, init_config_with_algorithm};
 use crate::pki::{Certificate, KeyPool, Pki, PrivateKey};
+use crate::test_support::{init_config, init_config_with_algorithm};
 use crate::workflow::{Event, Events, Recorder};
 
 struct Node {

@@ -110,7 +110,82 @@ pub fn defaulted_kube_proxy_configuration(cfg: &InitConfig) -> Defaulted {
         d.default_str(&["clusterCIDR"], pod_subnet);
     }
     d.default_str(&["clientConnection", "kubeconfig"], KUBE_PROXY_KUBECONFIG);
+    fill_missing(&mut d.config, &kube_proxy_zero_values());
     d.finish()
+}
+
+/// The KubeProxyConfiguration (v1alpha1) fields that Go serializes even when empty: kubeadm
+/// prints them and writes them into the kube-proxy ConfigMap, so ours does too.
+fn kube_proxy_zero_values() -> Map<String, Value> {
+    let value = json!({
+        "bindAddress": "",
+        "bindAddressHardFail": false,
+        "clientConnection": {
+            "acceptContentTypes": "",
+            "burst": 0,
+            "contentType": "",
+            "kubeconfig": "",
+            "qps": 0
+        },
+        "clusterCIDR": "",
+        "configSyncPeriod": "0s",
+        "conntrack": {
+            "maxPerCore": null,
+            "min": null,
+            "tcpBeLiberal": false,
+            "tcpCloseWaitTimeout": null,
+            "tcpEstablishedTimeout": null,
+            "udpStreamTimeout": "0s",
+            "udpTimeout": "0s"
+        },
+        "detectLocal": {"bridgeInterface": "", "interfaceNamePrefix": ""},
+        "detectLocalMode": "",
+        "enableProfiling": false,
+        "healthzBindAddress": "",
+        "hostnameOverride": "",
+        "iptables": {
+            "localhostNodePorts": null,
+            "masqueradeAll": false,
+            "masqueradeBit": null,
+            "minSyncPeriod": "0s",
+            "syncPeriod": "0s"
+        },
+        "ipvs": {
+            "excludeCIDRs": null,
+            "minSyncPeriod": "0s",
+            "scheduler": "",
+            "strictARP": false,
+            "syncPeriod": "0s",
+            "tcpFinTimeout": "0s",
+            "tcpTimeout": "0s",
+            "udpTimeout": "0s"
+        },
+        "logging": {
+            "flushFrequency": 0,
+            "options": {"json": {"infoBufferSize": "0"}, "text": {"infoBufferSize": "0"}},
+            "verbosity": 0
+        },
+        "metricsBindAddress": "",
+        "mode": "",
+        "nftables": {
+            "masqueradeAll": false,
+            "masqueradeBit": null,
+            "minSyncPeriod": "0s",
+            "syncPeriod": "0s"
+        },
+        "nodePortAddresses": null,
+        "oomScoreAdj": null,
+        "portRange": "",
+        "showHiddenMetricsForVersion": "",
+        "winkernel": {
+            "enableDSR": false,
+            "forwardHealthCheckVip": false,
+            "networkName": "",
+            "rootHnsEndpointName": "",
+            "sourceVip": ""
+        }
+    });
+    value.as_object().cloned().expect("a JSON object literal")
 }
 
 const KUBELET_GROUP_VERSION_KIND: (&str, &str) = (KUBELET_CONFIG_GROUP_VERSION, KUBELET_KIND);

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Container, Pod};
 use super::args::{arg, arguments_to_command, last_value, set_value};
 use super::etcd::{client_url, loopback_like};
 use super::pod::{
-    ProbeTarget, component_pod, liveness_probe, merge_env, probe_host, readiness_probe,
+    ProbeTarget, component_pod, liveness_probe, merge_env, probe_host, probe_port, readiness_probe,
     resource_requests, startup_probe,
 };
 use super::volumes::control_plane_mounts;
@@ -53,6 +53,7 @@ pub fn control_plane_pod(
                 scheme: "HTTPS",
             };
             container.command = Some(api_server_command(cfg));
+            container.ports = Some(probe_port(&target));
             container.liveness_probe = Some(liveness_probe(&target, "/livez"));
             container.readiness_probe = Some(readiness_probe(&target, "/readyz"));
             container.startup_probe = Some(startup_probe(&target, "/livez", timeout));
@@ -69,6 +70,7 @@ pub fn control_plane_pod(
                 CONTROLLER_MANAGER_PORT,
             );
             container.command = Some(controller_manager_command(cluster, node.external_ca));
+            container.ports = Some(probe_port(&target));
             container.liveness_probe = Some(liveness_probe(&target, "/healthz"));
             container.startup_probe = Some(startup_probe(&target, "/healthz", timeout));
             container.resources = Some(resource_requests(&[("cpu", "200m")]));
@@ -77,8 +79,11 @@ pub fn control_plane_pod(
         ControlPlaneComponent::Scheduler => {
             let target = local_probe_target(&cluster.scheduler.extra_args, SCHEDULER_PORT);
             container.command = Some(scheduler_command(cluster));
-            container.liveness_probe = Some(liveness_probe(&target, "/healthz"));
-            container.startup_probe = Some(startup_probe(&target, "/healthz", timeout));
+            container.ports = Some(probe_port(&target));
+            // kubeadm probes the scheduler's /livez and /readyz since v1.32.
+            container.liveness_probe = Some(liveness_probe(&target, "/livez"));
+            container.readiness_probe = Some(readiness_probe(&target, "/readyz"));
+            container.startup_probe = Some(startup_probe(&target, "/livez", timeout));
             container.resources = Some(resource_requests(&[("cpu", "100m")]));
             &cluster.scheduler.extra_envs
         }

@@ -7,8 +7,8 @@ use k8s_openapi::api::core::v1::{Container, Pod};
 
 use super::args::{arg, arguments_to_command, last_value, set_value};
 use super::pod::{
-    ProbeTarget, component_pod, host_path_volume, liveness_probe, merge_env, readiness_probe,
-    resource_requests, startup_probe, volume_mount,
+    ProbeTarget, component_pod, host_path_volume, liveness_probe, merge_env, probe_port,
+    readiness_probe, resource_requests, startup_probe, volume_mount,
 };
 use super::{ETCD, ManifestError, health_check_timeout, join_path};
 use crate::config::constants::{ETCD_CLIENT_PORT, ETCD_METRICS_PORT, ETCD_PEER_PORT};
@@ -61,6 +61,7 @@ pub fn etcd_pod(cfg: &InitConfig, members: &[EtcdMember]) -> Result<Pod, Manifes
         command: Some(etcd_command(cfg, local, members)),
         image: Some(cfg.etcd_image()),
         image_pull_policy: Some("IfNotPresent".into()),
+        ports: Some(probe_port(&target)),
         volume_mounts: Some(vec![
             volume_mount(DATA_VOLUME, &local.data_dir, false),
             volume_mount(CERTS_VOLUME, &etcd_certs, false),

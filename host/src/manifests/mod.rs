@@ -185,11 +185,10 @@ pub fn render_kubelet_config(
     })
 }
 
-/// YAML the way Kubernetes tools write it: block style, list items at their key's
-/// indentation, plain scalars where unambiguous.
+/// YAML the way kubeadm writes it (go-yaml's key order and quoting), so a probe host such
+/// as `192.168.0.10` or `::1` is written plain, byte for byte as kubeadm's.
 pub fn to_yaml(value: &Value) -> Result<String, String> {
-    let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
-    serde_saphyr::to_string_with_options(value, options).map_err(|e| e.to_string())
+    crate::config::to_yaml(value).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

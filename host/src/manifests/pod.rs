@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Container, EnvVar, HTTPGetAction, HostPathVolumeSource, Pod, PodSecurityContext, PodSpec,
-    PodStatus, Probe, ResourceRequirements, SeccompProfile, Volume, VolumeMount,
+    Container, ContainerPort, EnvVar, HTTPGetAction, HostPathVolumeSource, Pod, PodSecurityContext,
+    PodSpec, PodStatus, Probe, ResourceRequirements, SeccompProfile, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -19,6 +19,8 @@ const SYSTEM_NODE_CRITICAL_PRIORITY: i32 = 2_000_001_000;
 /// kubeadm probes every 10s; the startup probe's failure threshold covers the whole health-check timeout.
 const PROBE_PERIOD_SECONDS: i32 = 10;
 const PROBE_TIMEOUT_SECONDS: i32 = 15;
+/// kubeadm names the port its probes use, so a patch that moves the port moves the probes too.
+pub const PROBE_PORT_NAME: &str = "probe-port";
 
 /// A static Pod in `kube-system` for one control-plane component: labels `component` and
 /// `tier`, host network, `system-node-critical`, and the runtime's default seccomp profile.
@@ -78,7 +80,7 @@ fn http_probe(
         http_get: Some(HTTPGetAction {
             host: (!target.host.is_empty()).then(|| target.host.clone()),
             path: Some(path.to_string()),
-            port: IntOrString::Int(target.port),
+            port: IntOrString::String(PROBE_PORT_NAME.to_string()),
             scheme: Some(target.scheme.to_string()),
             ..Default::default()
         }),
@@ -88,6 +90,16 @@ fn http_probe(
         period_seconds: Some(period),
         ..Default::default()
     }
+}
+
+/// The container port the probes refer to by name.
+pub fn probe_port(target: &ProbeTarget) -> Vec<ContainerPort> {
+    vec![ContainerPort {
+        name: Some(PROBE_PORT_NAME.to_string()),
+        container_port: target.port,
+        protocol: Some("TCP".into()),
+        ..Default::default()
+    }]
 }
 
 pub fn liveness_probe(target: &ProbeTarget, path: &str) -> Probe {

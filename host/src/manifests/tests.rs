@@ -249,20 +249,13 @@ fn etcd_with_an_older_image_tag_and_user_arguments() {
         Some("registry.k8s.io/etcd:3.5.21-0")
     );
     // Probes follow the first metrics URL the user gave.
-    let http = container(&pod)
-        .liveness_probe
-        .as_ref()
-        .unwrap()
-        .http_get
-        .clone()
-        .unwrap();
+    let c = container(&pod);
+    let liveness = c.liveness_probe.as_ref().unwrap();
+    let summary = probe_summary(c, liveness);
+    assert_eq!((summary.0.as_str(), summary.2), ("127.0.0.2", 9000));
     assert_eq!(
-        (http.host.as_deref(), &http.port, http.scheme.as_deref()),
-        (
-            Some("127.0.0.2"),
-            &k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(9000),
-            Some("HTTPS")
-        )
+        liveness.http_get.as_ref().unwrap().scheme.as_deref(),
+        Some("HTTPS")
     );
     let spec = pod.spec.unwrap();
     let paths: Vec<&str> = spec
@@ -335,6 +328,12 @@ fn api_server_authorization_modes() {
             Some("--authorization-mode=RBAC,Webhook"),
         ),
         (vec![("authorization-config", "/etc/authz.yaml")], None),
+        // kubeadm v1.34 filters its default through getAuthzModes, but the extra argument
+        // replaces that default: kube-apiserver gets the user's value as written.
+        (
+            vec![("authorization-mode", "Foo,RBAC")],
+            Some("--authorization-mode=Foo,RBAC"),
+        ),
     ] {
         let mut cfg = config();
         cfg.cluster.api_server.extra_args = args(&extra);
@@ -451,11 +450,19 @@ fn scheduler_command() {
     );
 }
 
-fn probe_summary(p: &Probe) -> (String, String, i32, i32, i32, i32, i32) {
+/// A probe as (host, path, port, initial delay, period, timeout, failure threshold), its
+/// port looked up by name among the container's ports, as kubelet resolves it.
+fn probe_summary(c: &Container, p: &Probe) -> (String, String, i32, i32, i32, i32, i32) {
     let http = p.http_get.as_ref().unwrap();
     let port = match &http.port {
-        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => *n,
-        other => panic!("port {other:?}"),
+        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(name) => c
+            .ports
+            .iter()
+            .flatten()
+            .find(|port| port.name.as_deref() == Some(name))
+            .map(|port| port.container_port)
+            .unwrap_or_else(|| panic!("no container port named {name}")),
+        other => panic!("a numeric probe port {other:?}; kubeadm names it"),
     };
     (
         http.host.clone().unwrap_or_default(),
@@ -473,7 +480,7 @@ fn probes_follow_kubeadm() {
     let cfg = config();
     let api = pod(ControlPlaneComponent::ApiServer, &cfg);
     let c = container(&api);
-    let s = |p: &Option<Probe>| probe_summary(p.as_ref().unwrap());
+    let s = |p: &Option<Probe>| probe_summary(c, p.as_ref().unwrap());
     assert_eq!(
         s(&c.liveness_probe),
         ("192.168.0.10".into(), "/livez".into(), 6443, 10, 10, 15, 8)
@@ -489,14 +496,37 @@ fn probes_follow_kubeadm() {
 
     let kcm = pod(ControlPlaneComponent::ControllerManager, &cfg);
     let c = container(&kcm);
+    let s = |p: &Option<Probe>| probe_summary(c, p.as_ref().unwrap());
     assert_eq!(
         s(&c.liveness_probe),
         ("127.0.0.1".into(), "/healthz".into(), 10257, 10, 10, 15, 8)
     );
+    assert_eq!(
+        s(&c.startup_probe),
+        ("127.0.0.1".into(), "/healthz".into(), 10257, 10, 10, 15, 24)
+    );
     assert!(c.readiness_probe.is_none());
+
+    // Since kubeadm v1.32 the scheduler is probed on /livez and /readyz.
+    let scheduler = pod(ControlPlaneComponent::Scheduler, &cfg);
+    let c = container(&scheduler);
+    let s = |p: &Option<Probe>| probe_summary(c, p.as_ref().unwrap());
+    assert_eq!(
+        s(&c.liveness_probe),
+        ("127.0.0.1".into(), "/livez".into(), 10259, 10, 10, 15, 8)
+    );
+    assert_eq!(
+        s(&c.readiness_probe),
+        ("127.0.0.1".into(), "/readyz".into(), 10259, 0, 1, 15, 3)
+    );
+    assert_eq!(
+        s(&c.startup_probe),
+        ("127.0.0.1".into(), "/livez".into(), 10259, 10, 10, 15, 24)
+    );
 
     let etcd = etcd_pod(&cfg, &[]).unwrap();
     let c = container(&etcd);
+    let s = |p: &Option<Probe>| probe_summary(c, p.as_ref().unwrap());
     assert_eq!(
         s(&c.liveness_probe),
         ("127.0.0.1".into(), "/livez".into(), 2381, 10, 10, 15, 8)
@@ -505,6 +535,45 @@ fn probes_follow_kubeadm() {
         s(&c.startup_probe),
         ("127.0.0.1".into(), "/readyz".into(), 2381, 10, 10, 15, 24)
     );
+}
+
+#[test]
+fn every_static_pod_declares_one_tcp_probe_port_its_probes_name() {
+    let cfg = config();
+    let pods = [
+        (pod(ControlPlaneComponent::ApiServer, &cfg), 6443),
+        (pod(ControlPlaneComponent::ControllerManager, &cfg), 10257),
+        (pod(ControlPlaneComponent::Scheduler, &cfg), 10259),
+        (etcd_pod(&cfg, &[]).unwrap(), 2381),
+    ];
+    for (pod, port) in pods {
+        let c = container(&pod);
+        let ports: Vec<_> = c
+            .ports
+            .iter()
+            .flatten()
+            .map(|p| (p.name.as_deref(), p.container_port, p.protocol.as_deref()))
+            .collect();
+        assert_eq!(
+            ports,
+            [(Some("probe-port"), port, Some("TCP"))],
+            "{}",
+            c.name
+        );
+        for probe in [&c.liveness_probe, &c.readiness_probe, &c.startup_probe]
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(
+                probe.http_get.as_ref().unwrap().port,
+                k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(
+                    "probe-port".into()
+                ),
+                "{}",
+                c.name
+            );
+        }
+    }
 }
 
 #[test]
@@ -936,24 +1005,107 @@ fn kubelet_configuration_keeps_user_values_and_warns_where_kubeadm_disagrees() {
     );
 }
 
+/// `kubeadm config print init-defaults --component-configs KubeProxyConfiguration`'s kube-proxy
+/// document (kubeadm v1.34): every field Go serializes, zero values included.
+const KUBEADM_KUBE_PROXY_DEFAULTS: &str = r#"apiVersion: kubeproxy.config.k8s.io/v1alpha1
+bindAddress: 0.0.0.0
+bindAddressHardFail: false
+clientConnection:
+  acceptContentTypes: ""
+  burst: 0
+  contentType: ""
+  kubeconfig: /var/lib/kube-proxy/kubeconfig.conf
+  qps: 0
+clusterCIDR: ""
+configSyncPeriod: 0s
+conntrack:
+  maxPerCore: null
+  min: null
+  tcpBeLiberal: false
+  tcpCloseWaitTimeout: null
+  tcpEstablishedTimeout: null
+  udpStreamTimeout: 0s
+  udpTimeout: 0s
+detectLocal:
+  bridgeInterface: ""
+  interfaceNamePrefix: ""
+detectLocalMode: ""
+enableProfiling: false
+healthzBindAddress: ""
+hostnameOverride: ""
+iptables:
+  localhostNodePorts: null
+  masqueradeAll: false
+  masqueradeBit: null
+  minSyncPeriod: 0s
+  syncPeriod: 0s
+ipvs:
+  excludeCIDRs: null
+  minSyncPeriod: 0s
+  scheduler: ""
+  strictARP: false
+  syncPeriod: 0s
+  tcpFinTimeout: 0s
+  tcpTimeout: 0s
+  udpTimeout: 0s
+kind: KubeProxyConfiguration
+logging:
+  flushFrequency: 0
+  options:
+    json:
+      infoBufferSize: "0"
+    text:
+      infoBufferSize: "0"
+  verbosity: 0
+metricsBindAddress: ""
+mode: ""
+nftables:
+  masqueradeAll: false
+  masqueradeBit: null
+  minSyncPeriod: 0s
+  syncPeriod: 0s
+nodePortAddresses: null
+oomScoreAdj: null
+portRange: ""
+showHiddenMetricsForVersion: ""
+winkernel:
+  enableDSR: false
+  forwardHealthCheckVip: false
+  networkName: ""
+  rootHnsEndpointName: ""
+  sourceVip: ""
+"#;
+
 #[test]
 fn kube_proxy_configuration_defaults() {
+    let c = kube_proxy_configuration(&config());
+    assert_eq!(
+        to_yaml(&serde_json::Value::Object(c)).unwrap(),
+        KUBEADM_KUBE_PROXY_DEFAULTS
+    );
     let mut cfg = config();
     cfg.cluster.networking.pod_subnet = "10.244.0.0/16".into();
     let c = kube_proxy_configuration(&cfg);
-    assert_eq!(
-        serde_json::Value::Object(c),
-        serde_json::json!({
-            "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
-            "kind": "KubeProxyConfiguration",
-            "bindAddress": "0.0.0.0",
-            "clusterCIDR": "10.244.0.0/16",
-            "clientConnection": {"kubeconfig": "/var/lib/kube-proxy/kubeconfig.conf"}
-        })
-    );
+    assert_eq!(c["clusterCIDR"], "10.244.0.0/16");
     let c = kube_proxy_configuration(&ipv6_config());
     assert_eq!(c["bindAddress"], "::");
-    assert!(!c.contains_key("clusterCIDR"));
+    assert_eq!(c["clusterCIDR"], "");
+}
+
+#[test]
+fn kube_proxy_configuration_keeps_user_values_among_the_zero_values() {
+    let mut cfg = config();
+    cfg.kube_proxy = Some(
+        serde_json::json!({"mode": "nftables", "conntrack": {"maxPerCore": 0}})
+            .as_object()
+            .cloned()
+            .unwrap(),
+    );
+    let c = kube_proxy_configuration(&cfg);
+    assert_eq!(c["mode"], "nftables");
+    assert_eq!(c["conntrack"]["maxPerCore"], 0);
+    assert_eq!(c["conntrack"]["min"], serde_json::Value::Null);
+    assert_eq!(c["conntrack"]["udpTimeout"], "0s");
 }
 
 #[test]
@@ -976,4 +1128,25 @@ fn node_environment_sees_distribution_ca_dirs_and_an_external_ca() {
     assert!(NodeEnvironment::detect(&root, &cfg).external_ca);
     std::fs::write(pki.join("ca.key"), "key").unwrap();
     assert!(!NodeEnvironment::detect(&root, &cfg).external_ca);
+}
+
+#[test]
+fn probe_hosts_are_written_plain_as_kubeadm_writes_them() {
+    let events = Events::discard();
+    let api = pod(ControlPlaneComponent::ApiServer, &config());
+    let api = render_static_pod("kube-apiserver", &api, None, &events).unwrap();
+    assert_eq!(
+        api.matches("        host: 192.168.0.10\n").count(),
+        3,
+        "{api}"
+    );
+    let etcd = etcd_pod(&ipv6_config(), &[]).unwrap();
+    let etcd = render_static_pod(ETCD, &etcd, None, &events).unwrap();
+    assert_eq!(etcd.matches("        host: ::1\n").count(), 3, "{etcd}");
+    for yaml in [api, etcd] {
+        assert!(
+            !yaml.contains("host: \"") && !yaml.contains("host: '"),
+            "{yaml}"
+        );
+    }
 }

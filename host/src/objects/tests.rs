@@ -15,7 +15,7 @@ use crate::config::InitOverrides;
 use crate::config::v1beta4::NodeRegistrationOptions;
 use crate::kubeconfig::Kubeconfig;
 use crate::manifests::kubelet_configuration;
-use crate::pki::test_support::{init_config, init_config_from_yaml};
+use crate::test_support::{init_config, init_config_from_yaml};
 
 /// `Kind namespace/name` of each object, in order.
 fn listing(objects: &[ApiObject]) -> Vec<String> {

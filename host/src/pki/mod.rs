@@ -29,6 +29,4 @@ pub(crate) fn pem_block(tag: &str, der: impl Into<Vec<u8>>) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod test_support;
-#[cfg(test)]
 mod tests;

@@ -8,10 +8,10 @@ use ::time::OffsetDateTime;
 use x509_parser::prelude::*;
 
 use super::certlist::*;
-use super::test_support::{init_config, init_config_with_algorithm};
 use super::*;
 use crate::config::{GoDuration, InitConfig, InitOverrides};
 use crate::node::NodeRoot;
+use crate::test_support::{init_config, init_config_with_algorithm};
 use crate::workflow::{Event, Events, Recorder};
 
 struct Node {

@@ -1,5 +1,6 @@
-//! The node facts plugins may ask for, behind a trait so tests give fixed answers. The live
-//! implementation reads uname, `/proc`, `/sys` and os-release of the running host.
+//! The node facts plugins may ask for, behind a trait so tests give fixed answers. On a real
+//! host they are a view of [`System`] (uname, `/proc`, `/sys`, os-release), typed as the WIT
+//! `node` interface wants them.
 
 use std::collections::BTreeSet;
 
@@ -40,11 +41,14 @@ pub trait NodeFacts: Send + Sync {
     fn sysctl(&self, key: &str) -> Result<String, FactError>;
 }
 
-/// The facts of the machine this process runs on.
-pub struct LiveNodeFacts;
+/// The host as plugins see it: [`System`]'s facts, typed for the WIT `node` interface.
+pub struct NodeView<S>(pub S);
 
-fn read(path: &str) -> Result<String, FactError> {
-    match LiveSystem.read_host_file(path) {
+/// The machine this process runs on, as plugins see it.
+pub const LIVE_NODE: NodeView<LiveSystem> = NodeView(LiveSystem);
+
+fn read(system: &impl System, path: &str) -> Result<String, FactError> {
+    match system.read_host_file(path) {
         Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(FactError::NotFound),
         Err(e) => Err(FactError::Unavailable(format!("read {path}: {e}"))),
@@ -123,45 +127,43 @@ pub(crate) fn go_arch(machine: &str) -> String {
     .to_string()
 }
 
-impl NodeFacts for LiveNodeFacts {
+impl<S: System> NodeFacts for NodeView<S> {
     fn hostname(&self) -> Result<String, FactError> {
-        Ok(LiveSystem.hostname())
+        Ok(self.0.hostname())
     }
 
     fn kernel_release(&self) -> Result<String, FactError> {
-        Ok(LiveSystem.kernel().release)
+        Ok(self.0.kernel().release)
     }
 
     fn os_release(&self) -> Result<Vec<(String, String)>, FactError> {
-        let text = match read("/etc/os-release") {
-            Err(FactError::NotFound) => read("/usr/lib/os-release")?,
+        let text = match read(&self.0, "/etc/os-release") {
+            Err(FactError::NotFound) => read(&self.0, "/usr/lib/os-release")?,
             other => other?,
         };
         Ok(parse_os_release(&text))
     }
 
     fn architecture(&self) -> Result<String, FactError> {
-        Ok(go_arch(
-            &rustix::system::uname().machine().to_string_lossy(),
-        ))
+        Ok(go_arch(&self.0.machine()))
     }
 
     fn cpu_count(&self) -> Result<u32, FactError> {
-        Ok(LiveSystem.cpu_count() as u32)
+        Ok(self.0.cpu_count() as u32)
     }
 
     fn memory_bytes(&self) -> Result<u64, FactError> {
-        meminfo_bytes(&read("/proc/meminfo")?, "MemTotal")
+        meminfo_bytes(&read(&self.0, "/proc/meminfo")?, "MemTotal")
             .ok_or_else(|| FactError::Unavailable("/proc/meminfo has no MemTotal line".into()))
     }
 
     fn swap_bytes(&self) -> Result<u64, FactError> {
-        meminfo_bytes(&read("/proc/meminfo")?, "SwapTotal")
+        meminfo_bytes(&read(&self.0, "/proc/meminfo")?, "SwapTotal")
             .ok_or_else(|| FactError::Unavailable("/proc/meminfo has no SwapTotal line".into()))
     }
 
     fn cgroup_version(&self) -> Result<CgroupVersion, FactError> {
-        let mounts = read("/proc/mounts")?;
+        let mounts = read(&self.0, "/proc/mounts")?;
         let fstype = mounts.lines().find_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
             (fields.get(1) == Some(&"/sys/fs/cgroup")).then(|| fields.get(2).copied())?
@@ -176,9 +178,9 @@ impl NodeFacts for LiveNodeFacts {
     }
 
     fn kernel_modules(&self) -> Result<Vec<String>, FactError> {
-        let loaded = read("/proc/modules")?;
-        let release = LiveSystem.kernel().release;
-        let builtin = match read(&format!("/lib/modules/{release}/modules.builtin")) {
+        let loaded = read(&self.0, "/proc/modules")?;
+        let release = self.0.kernel().release;
+        let builtin = match read(&self.0, &format!("/lib/modules/{release}/modules.builtin")) {
             Err(FactError::NotFound) => String::new(),
             other => other?,
         };
@@ -189,8 +191,8 @@ impl NodeFacts for LiveNodeFacts {
 
     fn listening_tcp_ports(&self) -> Result<Vec<u16>, FactError> {
         let mut ports = BTreeSet::new();
-        listening_ports(&read("/proc/net/tcp")?, &mut ports);
-        match read("/proc/net/tcp6") {
+        listening_ports(&read(&self.0, "/proc/net/tcp")?, &mut ports);
+        match read(&self.0, "/proc/net/tcp6") {
             Ok(table) => listening_ports(&table, &mut ports),
             Err(FactError::NotFound) => {}
             Err(e) => return Err(e),
@@ -202,9 +204,11 @@ impl NodeFacts for LiveNodeFacts {
         if !is_sysctl_key(key) {
             return Err(FactError::NotFound);
         }
-        Ok(read(&format!("/proc/sys/{}", key.replace('.', "/")))?
-            .trim()
-            .to_string())
+        Ok(
+            read(&self.0, &format!("/proc/sys/{}", key.replace('.', "/")))?
+                .trim()
+                .to_string(),
+        )
     }
 }
 

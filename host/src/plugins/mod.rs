@@ -30,7 +30,7 @@ pub use cache::{CacheError, CacheOutcome, DEFAULT_CACHE_DIR};
 pub use capture::{CAPTURE_LIMIT, is_hidden_control, neutralise, terminal_yaml};
 pub use engine::EPOCH_TICK;
 pub use error::{Call, Denial, IntegrityError, OutputProblem, PluginError};
-pub use facts::{CgroupVersion, FactError, LiveNodeFacts, NodeFacts};
+pub use facts::{CgroupVersion, FactError, LIVE_NODE, NodeFacts, NodeView};
 pub use host::{HostConfig, Inspection, LoadedPlugin, PluginHost};
 pub use imports::{ClusterReader, NoCluster};
 pub use integrity::{

@@ -80,8 +80,8 @@ fn split_host(endpoint: &str) -> Option<&str> {
 mod tests {
     use super::*;
     use crate::config::JoinOverrides;
-    use crate::config::testing::FakeHost;
     use crate::system::fake::FakeSystem;
+    use crate::test_support::FakeHost;
 
     fn names(control_plane: bool, endpoint: &str) -> Vec<String> {
         let flags = JoinOverrides {

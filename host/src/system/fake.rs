@@ -14,6 +14,10 @@ pub struct FakeSystem {
     pub euid: u32,
     pub hostname: String,
     pub kernel: Option<Kernel>,
+    /// `uname -m`; empty means `x86_64`.
+    pub machine: String,
+    /// The default route's source address; `None`: the host has no default route.
+    pub address: Option<IpAddr>,
     pub cpus: usize,
     pub memory_mb: u64,
     /// Kernel-provided files by absolute path (`/proc/...`, `/sys/...`).
@@ -116,6 +120,19 @@ impl System for FakeSystem {
             name: "Linux".into(),
             release: "6.8.0".into(),
         })
+    }
+
+    fn machine(&self) -> String {
+        if self.machine.is_empty() {
+            "x86_64".into()
+        } else {
+            self.machine.clone()
+        }
+    }
+
+    fn default_address(&self) -> Result<IpAddr, String> {
+        self.address
+            .ok_or_else(|| "/proc/net/route has no IPv4 default route with a gateway".into())
     }
 
     fn cpu_count(&self) -> usize {

@@ -10,7 +10,6 @@ use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
 
 use super::route::default_route;
 use super::{Kernel, ServiceState, System};
-use crate::config::HostFacts;
 
 const ROUTE_TABLE: &str = "/proc/net/route";
 
@@ -37,6 +36,13 @@ impl System for LiveSystem {
         }
     }
 
+    fn machine(&self) -> String {
+        rustix::system::uname()
+            .machine()
+            .to_string_lossy()
+            .into_owned()
+    }
+
     fn cpu_count(&self) -> usize {
         match rustix::thread::sched_getaffinity(None) {
             Ok(set) => set.count() as usize,
@@ -51,6 +57,27 @@ impl System for LiveSystem {
 
     fn read_host_file(&self, path: &str) -> io::Result<Vec<u8>> {
         std::fs::read(path)
+    }
+
+    fn default_address(&self) -> Result<IpAddr, String> {
+        let table = self
+            .read_host_file(ROUTE_TABLE)
+            .map_err(|e| format!("read {ROUTE_TABLE}: {e}"))?;
+        let route = default_route(&String::from_utf8_lossy(&table))
+            .ok_or_else(|| format!("{ROUTE_TABLE} has no IPv4 default route with a gateway"))?;
+        // connect() on a UDP socket only chooses the route and source address; nothing is sent.
+        let probe = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
+            .map_err(|e| format!("open a UDP socket: {e}"))?;
+        probe.connect((route.gateway, 9)).map_err(|e| {
+            format!(
+                "no source address towards the default gateway {} via {}: {e}",
+                route.gateway, route.interface
+            )
+        })?;
+        let local = probe
+            .local_addr()
+            .map_err(|e| format!("read the UDP socket's address: {e}"))?;
+        Ok(local.ip())
     }
 
     fn try_listen(&self, port: u16) -> io::Result<()> {
@@ -157,48 +184,6 @@ fn listen_v4(port: u16) -> rustix::io::Result<()> {
     sockopt::set_socket_reuseaddr(&fd, true)?;
     rustix::net::bind(&fd, &SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))?;
     rustix::net::listen(&fd, 1)
-}
-
-/// The characters of a bootstrap token, `[0-9a-z]`.
-/// The dynamic defaults of the configuration (node name, advertise address, token), taken
-/// from this machine.
-pub struct LiveHostFacts;
-
-impl HostFacts for LiveHostFacts {
-    fn hostname(&self) -> Result<String, String> {
-        let name = LiveSystem.hostname().trim().to_ascii_lowercase();
-        if name.is_empty() {
-            return Err("empty hostname is invalid".into());
-        }
-        Ok(name)
-    }
-
-    fn default_address(&self) -> Result<String, String> {
-        let table = LiveSystem
-            .read_host_file(ROUTE_TABLE)
-            .map_err(|e| format!("read {ROUTE_TABLE}: {e}"))?;
-        let route = default_route(&String::from_utf8_lossy(&table))
-            .ok_or_else(|| format!("{ROUTE_TABLE} has no IPv4 default route with a gateway"))?;
-        // connect() on a UDP socket only chooses the route and source address; nothing is sent.
-        let probe = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
-            .map_err(|e| format!("open a UDP socket: {e}"))?;
-        probe.connect((route.gateway, 9)).map_err(|e| {
-            format!(
-                "no source address towards the default gateway {} via {}: {e}",
-                route.gateway, route.interface
-            )
-        })?;
-        let local = probe
-            .local_addr()
-            .map_err(|e| format!("read the UDP socket's address: {e}"))?;
-        Ok(local.ip().to_string())
-    }
-
-    fn new_token(&self) -> String {
-        crate::token::BootstrapToken::generate()
-            .expect("the operating system's random number generator failed")
-            .expose()
-    }
 }
 
 #[cfg(test)]

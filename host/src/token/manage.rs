@@ -36,26 +36,31 @@ pub enum ManageError {
 
 /// `token create`'s flags as kubeadm reads them into a config token: `--ttl`, `--usages`,
 /// `--groups`, `--description`, and the token argument (a new one is generated without it).
-/// Empty usage or group lists take kubeadm's defaults, as they do in kubeadm.
+/// An empty usage list takes kubeadm's default; `groups` are exactly the given ones (an
+/// explicit `--groups ""` makes a token with no extra groups), or kubeadm's default group when `None`.
 pub fn spec_from_flags(
     token: Option<&str>,
     ttl: &str,
     usages: &[String],
-    groups: &[String],
+    groups: Option<&[String]>,
     description: &str,
 ) -> Result<TokenSpec, TokenError> {
     let token = match token {
         Some(text) => text.parse::<BootstrapToken>()?,
         None => BootstrapToken::generate()?,
     };
-    TokenSpec::from_config(&v1beta4::BootstrapToken {
+    let config = v1beta4::BootstrapToken {
         token: token.expose(),
         description: description.to_string(),
         ttl: Some(parse_ttl(ttl)?),
         expires: None,
         usages: usages.to_vec(),
-        groups: groups.to_vec(),
-    })
+        groups: Vec::new(),
+    };
+    match groups {
+        Some(groups) => TokenSpec::with_groups(&config, groups.to_vec()),
+        None => TokenSpec::from_config(&config),
+    }
 }
 
 /// kubeadm's `CreateNewTokens`: each token's Secret, created with its expiration counted from

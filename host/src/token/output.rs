@@ -164,6 +164,14 @@ impl<'a> OutputToken<'a> {
     }
 }
 
+/// The output object of each token, as the template printers see it.
+pub fn output_objects(tokens: &[ListedToken]) -> Vec<serde_json::Value> {
+    tokens
+        .iter()
+        .map(|t| serde_json::to_value(OutputToken::of(t)).expect("strings serialize"))
+        .collect()
+}
+
 /// `-o json`: one indented object per token, as kubeadm prints them one after another.
 pub fn render_json(tokens: &[ListedToken]) -> String {
     let mut out = String::new();

@@ -117,16 +117,25 @@ impl TokenSpec {
     /// The spec of a config's token, with kubeadm's defaults for what is unset (24h, signing and
     /// authentication, the default node group) and its validation. `expires` wins over `ttl`.
     pub fn from_config(t: &v1beta4::BootstrapToken) -> Result<Self, TokenError> {
+        let groups = if t.groups.is_empty() {
+            vec![DEFAULT_TOKEN_GROUP.to_string()]
+        } else {
+            t.groups.clone()
+        };
+        Self::with_groups(t, groups)
+    }
+
+    /// Like [`TokenSpec::from_config`], with exactly these extra groups (none for a
+    /// signing-only token) instead of defaulting an empty list.
+    pub fn with_groups(
+        t: &v1beta4::BootstrapToken,
+        groups: Vec<String>,
+    ) -> Result<Self, TokenError> {
         let token: BootstrapToken = t.token.parse()?;
         let usages = if t.usages.is_empty() {
             Usage::DEFAULT.to_vec()
         } else {
             Usage::parse_all(&t.usages)?
-        };
-        let groups = if t.groups.is_empty() {
-            vec![DEFAULT_TOKEN_GROUP.to_string()]
-        } else {
-            t.groups.clone()
         };
         if !groups.is_empty() && !usages.contains(&Usage::Authentication) {
             return Err(TokenError::GroupsWithoutAuthentication);

@@ -1,6 +1,6 @@
 use super::*;
-use crate::config::testing::FakeHost;
 use crate::config::{InitOverrides, load_documents, resolve_init};
+use crate::test_support::FakeHost;
 
 const KEY: &str = "RWRgYmNz8z9TxF7NCTvEfw4ZbFzC0sunieOw8dGwqJ3gdvinH2Li1xn3";
 

@@ -1,6 +1,6 @@
 use super::*;
-use crate::config::testing::FakeHost;
 use crate::config::{GoDuration, load_documents, resolve_init};
+use crate::test_support::FakeHost;
 
 /// What `kubeadm config print init-defaults` prints (v1.31+), with this build's version.
 const KUBEADM_INIT_DEFAULTS: &str = "apiVersion: kubeadm.k8s.io/v1beta4
@@ -221,6 +221,12 @@ fn strings_are_quoted_exactly_when_go_yaml_quotes_them() {
         ("*x", "'*x'"),
         ("it's: x", "'it''s: x'"),
         ("x\ty", "\"x\\ty\""),
+        ("::1", "::1"),
+        ("::ffff:10.0.0.1", "::ffff:10.0.0.1"),
+        ("?x", "?x"),
+        (":", "':'"),
+        (": x", "': x'"),
+        ("::", "'::'"),
     ] {
         let yaml = to_yaml(&serde_json::json!({ "k": value })).unwrap();
         assert_eq!(yaml, format!("k: {shown}\n"), "{value:?}");
@@ -339,11 +345,73 @@ fn migrate_and_validate_reject_unknown_apis_and_empty_files() {
         .to_string();
     assert!(
         err.starts_with(
-            "k.yaml: no InitConfiguration, ClusterConfiguration or JoinConfiguration found"
+            "k.yaml: no InitConfiguration, ClusterConfiguration, JoinConfiguration, ResetConfiguration or UpgradeConfiguration found"
         ),
         "{err}"
     );
     assert!(migrate(only_kubelet, "k.yaml", &host).is_err());
+}
+
+#[test]
+fn migrate_of_an_empty_file_returns_nothing_and_succeeds() {
+    let host = FakeHost::default();
+    for empty in ["", "\n", "---\n"] {
+        assert_eq!(migrate(empty, "e.yaml", &host).unwrap(), "", "{empty:?}");
+    }
+}
+
+#[test]
+fn reset_and_upgrade_documents_are_decoded_strictly_validated_and_migrated() {
+    let host = FakeHost::default();
+    // Written as kubeadm writes them (keys sorted), so migrating gives the same text back.
+    let reset = "apiVersion: kubeadm.k8s.io/v1beta4\nforce: true\nkind: ResetConfiguration\nunmountFlags:\n- MNT_DETACH\n";
+    let upgrade = "apiVersion: kubeadm.k8s.io/v1beta4\napply:\n  forceUpgrade: true\n  patches:\n    directory: /etc/kubernetes/patches\ndiff:\n  contextLines: 5\nkind: UpgradeConfiguration\nnode:\n  etcdUpgrade: false\nplan:\n  allowRCUpgrades: true\n";
+    // A file holding only one of them is a valid kubeadm configuration.
+    for text in [reset, upgrade] {
+        assert_eq!(
+            validate_file(text, "r.yaml", &host).unwrap(),
+            Vec::<String>::new()
+        );
+    }
+    assert_eq!(migrate(reset, "r.yaml", &host).unwrap(), reset);
+    assert_eq!(
+        migrate(&format!("{upgrade}---\n{reset}"), "u.yaml", &host).unwrap(),
+        format!("{reset}---\n{upgrade}"),
+        "kubeadm's order: reset, then upgrade"
+    );
+    for (text, expected) in [
+        (
+            format!("{reset}forse: true\n"),
+            "r.yaml: document 1 (ResetConfiguration): unknown field `forse`",
+        ),
+        (
+            format!("{upgrade}  dryrun: true\n"),
+            "r.yaml: document 1 (UpgradeConfiguration): plan: unknown field `dryrun`",
+        ),
+        (
+            format!("{reset}certificatesDir: pki\n"),
+            r#"r.yaml: document 1 (ResetConfiguration): certificatesDir: "pki" is not an absolute path"#,
+        ),
+        (
+            upgrade.replace("/etc/kubernetes/patches", "patches"),
+            r#"r.yaml: document 1 (UpgradeConfiguration): apply.patches.directory: "patches" is not an absolute path"#,
+        ),
+        (
+            upgrade.replace(
+                "  etcdUpgrade: false\n",
+                "  etcdUpgrade: false\n  imagePullPolicy: Sometimes\n",
+            ),
+            r#"node.imagePullPolicy: "Sometimes" is not a pull policy"#,
+        ),
+    ] {
+        for result in [
+            validate_file(&text, "r.yaml", &host).map(|_| ()),
+            migrate(&text, "r.yaml", &host).map(|_| ()),
+        ] {
+            let err = result.unwrap_err().to_string();
+            assert!(err.contains(expected), "{text}\n{err}");
+        }
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::load_documents;
-use crate::config::testing::FakeHost;
+use crate::test_support::FakeHost;
 
 fn docs(text: &str) -> Documents {
     load_documents(text, "kubeadm.yaml").unwrap()
@@ -403,8 +403,13 @@ fn join_flags_build_the_configuration() {
         Some(vec![control_plane_taint()])
     );
 
+    // kubeadm validates that a discovery file exists, so the test makes one.
+    let dir = tempfile::tempdir().unwrap();
+    let discovery = dir.path().join("discovery.conf");
+    std::fs::write(&discovery, "").unwrap();
+    let discovery = discovery.to_str().unwrap();
     let file = JoinOverrides {
-        discovery_file: Some("file:///etc/kubernetes/discovery.conf".into()),
+        discovery_file: Some(format!("file://{discovery}")),
         token: Some("abcdef.0123456789abcdef".into()),
         ..Default::default()
     };
@@ -413,10 +418,7 @@ fn join_flags_build_the_configuration() {
         .0
         .join;
     assert!(join.discovery.bootstrap_token.is_none());
-    assert_eq!(
-        join.discovery.file.unwrap().kube_config_path,
-        "/etc/kubernetes/discovery.conf"
-    );
+    assert_eq!(join.discovery.file.unwrap().kube_config_path, discovery);
 
     let missing = JoinOverrides {
         token: Some("abcdef.0123456789abcdef".into()),

@@ -96,6 +96,51 @@ pub fn url_scheme(url: &str) -> Result<Option<&str>, String> {
     Ok(None)
 }
 
+/// Go's `url.Parse` refuses a `%` not followed by two hexadecimal digits.
+pub fn check_url_escapes(url: &str) -> Result<(), String> {
+    let bytes = url.as_bytes();
+    for (i, _) in url.match_indices('%') {
+        let escape = bytes.get(i + 1..i + 3);
+        if !escape.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
+            let end = (i + 3).min(url.len());
+            return Err(format!(
+                "invalid URL escape {:?}",
+                url.get(i..end).unwrap_or(&url[i..])
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Go's `url.Parse` refuses a port that is not all digits in `scheme://[user@]host:port/...`.
+pub fn check_url_port(url: &str) -> Result<(), String> {
+    let Some((_, rest)) = url.split_once("://") else {
+        return Ok(());
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let port = if let Some(v6) = host_port.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((_, "")) => return Ok(()),
+            Some((_, tail)) => match tail.strip_prefix(':') {
+                Some(port) => port,
+                None => return Err(format!("invalid port {tail:?} after host")),
+            },
+            None => return Err("missing ']' in host".into()),
+        }
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((_, port)) => port,
+            None => return Ok(()),
+        }
+    };
+    if port.bytes().all(|c| c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("invalid port \":{port}\" after host"))
+    }
+}
+
 fn is_token_chars(s: &str, len: usize) -> bool {
     s.len() == len
         && s.bytes()

@@ -179,7 +179,7 @@ fn each_init_rule_reports_its_field_value_and_expectation() {
                     ..Default::default()
                 }])
             },
-            r#"nodeRegistration.taints[0].effect: "Bogus" is not a taint effect; expected NoSchedule, PreferNoSchedule, NoExecute"#,
+            r#"nodeRegistration.taints[0].effect: "Bogus" is not a taint effect; expected NoSchedule, PreferNoSchedule, NoExecute (kubeadm accepts this value here, but the API server refuses a taint without a valid effect once the node is registered"#,
         ),
         (
             "taint key",
@@ -715,7 +715,7 @@ fn each_join_rule_reports_its_field_value_and_expectation() {
                 c.discovery.bootstrap_token.as_mut().unwrap().ca_cert_hashes =
                     vec!["sha256:abc".into()]
             },
-            r#"discovery.bootstrapToken.caCertHashes: "sha256:abc" is not a CA public key hash; expected sha256:<64 hexadecimal characters>"#,
+            r#"discovery.bootstrapToken.caCertHashes: "sha256:abc" is not a CA public key hash; expected sha256:<64 hexadecimal characters> (kubeadm accepts this value here and refuses it only during discovery; kubeadm-rs checks the pin before it contacts the cluster)"#,
         ),
         (
             "unknown hash type",
@@ -744,6 +744,31 @@ fn each_join_rule_reports_its_field_value_and_expectation() {
             "file discovery empty",
             |c| file(c, ""),
             "discovery.file.kubeConfigPath: is empty",
+        ),
+        (
+            "file discovery: a file that is not there",
+            |c| file(c, "/nonexistent/discovery.conf"),
+            r#"discovery.file.kubeConfigPath: "/nonexistent/discovery.conf" is not a valid HTTPS URL or a file on disk (no such file)"#,
+        ),
+        (
+            "file discovery: a relative file that is not there",
+            |c| file(c, "discovery/nonexistent.conf"),
+            r#"discovery.file.kubeConfigPath: "discovery/nonexistent.conf" is not a valid HTTPS URL or a file on disk (no such file)"#,
+        ),
+        (
+            "file discovery: a URL with a bad port",
+            |c| file(c, "https://10.0.0.5:port/cluster-info.yaml"),
+            r#"discovery.file.kubeConfigPath: "https://10.0.0.5:port/cluster-info.yaml" is not a valid HTTPS URL or a file on disk (invalid port ":port" after host)"#,
+        ),
+        (
+            "file discovery: a URL with a bad escape",
+            |c| file(c, "https://10.0.0.5/cluster%zzinfo.yaml"),
+            r#"is not a valid HTTPS URL or a file on disk (invalid URL escape "%zz")"#,
+        ),
+        (
+            "file discovery: no scheme before ://",
+            |c| file(c, "://10.0.0.5/cluster-info.yaml"),
+            "is not a valid HTTPS URL or a file on disk (missing protocol scheme)",
         ),
         (
             "CA path relative",
@@ -818,9 +843,13 @@ fn join_file_discovery_and_pins_pass() {
         .ca_cert_hashes = vec![format!("sha256:{}", "aB".repeat(32))];
     assert_eq!(validate_join(&cfg), Ok(vec![]));
 
+    let dir = tempfile::tempdir().unwrap();
+    let existing = dir.path().join("discovery.conf");
+    std::fs::write(&existing, "").unwrap();
     for path in [
-        "/etc/kubernetes/discovery.conf",
+        existing.to_str().unwrap(),
         "https://example.com/cluster-info.yaml",
+        "https://[fd00::1]:6443/cluster-info.yaml",
     ] {
         let mut cfg = valid_join();
         cfg.discovery.bootstrap_token = None;
@@ -874,4 +903,35 @@ fn syntax_predicates_match_upstream_formats() {
     assert!(!syntax::is_image_repository("registry.k8s.io/UPPER"));
     assert_eq!(syntax::parse_go_bool("T"), Some(true));
     assert_eq!(syntax::parse_go_bool("yes"), None);
+}
+
+#[test]
+fn unknown_authorization_modes_are_warned_about_as_kubeadm_does() {
+    let mode = |value: &str| Arg {
+        name: "authorization-mode".into(),
+        value: value.into(),
+    };
+    let mut cfg = valid_init();
+    cfg.cluster.api_server.extra_args = vec![mode("Node,Foo,RBAC,Bar")];
+    let warnings = validate_init(&cfg).unwrap();
+    assert_eq!(
+        warnings,
+        [
+            r#"apiServer.extraArgs: authorization-mode "Foo" is not a mode kubeadm knows (Node, RBAC, Webhook, ABAC, AlwaysAllow, AlwaysDeny); kube-apiserver gets "Node,Foo,RBAC,Bar" as given, as it does from kubeadm"#,
+            r#"apiServer.extraArgs: authorization-mode "Bar" is not a mode kubeadm knows (Node, RBAC, Webhook, ABAC, AlwaysAllow, AlwaysDeny); kube-apiserver gets "Node,Foo,RBAC,Bar" as given, as it does from kubeadm"#,
+        ]
+    );
+    for known in ["Node,RBAC,Webhook", "ABAC", "AlwaysAllow,AlwaysDeny"] {
+        cfg.cluster.api_server.extra_args = vec![mode(known)];
+        assert_eq!(validate_init(&cfg), Ok(vec![]), "{known}");
+    }
+    // A structured authorization config replaces the flag: nothing to say about it.
+    cfg.cluster.api_server.extra_args = vec![
+        mode("Foo"),
+        Arg {
+            name: "authorization-config".into(),
+            value: "/etc/kubernetes/authz.yaml".into(),
+        },
+    ];
+    assert_eq!(validate_init(&cfg), Ok(vec![]));
 }

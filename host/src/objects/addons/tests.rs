@@ -12,7 +12,7 @@ use crate::manifests::kube_proxy_configuration;
 use crate::objects::{
     ApiObject, COMPONENT_CONFIG_HASH_ANNOTATION, component_config_hash, config_map,
 };
-use crate::pki::test_support::{init_config, init_config_from_yaml};
+use crate::test_support::{init_config, init_config_from_yaml};
 
 fn listing(objects: &[ApiObject]) -> Vec<String> {
     objects.iter().map(ToString::to_string).collect()

@@ -8,8 +8,7 @@ use super::CommandContext;
 use super::preflight::record_findings;
 use crate::config::plugins::{OnFailure, PluginConfiguration};
 use crate::plugins::{
-    DEFAULT_CACHE_DIR, HostConfig, LiveNodeFacts, LoadedPlugin, PluginError, PluginHost,
-    handle_failure,
+    DEFAULT_CACHE_DIR, HostConfig, LIVE_NODE, LoadedPlugin, PluginError, PluginHost, handle_failure,
 };
 use crate::preflight::Issue;
 use crate::workflow::{Events, Flag, Phase, Severity};
@@ -47,7 +46,7 @@ impl PluginOptions {
     ) -> Result<PluginHost, PluginError> {
         let mut cfg = HostConfig::new(
             self.under_root(DEFAULT_CACHE_DIR),
-            Arc::new(LiveNodeFacts),
+            Arc::new(LIVE_NODE),
             events,
         );
         if let Some(plugins) = plugins {

@@ -111,7 +111,7 @@ mod tests {
     use super::*;
     use crate::config::InitOverrides;
     use crate::phases::init::{InitContext, init_workflow};
-    use crate::pki::test_support::{init_config, init_config_from_yaml, init_data};
+    use crate::test_support::{init_config, init_config_from_yaml, init_data};
     use crate::workflow::{Event, Events, Recorder, Selection};
 
     fn run(
@@ -299,6 +299,6 @@ mod tests {
     }
 
     fn init_config_with_ecdsa() -> crate::config::InitConfig {
-        crate::pki::test_support::init_config_with_algorithm("ECDSA-P256")
+        crate::test_support::init_config_with_algorithm("ECDSA-P256")
     }
 }

@@ -114,7 +114,7 @@ fn prepare_keys(ctx: &dyn InitContext) -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use crate::phases::init::{InitContext, init_workflow};
-    use crate::pki::test_support::{init_config_with_algorithm, init_data};
+    use crate::test_support::{init_config_with_algorithm, init_data};
     use crate::workflow::{Events, Selection};
 
     #[test]

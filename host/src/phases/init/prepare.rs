@@ -100,8 +100,8 @@ impl PreparedInit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::testing::FakeHost;
     use crate::system::fake::FakeSystem;
+    use crate::test_support::FakeHost;
 
     fn request(dir: &std::path::Path, phase: Option<&str>, skip: &[&str]) -> InitRequest {
         let config = dir.join("kubeadm.yaml");

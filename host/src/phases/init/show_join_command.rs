@@ -9,8 +9,9 @@ use super::InitContext;
 use super::api::read_text;
 use crate::certkey::CertificateKey;
 use crate::config::constants::ADMIN_KUBECONFIG;
+use crate::join_command::{JoinCommand, Shown};
 use crate::kubeconfig::Kubeconfig;
-use crate::token::{BootstrapToken, JoinCommand, Shown};
+use crate::token::BootstrapToken;
 use crate::workflow::{Flag, Phase};
 
 pub fn show_join_command_phase() -> Phase<dyn InitContext> {
@@ -79,8 +80,9 @@ fn closing_text(
     uploaded_certs: bool,
     worker_join: &str,
 ) -> String {
+    // kubeadm's message starts with a blank line, setting it off from the phase output.
     let mut text = format!(
-        "Your Kubernetes control-plane has initialized successfully!\n\n\
+        "\nYour Kubernetes control-plane has initialized successfully!\n\n\
          To start using your cluster, you need to run the following as a regular user:\n\n\
          \x20 mkdir -p $HOME/.kube\n\
          \x20 sudo cp -i {admin} $HOME/.kube/config\n\
@@ -121,7 +123,7 @@ mod tests {
         let worker = "kubeadm-rs join 10.0.0.5:6443 --token <value withheld> \\\n\t--discovery-token-ca-cert-hash sha256:00 ";
         let without = closing_text("/etc/kubernetes/admin.conf", None, false, worker);
         assert!(
-            without.starts_with("Your Kubernetes control-plane has initialized successfully!\n")
+            without.starts_with("\nYour Kubernetes control-plane has initialized successfully!\n")
         );
         assert!(without.contains("  export KUBECONFIG=/etc/kubernetes/admin.conf\n"));
         assert!(!without.contains("control-plane nodes"));

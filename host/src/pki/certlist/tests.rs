@@ -2,7 +2,7 @@ use std::net::IpAddr;
 
 use super::*;
 use crate::config::InitOverrides;
-use crate::pki::test_support::{init_config, init_config_from_yaml};
+use crate::test_support::{init_config, init_config_from_yaml};
 
 fn ips(list: &[&str]) -> Vec<IpAddr> {
     list.iter().map(|s| s.parse().unwrap()).collect()

@@ -65,7 +65,7 @@ fn machines_are_named_as_go_names_them() {
 
 #[test]
 fn the_live_host_answers_its_own_facts() {
-    let facts = LiveNodeFacts;
+    let facts = LIVE_NODE;
     assert!(!facts.kernel_release().unwrap().is_empty());
     assert!(facts.cpu_count().unwrap() >= 1);
     assert!(facts.memory_bytes().unwrap() > 0);

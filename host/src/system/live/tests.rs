@@ -5,6 +5,8 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::os::unix::fs::PermissionsExt as _;
 
 use super::*;
+use crate::config::HostFacts;
+use crate::system::LIVE_CONFIG;
 
 fn status_field(name: &str) -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -121,7 +123,7 @@ fn only_executable_files_are_found_on_path() {
 
 #[test]
 fn host_facts_hostname_is_the_kernel_node_name_lower_cased() {
-    let name = LiveHostFacts.hostname().unwrap();
+    let name = LIVE_CONFIG.hostname().unwrap();
     let kernel = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(name, kernel.trim().to_ascii_lowercase());
 }
@@ -129,7 +131,7 @@ fn host_facts_hostname_is_the_kernel_node_name_lower_cased() {
 #[test]
 fn default_address_is_a_usable_ipv4_or_names_the_missing_route() {
     let has_default = default_route(&std::fs::read_to_string(ROUTE_TABLE).unwrap()).is_some();
-    match LiveHostFacts.default_address() {
+    match LIVE_CONFIG.default_address() {
         Ok(addr) => {
             assert!(has_default);
             let ip: Ipv4Addr = addr.parse().unwrap();
@@ -144,8 +146,8 @@ fn default_address_is_a_usable_ipv4_or_names_the_missing_route() {
 
 #[test]
 fn new_tokens_are_random_and_in_bootstrap_token_form() {
-    let a = LiveHostFacts.new_token();
-    let b = LiveHostFacts.new_token();
+    let a = LIVE_CONFIG.new_token();
+    let b = LIVE_CONFIG.new_token();
     for token in [&a, &b] {
         let (id, secret) = token.split_once('.').unwrap();
         assert_eq!((id.len(), secret.len()), (6, 16), "{token}");

@@ -13,7 +13,7 @@ fn flags_become_a_token_as_kubeadm_reads_them() {
         Some("abcdef.0123456789abcdef"),
         "2h",
         &strings(&["authentication"]),
-        &strings(&["system:bootstrappers:workers"]),
+        Some(&strings(&["system:bootstrappers:workers"])),
         "workers",
     )
     .unwrap();
@@ -27,7 +27,7 @@ fn flags_become_a_token_as_kubeadm_reads_them() {
     assert_eq!(spec.description, "workers");
 
     // No token: a new one; empty lists: kubeadm's defaults; "0": never expires.
-    let spec = spec_from_flags(None, "0", &[], &[], "").unwrap();
+    let spec = spec_from_flags(None, "0", &[], None, "").unwrap();
     assert_eq!(spec.expiry, Expiry::Never);
     assert_eq!(spec.usages, Usage::DEFAULT);
     assert_eq!(
@@ -36,8 +36,18 @@ fn flags_become_a_token_as_kubeadm_reads_them() {
     );
     assert_ne!(
         spec.token,
-        spec_from_flags(None, "0", &[], &[], "").unwrap().token
+        spec_from_flags(None, "0", &[], None, "").unwrap().token
     );
+}
+
+#[test]
+fn an_explicitly_empty_group_list_makes_a_signing_only_token() {
+    let signing = strings(&["signing"]);
+    let spec = spec_from_flags(None, "1h", &signing, Some(&[]), "").unwrap();
+    assert_eq!((spec.usages, spec.groups), (vec![Usage::Signing], vec![]));
+    // Without groups given, kubeadm's default group needs authentication.
+    let err = spec_from_flags(None, "1h", &signing, None, "").unwrap_err();
+    assert!(err.to_string().contains("--usages includes"), "{err}");
 }
 
 #[test]
@@ -57,7 +67,7 @@ fn flags_are_checked_token_first() {
             "invalid bootstrap token usage string: x",
         ),
     ] {
-        let err = spec_from_flags(token, ttl, &strings(usages), &[], "").unwrap_err();
+        let err = spec_from_flags(token, ttl, &strings(usages), None, "").unwrap_err();
         assert!(err.to_string().starts_with(message), "{err}");
     }
 }
@@ -66,7 +76,7 @@ fn flags_are_checked_token_first() {
 fn a_dry_run_shows_the_token_secret_without_its_values() {
     let recorder = Arc::new(Recorder::default());
     let cluster = Cluster::dry_run(Events::new(recorder.clone()));
-    let spec = spec_from_flags(Some("abcdef.0123456789abcdef"), "24h", &[], &[], "").unwrap();
+    let spec = spec_from_flags(Some("abcdef.0123456789abcdef"), "24h", &[], None, "").unwrap();
     create_tokens(&cluster, &[spec], "2030-01-02T03:04:05Z".parse().unwrap()).unwrap();
     let events = format!("{:?}", recorder.take());
     assert!(events.contains("name: bootstrap-token-abcdef"), "{events}");

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use super::BootstrapToken;
 use crate::certkey::CertificateKey;
 use crate::kubeconfig::Kubeconfig;
 use crate::node::NodeRoot;
 use crate::pki::{CaPin, ca_pins};
+use crate::token::BootstrapToken;
 
 /// What `--skip-token-print` and `--skip-certificate-key-print` print instead of the value.
 const WITHHELD: &str = "<value withheld>";

@@ -1,6 +1,42 @@
-//! A resolved configuration for unit tests, built the way the CLI builds one.
+//! Test doubles and fixtures shared by the unit tests of every module (one place, so no
+//! module reaches into another's tests to build a configuration or a phase context).
 
 use crate::config::{HostFacts, InitConfig, InitOverrides, resolve_init};
+
+/// Host facts with fixed answers; `loopback` is what the loopback interface offers.
+pub(crate) struct FakeHost {
+    pub hostname: Result<&'static str, &'static str>,
+    pub address: Result<&'static str, &'static str>,
+    pub loopback: Option<&'static str>,
+}
+
+impl Default for FakeHost {
+    fn default() -> Self {
+        FakeHost {
+            hostname: Ok("Node-1"),
+            address: Ok("192.168.0.10"),
+            loopback: None,
+        }
+    }
+}
+
+impl HostFacts for FakeHost {
+    fn hostname(&self) -> Result<String, String> {
+        self.hostname.map(str::to_string).map_err(str::to_string)
+    }
+
+    fn default_address(&self) -> Result<String, String> {
+        self.address.map(str::to_string).map_err(str::to_string)
+    }
+
+    fn new_token(&self) -> String {
+        "newtok.0123456789abcdef".to_string()
+    }
+
+    fn loopback_global_address(&self) -> Result<Option<String>, String> {
+        Ok(self.loopback.map(str::to_string))
+    }
+}
 
 struct Facts;
 
