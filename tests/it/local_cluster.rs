@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use kubeadm_rs_tests::lab_cluster::{Binaries, wait_for};
 use kubeadm_rs_tests::local_cluster::{LocalCluster, Plan, SETTLE};
 use kubeadm_rs_tests::netns::{LabNode, namespaces};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use rustix::process::Signal;
 
 fn bins() -> Binaries {
@@ -138,7 +140,8 @@ fn assert_certificates(cluster: &LocalCluster, node: &LabNode) {
         "{} trusts the cluster's CA",
         node.name
     );
-    let kubelet = node.file("/var/lib/kubelet/pki/kubelet-client-current.pem");
+    let held = tempfile::tempdir().unwrap();
+    let kubelet = kubelet_client_certificate(node, held.path());
     let mut by_ca: Vec<(PathBuf, Vec<PathBuf>)> =
         vec![(cluster_pki.join("ca.crt"), vec![kubelet.clone()])];
     if node.name.starts_with("cp") {
@@ -194,6 +197,27 @@ fn assert_certificates(cluster: &LocalCluster, node: &LabNode) {
         subject.trim(),
         format!("subject=CN=system:node:{},O=system:nodes", node.name)
     );
+}
+
+/// The client certificate the node's kubelet.conf names: a joined node's points at the file the
+/// TLS bootstrap wrote; the init node's has it embedded (kubeadm's kubelet-finalize only points
+/// it at `kubelet-client-current.pem` once the kubelet has rotated one), copied into `held`.
+fn kubelet_client_certificate(node: &LabNode, held: &Path) -> PathBuf {
+    let conf = std::fs::read_to_string(node.file("/etc/kubernetes/kubelet.conf")).unwrap();
+    let value = |key: &str| {
+        conf.lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .map(|v| v.trim().to_string())
+    };
+    if let Some(path) = value("client-certificate:") {
+        return node.file(&path);
+    }
+    let data = value("client-certificate-data:")
+        .unwrap_or_else(|| panic!("{}'s kubelet.conf names no client certificate", node.name));
+    let pem = STANDARD.decode(data).unwrap();
+    let path = held.join("kubelet-client.crt");
+    std::fs::write(&path, pem).unwrap();
+    path
 }
 
 /// Runs `check` on every node at once (kubectl and openssl are processes; two cores wait on
@@ -507,8 +531,8 @@ fn the_script_brings_a_cluster_up_shows_it_and_takes_it_down_without_a_trace() {
     let printed = stdout(&up);
     for want in [
         "NAME",
-        "STATUS",
-        "ROLES",
+        "READY",
+        "KUBELET",
         "cp1",
         "cp2",
         "w1",

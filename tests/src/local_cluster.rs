@@ -26,7 +26,7 @@ pub const SETTLE: Duration = Duration::from_secs(60);
 /// kubectl's default one would show only names and ages).
 const NODE_COLUMNS: &str = "custom-columns=NAME:.metadata.name,\
 READY:.status.conditions[?(@.type==\"Ready\")].status,\
-ADDRESS:.status.addresses[0].address,KUBELET:.status.nodeInfo.kubeletVersion";
+KUBELET:.status.nodeInfo.kubeletVersion";
 
 /// What to build.
 #[derive(Clone, Debug)]
