@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use kubeadm_rs_tests::lab_cluster::{Binaries, wait_for};
 use kubeadm_rs_tests::local_cluster::{LocalCluster, Plan, SETTLE};
 use kubeadm_rs_tests::netns::{LabNode, namespaces};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use rustix::process::Signal;
 
 fn bins() -> Binaries {
@@ -620,10 +620,14 @@ fn the_script_brings_a_cluster_up_shows_it_and_takes_it_down_without_a_trace() {
         "{listed:?}"
     );
     for pid in every_pid {
-        assert!(
-            !Path::new(&format!("/proc/{pid}")).exists(),
-            "pid {pid} is stopped"
-        );
+        // Gone, or a zombie: `up` has exited, so its processes' exit status is pid 1's to
+        // collect, and this machine's pid 1 does so in its own time.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+        let exited = stat.as_ref().map_or(true, |s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        });
+        assert!(exited, "pid {pid} is stopped: {stat:?}");
     }
     assert!(
         !state.exists(),

@@ -627,12 +627,19 @@ impl Lab {
     fn tear_down(&mut self) {
         let started = std::mem::take(&mut *self.started.lock().unwrap_or_else(|e| e.into_inner()));
         terminate(started);
-        // Whatever a stopped process left behind (a child it did not stop) is killed by pid
-        // before its namespace goes.
-        for node in &self.nodes {
-            for pid in self.pids(node) {
-                signal(pid, rustix::process::Signal::KILL);
-            }
+        // Whatever a stopped process left behind (a child it did not stop) is killed by pid,
+        // and waited for (bounded), before its namespace goes.
+        let left: Vec<i32> = self.nodes.iter().flat_map(|n| self.pids(n)).collect();
+        for &pid in &left {
+            signal(pid, rustix::process::Signal::KILL);
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline
+            && left
+                .iter()
+                .any(|&pid| u32::try_from(pid).is_ok_and(|p| start_time(p).is_some()))
+        {
+            std::thread::sleep(Duration::from_millis(10));
         }
         self.remove_namespaces();
         self.destroyed = true;
