@@ -35,12 +35,12 @@ fn prefix(tag: &str) -> String {
 }
 
 /// A cluster that is taken down (`down`) when the test ends, however it ends.
-struct Up {
+struct Running {
     cluster: Option<LocalCluster>,
     _dir: tempfile::TempDir,
 }
 
-impl Up {
+impl Running {
     fn plan(tag: &str, control_planes: usize, workers: usize) -> (Plan, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("a state directory");
         let plan = Plan {
@@ -54,20 +54,20 @@ impl Up {
     }
 
     /// `up`: every node joined.
-    fn up(tag: &str, control_planes: usize, workers: usize) -> Up {
-        let (plan, dir) = Up::plan(tag, control_planes, workers);
-        Up::guard(dir, &plan, LocalCluster::up(&plan).map(|(c, _)| c))
+    fn up(tag: &str, control_planes: usize, workers: usize) -> Running {
+        let (plan, dir) = Running::plan(tag, control_planes, workers);
+        Running::guard(dir, &plan, LocalCluster::up(&plan).map(|(c, _)| c))
     }
 
     /// cp1 initialised, nobody joined.
-    fn init(tag: &str, control_planes: usize, workers: usize) -> Up {
-        let (plan, dir) = Up::plan(tag, control_planes, workers);
-        Up::guard(dir, &plan, LocalCluster::init(&plan).map(|(c, _)| c))
+    fn init(tag: &str, control_planes: usize, workers: usize) -> Running {
+        let (plan, dir) = Running::plan(tag, control_planes, workers);
+        Running::guard(dir, &plan, LocalCluster::init(&plan).map(|(c, _)| c))
     }
 
-    fn guard(dir: tempfile::TempDir, plan: &Plan, made: Result<LocalCluster, String>) -> Up {
+    fn guard(dir: tempfile::TempDir, plan: &Plan, made: Result<LocalCluster, String>) -> Running {
         match made {
-            Ok(cluster) => Up {
+            Ok(cluster) => Running {
                 cluster: Some(cluster),
                 _dir: dir,
             },
@@ -82,14 +82,14 @@ impl Up {
     }
 }
 
-impl std::ops::Deref for Up {
+impl std::ops::Deref for Running {
     type Target = LocalCluster;
     fn deref(&self) -> &LocalCluster {
         self.cluster.as_ref().expect("the cluster is up")
     }
 }
 
-impl Drop for Up {
+impl Drop for Running {
     fn drop(&mut self) {
         if let Some(cluster) = self.cluster.take()
             && let Err(e) = cluster.down()
@@ -233,7 +233,7 @@ fn each_node(cluster: &LocalCluster, nodes: &[String], check: fn(&LocalCluster, 
 
 #[test]
 fn three_control_planes_and_twenty_workers_come_up_shrink_and_regrow() {
-    let cluster = Up::up("a", 3, 20);
+    let cluster = Running::up("a", 3, 20);
     let control_planes = names("cp", 3);
     let workers = names("w", 20);
     let all: Vec<String> = control_planes.iter().chain(&workers).cloned().collect();
@@ -302,7 +302,7 @@ fn three_control_planes_and_twenty_workers_come_up_shrink_and_regrow() {
 
 #[test]
 fn workers_join_when_the_endpoint_comes_back_within_the_discovery_timeout() {
-    let cluster = Up::init("b", 1, 3);
+    let cluster = Running::init("b", 1, 3);
     let workers = names("w", 3);
     let cp1 = cluster.c.cp();
     cluster.c.lab.set_link(cp1, false).unwrap();
@@ -343,7 +343,7 @@ fn etcd_pid(cluster: &LocalCluster, node: &LabNode) -> i32 {
 
 #[test]
 fn a_control_plane_join_fails_in_one_line_while_a_member_is_down_and_converges_after_reset() {
-    let cluster = Up::init("c", 3, 0);
+    let cluster = Running::init("c", 3, 0);
     cluster.join("cp2").unwrap();
     cluster.wait_for(2, 2, SETTLE).unwrap();
 
@@ -418,7 +418,7 @@ timeouts:
 
 #[test]
 fn a_worker_join_killed_midway_joins_when_run_again() {
-    let cluster = Up::init("d", 1, 2);
+    let cluster = Running::init("d", 1, 2);
 
     // Killed in discovery (the endpoint unreachable): nothing was written, a plain re-run joins.
     let (cp1, w1) = (cluster.c.cp(), cluster.c.node("w1"));
