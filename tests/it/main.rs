@@ -17,6 +17,7 @@ mod join_cli;
 mod join_discovery;
 mod join_e2e;
 mod kubeconfig_kubectl;
+mod local_cluster;
 mod manifests_schema;
 mod objects_schema;
 mod package;

@@ -8,9 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::netns::{Lab, LabNode};
+
+/// A persistent cluster's join command and endpoint, next to its lab's description.
+const CLUSTER_FILE: &str = "cluster.json";
 
 /// The programs a lab cluster runs (integration tests and benches know their paths:
 /// `env!("CARGO_BIN_EXE_<name>")`).
@@ -73,7 +76,9 @@ impl PrintedJoin {
 pub struct LabCluster {
     pub lab: Lab,
     pub bins: Binaries,
-    scratch: tempfile::TempDir,
+    /// kubectl's home and the kubeconfig copies: in the state directory of a persistent lab.
+    scratch: PathBuf,
+    _scratch: Option<tempfile::TempDir>,
     /// What `kubeadm-rs init` printed on stdout.
     pub init_stdout: String,
     pub join: PrintedJoin,
@@ -109,6 +114,22 @@ pub fn ok(what: &str, out: Output) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// The output of a command that succeeded; otherwise one line: `what`, how it ended and the
+/// last line it wrote on stderr (kubeadm-rs prints its error there, once).
+pub fn succeeded(what: &str, out: std::io::Result<Output>) -> Result<Output, String> {
+    let out = out.map_err(|e| format!("{what}: could not start: {e}"))?;
+    if out.status.success() {
+        return Ok(out);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("(nothing on stderr)");
+    Err(format!("{what} failed ({}): {}", out.status, last.trim()))
 }
 
 /// The kubeadm configuration of the lab's first control plane: its address is the
@@ -157,29 +178,53 @@ impl LabCluster {
         node_names: &[&str],
         make_config: impl FnOnce(&LabNode) -> String,
     ) -> LabCluster {
-        let lab = Lab::new(node_names);
+        LabCluster::init_on_with(Lab::new(node_names), bins, make_config)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `kubeadm-rs init --upload-certs` on the lab's first node: its certificates, the test
+    /// control plane at its address, its kubelet double, then `init` itself. A persistent lab
+    /// also keeps the printed join command in its state directory, for [`LabCluster::open`].
+    pub fn init_on(lab: Lab, bins: Binaries, cluster_extra: &str) -> Result<LabCluster, String> {
+        LabCluster::init_on_with(lab, bins, |cp| init_config(cp, cluster_extra))
+    }
+
+    fn init_on_with(
+        lab: Lab,
+        bins: Binaries,
+        make_config: impl FnOnce(&LabNode) -> String,
+    ) -> Result<LabCluster, String> {
+        let (scratch, temp) = match lab.state_dir() {
+            Some(dir) => (dir.join("scratch"), None),
+            None => {
+                let temp = tempfile::tempdir().map_err(|e| format!("a scratch directory: {e}"))?;
+                (temp.path().to_path_buf(), Some(temp))
+            }
+        };
+        std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
         let mut cluster = LabCluster {
             lab,
             bins,
-            scratch: tempfile::tempdir().expect("a scratch directory"),
+            scratch,
+            _scratch: temp,
             init_stdout: String::new(),
             join: PrintedJoin::default(),
             control_plane_pid: 0,
         };
         let cp = &cluster.lab.nodes()[0];
         let config = cp.root().join("kubeadm.yaml");
-        std::fs::write(&config, make_config(cp)).expect("config written");
-        ok(
-            "init phase certs",
+        std::fs::write(&config, make_config(cp))
+            .map_err(|e| format!("{}: {e}", config.display()))?;
+        succeeded(
+            "kubeadm-rs init phase certs all",
             cluster
                 .kubeadm(cp)
                 .args(["init", "phase", "certs", "all", "--rootfs"])
                 .arg(cp.root())
                 .arg("--config")
                 .arg(&config)
-                .output()
-                .expect("kubeadm-rs runs"),
-        );
+                .output(),
+        )?;
         let mut server = cluster.lab.exec(cp, &cluster.bins.control_plane);
         server
             .arg("--pki-dir")
@@ -190,7 +235,7 @@ impl LabCluster {
             .args(["--controller-interval-ms", "20"]);
         cluster.control_plane_pid = cluster.lab.spawn("control-plane", server);
         cluster.start_kubelet(cp, &["kube-apiserver"]);
-        let out = ok(
+        let out = succeeded(
             "kubeadm-rs init",
             cluster
                 .kubeadm(cp)
@@ -200,13 +245,60 @@ impl LabCluster {
                 .arg("--config")
                 .arg(&config)
                 .args(["--upload-certs", "--ignore-preflight-errors=all"])
-                .output()
-                .expect("kubeadm-rs runs"),
-        );
+                .output(),
+        )?;
         cluster.init_stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         cluster.join = PrintedJoin::find(&cluster.init_stdout)
-            .unwrap_or_else(|| panic!("init printed no join command:\n{}", cluster.init_stdout));
-        cluster
+            .ok_or_else(|| format!("init printed no join command:\n{}", cluster.init_stdout))?;
+        if let Some(dir) = cluster.lab.state_dir() {
+            let join = &cluster.join;
+            let state = json!({
+                "endpoint": join.endpoint,
+                "token": join.token,
+                "caCertHashes": join.ca_hashes,
+                "certificateKey": join.certificate_key,
+            });
+            let file = dir.join(CLUSTER_FILE);
+            std::fs::write(&file, state.to_string())
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+        }
+        Ok(cluster)
+    }
+
+    /// The cluster of a persistent lab that [`LabCluster::init_on`] initialised in another
+    /// process.
+    pub fn open(lab: Lab, bins: Binaries) -> Result<LabCluster, String> {
+        let dir = lab
+            .state_dir()
+            .ok_or("only a persistent lab's cluster can be opened")?;
+        let file = dir.join(CLUSTER_FILE);
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("{}: {e} (the cluster was not initialised)", file.display()))?;
+        let state: Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        let text_of = |key: &str| state[key].as_str().unwrap_or_default().to_string();
+        let join = PrintedJoin {
+            endpoint: text_of("endpoint"),
+            token: text_of("token"),
+            ca_hashes: state["caCertHashes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|h| h.as_str().map(String::from))
+                .collect(),
+            certificate_key: state["certificateKey"].as_str().map(String::from),
+        };
+        let scratch = dir.join("scratch");
+        let control_plane_pid = lab.pid("control-plane").unwrap_or(0);
+        Ok(LabCluster {
+            lab,
+            bins,
+            scratch,
+            _scratch: None,
+            init_stdout: String::new(),
+            join,
+            control_plane_pid,
+        })
     }
 
     pub fn cp(&self) -> &LabNode {
@@ -255,10 +347,10 @@ impl LabCluster {
         cmd.arg("--kubeconfig")
             .arg(kubeconfig)
             .arg("--cache-dir")
-            .arg(self.scratch.path().join("kubectl-cache"))
+            .arg(self.scratch.join("kubectl-cache"))
             .arg("--request-timeout=10s")
             .args(args)
-            .env("HOME", self.scratch.path())
+            .env("HOME", &self.scratch)
             .env_remove("KUBECONFIG")
             .env_remove("HTTPS_PROXY")
             .env_remove("https_proxy");
@@ -311,7 +403,7 @@ impl LabCluster {
                 format!("{line}\n")
             })
             .collect();
-        let file = self.scratch.path().join(format!(
+        let file = self.scratch.join(format!(
             "{}-{}",
             node.name,
             node_path.trim_start_matches('/').replace('/', "-")

@@ -15,6 +15,7 @@ pub mod control_plane;
 pub mod discovery_server;
 pub mod kubelet;
 pub mod lab_cluster;
+pub mod local_cluster;
 pub mod netns;
 
 /// The node name, address and token every test host reports.

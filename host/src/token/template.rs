@@ -294,7 +294,7 @@ fn eval_path<'v>(steps: &[Step], root: &'v Value, start: &'v Value) -> Vec<&'v V
                         let found = eval_path(path, root, item);
                         match test {
                             None => !found.is_empty(),
-                            Some((equal, wanted)) => found.iter().any(|v| *v == wanted) == *equal,
+                            Some((equal, wanted)) => found.contains(&wanted) == *equal,
                         }
                     }));
                 }
