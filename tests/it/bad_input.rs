@@ -664,7 +664,7 @@ fn help_and_usage_errors_with_plugins_enabled_leave_nothing_under_the_rootfs() {
         (&["phase", "preflight", "--help"], 0, "kernel-modules"),
         (&["phase", "preflight", "--bad-flag"], 2, "--bad-flag"),
         (
-            &["phase", "preflight/kernel-modules", "--nope"],
+            &["phase", "preflight", "kernel-modules", "--nope"],
             2,
             "--nope",
         ),

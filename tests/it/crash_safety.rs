@@ -305,8 +305,9 @@ fn a_private_key_left_in_a_temporary_file_is_removed_by_the_next_run() {
 /// strace -y output of one syscall: its name, its arguments and whether it succeeded.
 fn syscall(line: &str) -> Option<(&str, &str, bool)> {
     let line = line.split_once(' ').map_or(line, |(pid, rest)| {
+        // strace pads the pid column: `1824  mkdirat(...)`, `12345 mkdirat(...)`.
         if pid.chars().all(|c| c.is_ascii_digit()) {
-            rest
+            rest.trim_start()
         } else {
             line
         }

@@ -60,9 +60,10 @@ fn filters(root: &Path) -> Vec<(String, String)> {
         ),
         (r#""bytes":\d+"#.into(), r#""bytes":"[SIZE]""#.into()),
         (r#"(?m),"body":.*\}$"#.into(), r#","body":"[BODY]"}"#.into()),
+        // An output text is cut to its first line that is not blank.
         (
-            r#"(?m)("text":"(?:[^"\\]|\\[^n])*)\\n.*"\}$"#.into(),
-            r#"$1 […]"}"#.into(),
+            r#"(?m)("text":")(?:\\n)*((?:[^"\\]|\\[^n])*)\\n.*"\}$"#.into(),
+            r#"$1$2 […]"}"#.into(),
         ),
         (r"sha256:[0-9a-f]{64}".into(), "sha256:[HASH]".into()),
     ]

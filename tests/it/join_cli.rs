@@ -418,7 +418,9 @@ fn a_kubelet_that_never_answers_its_healthz_fails_the_join_before_the_tls_bootst
     );
     let line = err.lines().find(|l| l.starts_with("error: ")).unwrap();
     assert!(
-        line.starts_with("error: phase kubelet-start: the kubelet is not healthy after 1s: "),
+        line.starts_with(
+            "error: phase kubelet-wait-bootstrap: the kubelet is not healthy after 1s: "
+        ),
         "{line}"
     );
     assert!(

@@ -222,9 +222,9 @@ fn the_strict_schema_check_rejects_a_misspelt_field() {
         "{BASE}apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
     ));
     let path = node.path("/etc/kubernetes/manifests/kube-scheduler.yaml");
-    let broken = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("path: /healthz", "pathh: /healthz");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let broken = text.replace("path: /livez", "pathh: /livez");
+    assert_ne!(broken, text, "the scheduler's liveness probe is on /livez");
     std::fs::write(&path, broken).unwrap();
     let out = run_err(schema_validator().arg(&path));
     let report = stdout(&out);

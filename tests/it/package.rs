@@ -298,7 +298,12 @@ fn the_package_installs_runs_and_purges_cleanly_in_a_throwaway_root() {
     let bash = r.join("usr/share/bash-completion/completions/kubeadm-rs");
     run_ok(tool("bash").arg("-n").arg(&bash));
     let bash = std::fs::read_to_string(&bash).unwrap();
-    assert!(bash.contains("complete -F _kubeadm-rs"), "{bash}");
+    assert!(
+        bash.lines()
+            .any(|l| l.trim_start().starts_with("complete -F ")
+                && l.trim_end().ends_with(" kubeadm-rs")),
+        "{bash}"
+    );
     let zsh =
         std::fs::read_to_string(r.join("usr/share/zsh/vendor-completions/_kubeadm-rs")).unwrap();
     assert!(zsh.starts_with("#compdef kubeadm-rs"), "{zsh}");

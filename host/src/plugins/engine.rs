@@ -309,10 +309,10 @@ mod tests {
         let want = [
             "file (O_NONBLOCK cleared: true)",
             "directory",
-            "Access",
-            "Access",
-            "Loop",
-            "NotPermitted",
+            "\"access\"",
+            "\"access\"",
+            "\"loop\"",
+            "\"not-permitted\"",
         ];
         for (got, want) in got.iter().zip(want) {
             assert!(got.contains(want), "{got} is not {want}");

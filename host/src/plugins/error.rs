@@ -56,7 +56,7 @@ pub enum PluginError {
     WitMismatch { plugin: String, found: String },
     #[error("plugin {plugin}: version mismatch: needs kubeadm-rs >= {needs}, this is {ours}", ours = super::HOST_VERSION)]
     HostTooOld { plugin: String, needs: String },
-    #[error("plugin {plugin}: permission denied: {}", join(denials))]
+    #[error("plugin {plugin}: permission denied: {}", denied(denials))]
     PermissionDenied {
         plugin: String,
         denials: Vec<Denial>,
@@ -134,6 +134,37 @@ impl PluginError {
             | PluginError::Pull { plugin, .. } => plugin,
         }
     }
+}
+
+/// The denials in one line; imports that are never granted are named together, so a component
+/// importing several of them does not repeat the reason for each.
+fn denied(denials: &[Denial]) -> String {
+    let never: Vec<String> = denials
+        .iter()
+        .filter_map(|d| match d {
+            Denial::NeverGranted { import, what } => Some(format!("{import} ({what})")),
+            _ => None,
+        })
+        .collect();
+    let mut parts: Vec<String> = denials
+        .iter()
+        .filter(|d| !matches!(d, Denial::NeverGranted { .. }))
+        .map(ToString::to_string)
+        .collect();
+    match never.as_slice() {
+        [] => {}
+        [_] => parts.extend(
+            denials
+                .iter()
+                .filter(|d| matches!(d, Denial::NeverGranted { .. }))
+                .map(ToString::to_string),
+        ),
+        _ => parts.push(format!(
+            "the component imports {}, which kubeadm-rs never grants to plugins",
+            never.join(", ")
+        )),
+    }
+    parts.join("; ")
 }
 
 fn join<T: fmt::Display>(items: &[T]) -> String {

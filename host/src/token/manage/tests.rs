@@ -79,7 +79,10 @@ fn a_dry_run_shows_the_token_secret_without_its_values() {
     let spec = spec_from_flags(Some("abcdef.0123456789abcdef"), "24h", &[], None, "").unwrap();
     create_tokens(&cluster, &[spec], "2030-01-02T03:04:05Z".parse().unwrap()).unwrap();
     let events = format!("{:?}", recorder.take());
-    assert!(events.contains("name: bootstrap-token-abcdef"), "{events}");
+    assert!(
+        events.contains("name: \"bootstrap-token-abcdef\""),
+        "{events}"
+    );
     assert!(!events.contains("0123456789abcdef"), "{events}");
     assert!(
         !events.contains("MDEyMzQ1Njc4OWFiY2RlZg"),
