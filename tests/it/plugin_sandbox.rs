@@ -228,7 +228,7 @@ fn foreign_and_network_imports_are_refused_before_anything_runs() {
     );
     assert!(
         text.contains(
-            "kubeadm-rs:plugin/cluster@0.1.0: a cluster view, which only addon plugins get"
+            "kubeadm-rs:plugin/cluster@0.1.0 (a cluster view, which only addon plugins get)"
         ),
         "{text}"
     );
@@ -245,7 +245,7 @@ fn foreign_and_network_imports_are_refused_before_anything_runs() {
         );
         assert!(text.contains("wasi:sockets/"), "{mode}: {text}");
         assert!(
-            text.contains("network access, which kubeadm-rs never grants"),
+            text.contains("(network access)") && text.contains("which kubeadm-rs never grants"),
             "{mode}: {text}"
         );
     }

@@ -222,7 +222,7 @@ impl fmt::Display for Denial {
             Denial::NeverGranted { import, what } => {
                 write!(
                     f,
-                    "the component imports {import}: {what}, which kubeadm-rs never grants to plugins"
+                    "the component imports {import} ({what}), which kubeadm-rs never grants to plugins"
                 )
             }
             Denial::UsedUndeclared { what } => write!(
