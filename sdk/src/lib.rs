@@ -49,7 +49,6 @@ mod finding;
 pub mod log;
 mod node;
 mod params;
-#[cfg(not(target_family = "wasm"))]
 pub mod testing;
 
 pub use cluster::{ClusterError, ClusterObjects, ClusterView, Manifest};
