@@ -2,7 +2,8 @@
 //! kubeadm applies them: a JSONPath template (kubectl's dialect) and a Go text/template subset.
 //!
 //! JSONPath: text with `{expression}` blocks; an expression is `$` or `@`, `.field`,
-//! `['field']`, `[n]` (negative from the end), `[a:b]`, `[*]`, `.*`, a filter
+//! `['field']`, `[n]` (negative from the end), `[a:b]`, `[*]`, `.*`, recursive descent
+//! `..field` (every container at any depth, then the step after it), a filter
 //! `[?(@.field)]` / `[?(@.field == "value")]` (`==`, `!=`), a string literal `{"\n"}`, or
 //! `{range <path>}…{end}`. Several results of one expression are joined by a space; a missing
 //! key prints nothing (kubectl's printer allows missing keys).
@@ -30,6 +31,8 @@ enum Step {
     Root,
     Field(String),
     Wildcard,
+    /// `..`: the value and every object or array inside it, outermost first.
+    Descend,
     Index(i64),
     Slice(Option<i64>, Option<i64>),
     Filter {
@@ -174,8 +177,16 @@ fn parse_path(expr: &str) -> Result<Vec<Step>, String> {
         None => expr.strip_prefix('@').unwrap_or(expr),
     };
     while !s.is_empty() {
-        if s.starts_with("..") {
-            return Err("recursive descent ('..') is not supported".into());
+        if let Some(rest) = s.strip_prefix("..") {
+            steps.push(Step::Descend);
+            // `..name` continues with a field step, `..[0]` or `..*` with the step itself.
+            s = match rest.chars().next() {
+                Some('[') => rest,
+                Some('.') | None => {
+                    return Err(format!("'..' needs a field or '[' after it in {expr:?}"));
+                }
+                Some(_) => &s[1..],
+            };
         } else if let Some(rest) = s.strip_prefix('.') {
             let end = rest.find(['.', '[']).unwrap_or(rest.len());
             let name = &rest[..end];
@@ -274,6 +285,7 @@ fn eval_path<'v>(steps: &[Step], root: &'v Value, start: &'v Value) -> Vec<&'v V
         for value in current {
             match (step, value) {
                 (Step::Root, _) => next.push(root),
+                (Step::Descend, _) => descend(value, &mut next),
                 (Step::Field(name), Value::Object(map)) => next.extend(map.get(name)),
                 (Step::Wildcard, Value::Object(map)) => next.extend(map.values()),
                 (Step::Wildcard, Value::Array(items)) => next.extend(items),
@@ -304,6 +316,19 @@ fn eval_path<'v>(steps: &[Step], root: &'v Value, start: &'v Value) -> Vec<&'v V
         current = next;
     }
     current
+}
+
+/// kubectl's recursive descent: a container, then the containers inside it, depth first.
+fn descend<'v>(value: &'v Value, out: &mut Vec<&'v Value>) {
+    let children: Vec<&Value> = match value {
+        Value::Object(map) => map.values().collect(),
+        Value::Array(items) => items.iter().collect(),
+        _ => return,
+    };
+    out.push(value);
+    for child in children {
+        descend(child, out);
+    }
 }
 
 fn render_path_nodes(nodes: &[PathNode], root: &Value, current: &Value, out: &mut String) {

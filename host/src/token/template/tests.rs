@@ -54,12 +54,28 @@ fn jsonpath_follows_kubectls_dialect() {
 }
 
 #[test]
+fn jsonpath_recursive_descent_finds_a_field_at_any_depth() {
+    assert_eq!(jsonpath("{..name}"), "a b c");
+    assert_eq!(jsonpath("{.items..n}"), "1 2 3");
+    assert_eq!(jsonpath("{..items[1].n}"), "2");
+    // Objects are walked in key order: groups, items, usages.
+    assert_eq!(
+        jsonpath("{..[0]}"),
+        r#"system:bootstrappers:kubeadm:default-node-token {"metadata":{"name":"a"},"n":1} signing"#
+    );
+    let nested = json!({"name": "top", "spec": {"name": "inner", "list": [{"name": "deep"}]}});
+    let all = JsonPath::parse("{..name}").unwrap().render(&nested);
+    assert_eq!(all, "top inner deep");
+}
+
+#[test]
 fn jsonpath_templates_that_cannot_be_parsed_name_the_problem() {
     for (template, problem) in [
         ("{.token", "unclosed '{'"),
         ("{range .items[*]}{.n}", "{range} without {end}"),
         ("{end}", "{end} without {range}"),
-        ("{..name}", "recursive descent"),
+        ("{...name}", "'..' needs a field or '[' after it"),
+        ("{.items..}", "'..' needs a field or '[' after it"),
         ("{.items[x]}", "\"x\" is not an index"),
     ] {
         let err = JsonPath::parse(template).unwrap_err();
