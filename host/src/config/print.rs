@@ -262,7 +262,8 @@ pub fn migrate(old_text: &str, source: &str, facts: &dyn HostFacts) -> Result<St
 fn nothing_to_do(source: &str) -> ConfigError {
     ConfigError::Decode {
         location: source.to_string(),
-        message: "no InitConfiguration, ClusterConfiguration, JoinConfiguration, ResetConfiguration or UpgradeConfiguration found; expected at least one kubeadm document".into(),
+        // Deliberately stricter than kubeadm, which reports "ok" for a file with none of them.
+        message: "no InitConfiguration, ClusterConfiguration, JoinConfiguration, ResetConfiguration or UpgradeConfiguration found; expected at least one kubeadm document (kubeadm reports ok for such a file; kubeadm-rs refuses it, as validating nothing is most likely the wrong file)".into(),
     }
 }
 

@@ -349,6 +349,10 @@ fn migrate_and_validate_reject_unknown_apis_and_empty_files() {
         ),
         "{err}"
     );
+    // Stricter than kubeadm on purpose, and the message says so.
+    assert!(err.contains("kubeadm reports ok for such a file"), "{err}");
+    let empty = validate_file("", "e.yaml", &host).unwrap_err().to_string();
+    assert!(empty.starts_with("e.yaml: no InitConfiguration"), "{empty}");
     assert!(migrate(only_kubelet, "k.yaml", &host).is_err());
 }
 
