@@ -267,9 +267,11 @@ fn config_commands_take_reset_only_and_empty_files_as_kubeadm_does() {
             .args(["config", "migrate", "--old-config"])
             .arg(&reset),
     );
-    assert_eq!(
-        stdout(&out),
-        "apiVersion: kubeadm.k8s.io/v1beta4\nforce: true\nkind: ResetConfiguration\n"
+    // Migrated with kubeadm's defaults filled in.
+    let migrated = stdout(&out);
+    assert!(
+        migrated.starts_with("apiVersion: kubeadm.k8s.io/v1beta4\ncertificatesDir: /etc/kubernetes/pki\ncriSocket: unix:///var/run/containerd/containerd.sock\nforce: true\nkind: ResetConfiguration\ntimeouts:\n"),
+        "{migrated}"
     );
     std::fs::write(
         &reset,

@@ -228,7 +228,7 @@ pub fn migrate(old_text: &str, source: &str, facts: &dyn HostFacts) -> Result<St
     if !decoded.strict.is_empty() {
         return Err(ConfigError::Invalid(decoded.strict));
     }
-    let others = other_command_documents(&docs)?;
+    let others = other_command_documents(&docs, Defaulting::Migrate)?;
     let has = |pred: fn(&Known) -> bool| decoded.items.iter().any(|(_, k)| pred(k));
     let mut out = Vec::new();
     if has(|k| matches!(k, Known::Init(_) | Known::Cluster { .. })) {
@@ -267,16 +267,31 @@ fn nothing_to_do(source: &str) -> ConfigError {
     }
 }
 
+/// Whether reset and upgrade documents are written back with kubeadm's defaults filled in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Defaulting {
+    /// `config migrate`: defaulted, as kubeadm writes a migrated ResetConfiguration.
+    Migrate,
+    /// `config validate`: only checked.
+    AsWritten,
+}
+
 /// The file's ResetConfiguration and UpgradeConfiguration, in that order, decoded strictly,
 /// validated and written back as v1beta4, as kubeadm's `config validate` and `config migrate`
 /// handle them (init and join only say they ignore them).
-fn other_command_documents(docs: &Documents) -> Result<Vec<String>, ConfigError> {
+fn other_command_documents(
+    docs: &Documents,
+    defaulting: Defaulting,
+) -> Result<Vec<String>, ConfigError> {
     let mut out = Vec::new();
     for kind in [reset::KIND, upgrade::KIND] {
         for doc in docs.docs.iter().filter(|d| d.kind == kind) {
             let location = doc.location(&docs.source);
             let (yaml, problems) = if kind == reset::KIND {
-                let cfg: ResetConfiguration = doc.decode(&docs.source)?;
+                let mut cfg: ResetConfiguration = doc.decode(&docs.source)?;
+                if defaulting == Defaulting::Migrate {
+                    reset::set_defaults(&mut cfg);
+                }
                 let problems = match reset::validate_reset(&cfg) {
                     Ok(()) => Vec::new(),
                     Err(ConfigError::Invalid(problems)) => problems,
@@ -284,7 +299,10 @@ fn other_command_documents(docs: &Documents) -> Result<Vec<String>, ConfigError>
                 };
                 (to_yaml(&cfg)?, problems)
             } else {
-                let cfg: UpgradeConfiguration = doc.decode(&docs.source)?;
+                let mut cfg: UpgradeConfiguration = doc.decode(&docs.source)?;
+                if defaulting == Defaulting::Migrate {
+                    upgrade::set_defaults(&mut cfg);
+                }
                 (to_yaml(&cfg)?, upgrade::validate_upgrade(&cfg))
             };
             if !problems.is_empty() {
@@ -315,7 +333,7 @@ pub fn validate_file(
     if !decoded.strict.is_empty() {
         return Err(ConfigError::Invalid(decoded.strict));
     }
-    let others = other_command_documents(&docs)?;
+    let others = other_command_documents(&docs, Defaulting::AsWritten)?;
     let has = |pred: fn(&Known) -> bool| decoded.items.iter().any(|(_, k)| pred(k));
     let (has_init, has_join) = (
         has(|k| matches!(k, Known::Init(_) | Known::Cluster { .. })),

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::constants::DEFAULT_CERTIFICATES_DIR;
+use super::constants::{DEFAULT_CERTIFICATES_DIR, DEFAULT_CRI_SOCKET};
+use super::defaults::set_timeout_defaults;
 use super::v1beta4::{GROUP_VERSION, Timeouts};
 use super::{ConfigError, Documents};
 
@@ -82,6 +83,18 @@ impl ResetConfiguration {
             .map(|s| s.to_ascii_lowercase())
             .collect()
     }
+}
+
+/// kubeadm's defaults for a ResetConfiguration, as `config migrate` writes them: the certificate
+/// directory, every timeout and, like init's node registration, the default CRI socket.
+pub fn set_defaults(cfg: &mut ResetConfiguration) {
+    if cfg.certificates_dir.is_empty() {
+        cfg.certificates_dir = DEFAULT_CERTIFICATES_DIR.into();
+    }
+    if cfg.cri_socket.is_empty() {
+        cfg.cri_socket = DEFAULT_CRI_SOCKET.into();
+    }
+    set_timeout_defaults(&mut cfg.timeouts);
 }
 
 /// The ResetConfiguration of `docs` (defaults without one) with `flags` over it, validated;

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::defaults::set_timeout_defaults;
 use super::v1beta4::{Patches, Timeouts};
 
 pub const KIND: &str = "UpgradeConfiguration";
@@ -134,6 +135,28 @@ const PULL_POLICIES: [&str; 3] = ["Always", "IfNotPresent", "Never"];
 
 /// kubeadm's `ValidateUpgradeConfiguration` (absolute patch directories) and the pull policies
 /// its type documents: every problem, each naming the field, the value and what is expected.
+/// kubeadm's defaults for an UpgradeConfiguration, as `config migrate` writes them: etcd upgrades
+/// and certificate renewal on, images pulled `IfNotPresent` one at a time, every timeout.
+pub fn set_defaults(cfg: &mut UpgradeConfiguration) {
+    let apply = &mut cfg.apply;
+    apply.etcd_upgrade.get_or_insert(true);
+    apply.certificate_renewal.get_or_insert(true);
+    apply.image_pull_serial.get_or_insert(true);
+    if apply.image_pull_policy.is_empty() {
+        apply.image_pull_policy = DEFAULT_IMAGE_PULL_POLICY.into();
+    }
+    let node = &mut cfg.node;
+    node.etcd_upgrade.get_or_insert(true);
+    node.certificate_renewal.get_or_insert(true);
+    node.image_pull_serial.get_or_insert(true);
+    if node.image_pull_policy.is_empty() {
+        node.image_pull_policy = DEFAULT_IMAGE_PULL_POLICY.into();
+    }
+    set_timeout_defaults(&mut cfg.timeouts);
+}
+
+const DEFAULT_IMAGE_PULL_POLICY: &str = "IfNotPresent";
+
 pub fn validate_upgrade(cfg: &UpgradeConfiguration) -> Vec<String> {
     let mut problems = Vec::new();
     for (path, patches) in [

@@ -367,7 +367,7 @@ fn migrate_of_an_empty_file_returns_nothing_and_succeeds() {
 #[test]
 fn reset_and_upgrade_documents_are_decoded_strictly_validated_and_migrated() {
     let host = FakeHost::default();
-    // Written as kubeadm writes them (keys sorted), so migrating gives the same text back.
+    // Written as kubeadm writes them (keys sorted).
     let reset = "apiVersion: kubeadm.k8s.io/v1beta4\nforce: true\nkind: ResetConfiguration\nunmountFlags:\n- MNT_DETACH\n";
     let upgrade = "apiVersion: kubeadm.k8s.io/v1beta4\napply:\n  forceUpgrade: true\n  patches:\n    directory: /etc/kubernetes/patches\ndiff:\n  contextLines: 5\nkind: UpgradeConfiguration\nnode:\n  etcdUpgrade: false\nplan:\n  allowRCUpgrades: true\n";
     // A file holding only one of them is a valid kubeadm configuration.
@@ -377,12 +377,26 @@ fn reset_and_upgrade_documents_are_decoded_strictly_validated_and_migrated() {
             Vec::<String>::new()
         );
     }
-    assert_eq!(migrate(reset, "r.yaml", &host).unwrap(), reset);
+    // Migrating fills in kubeadm's defaults, and a migrated file migrates to itself.
+    let timeouts = "timeouts:\n  controlPlaneComponentHealthCheck: 4m0s\n  discovery: 5m0s\n  etcdAPICall: 2m0s\n  kubeletHealthCheck: 4m0s\n  kubernetesAPICall: 1m0s\n  tlsBootstrap: 5m0s\n  upgradeManifests: 5m0s\n";
+    let migrated_reset = format!(
+        "apiVersion: kubeadm.k8s.io/v1beta4\ncertificatesDir: /etc/kubernetes/pki\ncriSocket: unix:///var/run/containerd/containerd.sock\nforce: true\nkind: ResetConfiguration\n{timeouts}unmountFlags:\n- MNT_DETACH\n"
+    );
+    let migrated_upgrade = format!(
+        "apiVersion: kubeadm.k8s.io/v1beta4\napply:\n  certificateRenewal: true\n  etcdUpgrade: true\n  forceUpgrade: true\n  imagePullPolicy: IfNotPresent\n  imagePullSerial: true\n  patches:\n    directory: /etc/kubernetes/patches\ndiff:\n  contextLines: 5\nkind: UpgradeConfiguration\nnode:\n  certificateRenewal: true\n  etcdUpgrade: false\n  imagePullPolicy: IfNotPresent\n  imagePullSerial: true\nplan:\n  allowRCUpgrades: true\n{timeouts}"
+    );
+    assert_eq!(migrate(reset, "r.yaml", &host).unwrap(), migrated_reset);
+    assert_eq!(
+        migrate(&migrated_reset, "r.yaml", &host).unwrap(),
+        migrated_reset
+    );
+    let both = format!("{migrated_reset}---\n{migrated_upgrade}");
     assert_eq!(
         migrate(&format!("{upgrade}---\n{reset}"), "u.yaml", &host).unwrap(),
-        format!("{reset}---\n{upgrade}"),
+        both,
         "kubeadm's order: reset, then upgrade"
     );
+    assert_eq!(migrate(&both, "u.yaml", &host).unwrap(), both);
     for (text, expected) in [
         (
             format!("{reset}forse: true\n"),
