@@ -97,6 +97,37 @@ gzip -9nc "$changelog" > "$doc/changelog.gz"
 crates=$(cargo tree --locked --offline -p kubeadm-rs -e normal,no-proc-macro --prefix none --format '{p}: {l}' |
     sed 's/ (\*)$//' | grep -v ' (/' | sort -u | sed 's/^/ /')
 sed -e '/@CRATES@/{r /dev/stdin' -e 'd}' packaging/deb/copyright.in <<< "$crates" > "$doc/copyright"
+# Most of those licences ask that the crate's own notice travels with the binary: every crate's
+# licence files, as its authors ship them, in one compressed document beside the copyright.
+registries=("${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/)
+[ -d "${registries[0]}" ] ||
+    die "no cargo registry sources under ${CARGO_HOME:-$HOME/.cargo}/registry/src: build first"
+licenses=$scratch/third-party-licenses
+: > "$licenses"
+while IFS= read -r line; do
+    line=${line# }
+    crate=${line%% *} expression=${line#*: }
+    crate_version=${line#* v} crate_version=${crate_version%%:*}
+    dir=
+    for r in "${registries[@]}"; do
+        [ -d "$r$crate-$crate_version" ] && { dir=$r$crate-$crate_version; break; }
+    done
+    [ -n "$dir" ] || die "the sources of crate $crate $crate_version are not in the cargo registry: run cargo fetch"
+    shopt -s nocaseglob nullglob
+    files=("$dir"/licen[cs]e* "$dir"/copying* "$dir"/notice* "$dir"/copyright*)
+    shopt -u nocaseglob nullglob
+    {
+        printf '=== %s %s (%s)\n' "$crate" "$crate_version" "$expression"
+        [ ${#files[@]} -gt 0 ] || printf '%s\n\n' "This crate ships no licence file: its licence is the expression above (the text of Apache-2.0 is in /usr/share/common-licenses/Apache-2.0)."
+        for f in "${files[@]}"; do
+            [ -f "$f" ] || continue
+            printf -- '--- %s\n' "${f##*/}"
+            cat "$f"
+            printf '\n'
+        done
+    } >> "$licenses"
+done <<< "$crates"
+gzip -9nc "$licenses" > "$doc/third-party-licenses.gz"
 
 (cd "$scratch" && dpkg-shlibdeps -O debian/kubeadm-rs/usr/bin/kubeadm-rs) > "$scratch/shlibs"
 depends=$(sed -n 's/^shlibs:Depends=//p' "$scratch/shlibs")

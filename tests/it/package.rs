@@ -121,6 +121,7 @@ fn the_package_holds_the_binary_completions_pages_drop_in_and_docs_and_nothing_e
         "usr/share/fish/vendor_completions.d/kubeadm-rs.fish",
         "usr/share/doc/kubeadm-rs/copyright",
         "usr/share/doc/kubeadm-rs/changelog.gz",
+        "usr/share/doc/kubeadm-rs/third-party-licenses.gz",
     ]
     .into_iter()
     .map(String::from)
@@ -293,6 +294,32 @@ fn the_package_installs_runs_and_purges_cleanly_in_a_throwaway_root() {
         !sections.contains(".symtab") && !sections.contains(".debug_"),
         "{sections}"
     );
+
+    // Every crate the copyright lists has its own licence files (or a note) in the licences doc.
+    let doc = r.join("usr/share/doc/kubeadm-rs");
+    let copyright = std::fs::read_to_string(doc.join("copyright")).unwrap();
+    let licences = stdout(&run_ok(
+        tool("zcat").arg(doc.join("third-party-licenses.gz")),
+    ));
+    let listed: Vec<&str> = copyright
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix(' ')?
+                .split_once(": ")
+                .map(|(crate_, _)| crate_)
+        })
+        .filter(|c| {
+            c.split_once(" v")
+                .is_some_and(|(_, v)| v.starts_with(|d: char| d.is_ascii_digit()))
+        })
+        .collect();
+    assert!(listed.len() > 100, "{copyright}");
+    for crate_ in &listed {
+        let header = format!("=== {} ", crate_.replacen(" v", " ", 1));
+        assert!(licences.contains(&header), "no licence entry for {crate_}");
+    }
+    assert!(licences.contains("Permission is hereby granted, free of charge"));
+    assert!(licences.contains("=== serde_json "), "serde_json's entry");
 
     // The completions parse (bash) and register for kubeadm-rs (zsh, fish).
     let bash = r.join("usr/share/bash-completion/completions/kubeadm-rs");
