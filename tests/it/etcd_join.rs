@@ -14,12 +14,13 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{run_ok, stderr, stdout, tool};
+use common::etcd_lab::{EtcdLab, PKI, node_config};
+use common::{stderr, stdout, tool};
 use kubeadm_rs::cluster::Cluster;
-use kubeadm_rs::config::{InitConfig, InitOverrides};
+use kubeadm_rs::config::InitConfig;
 use kubeadm_rs::etcd::{EtcdError, endpoints_from_cluster};
 use kubeadm_rs::manifests::{
     ControlPlaneComponent, ETCD, EtcdMember, NodeEnvironment, control_plane_pod, etcd_pod,
@@ -27,179 +28,14 @@ use kubeadm_rs::manifests::{
 };
 use kubeadm_rs::workflow::Events;
 use kubeadm_rs_tests::cluster_fixture;
-use kubeadm_rs_tests::{init_config, run_phases};
+use kubeadm_rs_tests::run_phases;
 use serde_json::Value;
 
-/// Debian's etcd is 3.4: with this tag the manifests use the flags it knows.
-const ETCD_TAG: &str = "3.4.23-0";
-const PKI: &str = "/etc/kubernetes/pki";
-
-/// Node namespaces on one bridge. Dropping it kills every etcd and deletes the namespaces,
-/// also when the test panics.
-struct Lab {
-    hub: String,
-    nodes: Vec<String>,
-    subnet: &'static str,
-    etcds: Vec<(usize, Child)>,
-}
-
-impl Lab {
-    /// `count` nodes at `<subnet>.1` … `<subnet>.<count>`, `tag` keeping names unique.
-    fn create(tag: &str, subnet: &'static str, count: usize) -> Lab {
-        let prefix = format!("kre{}-{tag}", std::process::id());
-        let hub = format!("{prefix}-hub");
-        run_ok(tool("ip").args(["netns", "add", &hub]));
-        let mut lab = Lab {
-            hub,
-            nodes: Vec::new(),
-            subnet,
-            etcds: Vec::new(),
-        };
-        let hub = lab.hub.clone();
-        let ip = |args: &[&str]| run_ok(tool("ip").args(args));
-        ip(&["-n", &hub, "link", "add", "br0", "type", "bridge"]);
-        ip(&["-n", &hub, "link", "set", "br0", "up"]);
-        for i in 1..=count {
-            let ns = format!("{prefix}-n{i}");
-            ip(&["netns", "add", &ns]);
-            lab.nodes.push(ns.clone());
-            let port = format!("p{i}");
-            ip(&["-n", &ns, "link", "set", "lo", "up"]);
-            ip(&[
-                "-n", &hub, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns",
-                &ns,
-            ]);
-            ip(&["-n", &hub, "link", "set", &port, "master", "br0"]);
-            ip(&["-n", &hub, "link", "set", &port, "up"]);
-            let address = format!("{}/24", lab.address(i));
-            ip(&["-n", &ns, "addr", "add", &address, "dev", "eth0"]);
-            ip(&["-n", &ns, "link", "set", "eth0", "up"]);
-        }
-        lab
-    }
-
-    fn address(&self, node: usize) -> String {
-        format!("{}.{node}", self.subnet)
-    }
-
-    fn client_url(&self, node: usize) -> String {
-        format!("https://{}:2379", self.address(node))
-    }
-
-    fn peer_url(&self, node: usize) -> String {
-        format!("https://{}:2380", self.address(node))
-    }
-
-    /// `program` inside node `node`'s namespace (`ip netns exec` execs it in place, so the
-    /// child is the program itself).
-    fn exec(&self, node: usize, program: &str) -> Command {
-        let mut cmd = tool("ip");
-        cmd.args(["netns", "exec", &self.nodes[node - 1], program]);
-        cmd
-    }
-
-    /// Starts etcd in node `node`'s namespace from the container command of `root`'s
-    /// etcd.yaml, and waits until it answers as a member (a learner answers status too).
-    fn start_etcd(&mut self, node: usize, root: &Path) {
-        let command = container_command(&root.join("etc/kubernetes/manifests/etcd.yaml"), root);
-        assert_eq!(command[0], "etcd");
-        let log_path = root.join("etcd.log");
-        let log = std::fs::File::create(&log_path).unwrap();
-        let child = self
-            .exec(node, "etcd")
-            .args(&command[1..])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("etcd starts");
-        self.etcds.push((node, child));
-    }
-
-    /// Whether node `node`'s etcd has exited (bounded wait).
-    fn etcd_exits_within(&mut self, node: usize, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        let (_, child) = self.etcds.iter_mut().find(|(n, _)| *n == node).unwrap();
-        loop {
-            if child.try_wait().unwrap().is_some() {
-                return true;
-            }
-            if Instant::now() > deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// `etcdctl` in node `node`'s namespace against `endpoint`, with `root`'s healthcheck client.
-    fn etcdctl(&self, node: usize, root: &Path, endpoint: &str, args: &[&str]) -> Output {
-        let pki = root.join(&PKI[1..]).join("etcd");
-        let f = |name: &str| pki.join(name).display().to_string();
-        self.exec(node, "etcdctl")
-            .env("ETCDCTL_API", "3")
-            .arg(format!("--endpoints={endpoint}"))
-            .args(["--dial-timeout=2s", "--command-timeout=5s"])
-            .arg(format!("--cacert={}", f("ca.crt")))
-            .arg(format!("--cert={}", f("healthcheck-client.crt")))
-            .arg(format!("--key={}", f("healthcheck-client.key")))
-            .args(args)
-            .output()
-            .expect("etcdctl starts")
-    }
-
-    /// The `etcd-member` test binary (the library's etcd client) in node `node`'s namespace.
-    fn member_step(&self, node: usize, root: &Path, endpoint: &str) -> Command {
-        let mut cmd = self.exec(node, env!("CARGO_BIN_EXE_etcd-member"));
-        cmd.arg("--rootfs").arg(root).args(["--endpoint", endpoint]);
-        cmd
-    }
-
-    /// Polls `etcdctl endpoint health` on node `node` until it succeeds (bounded).
-    fn wait_healthy(&mut self, node: usize, root: &Path) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let out = self.etcdctl(node, root, &self.client_url(node), &["endpoint", "health"]);
-            if out.status.success() {
-                return;
-            }
-            let (_, child) = self.etcds.iter_mut().find(|(n, _)| *n == node).unwrap();
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!(
-                    "etcd on node {node} exited with {status}:\n{}",
-                    std::fs::read_to_string(root.join("etcd.log")).unwrap_or_default()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "etcd on node {node} not healthy within 30s: {}",
-                stderr(&out)
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for (_, child) in &mut self.etcds {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        for ns in self.nodes.iter().chain([&self.hub]) {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
-}
-
-/// The configuration of control-plane node `name` at `address`, on etcd 3.4.
-fn node_config(name: &str, address: &str) -> InitConfig {
-    let yaml = format!(
-        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n\
-         localAPIEndpoint:\n  advertiseAddress: {address}\nnodeRegistration:\n  name: {name}\n---\n\
-         apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n\
-         encryptionAlgorithm: ECDSA-P256\n\
-         etcd:\n  local:\n    imageTag: {ETCD_TAG}\n"
-    );
-    init_config(Some(&yaml), &InitOverrides::default())
+/// The `etcd-member` test binary (the library's etcd client) in node `node`'s namespace.
+fn member_step(lab: &EtcdLab, node: usize, root: &Path, endpoint: &str) -> Command {
+    let mut cmd = lab.exec(node, env!("CARGO_BIN_EXE_etcd-member"));
+    cmd.arg("--rootfs").arg(root).args(["--endpoint", endpoint]);
+    cmd
 }
 
 /// The first node: its PKI (with the cluster's CAs) and the init etcd.yaml.
@@ -242,24 +78,6 @@ fn write_join_manifest(root: &Path, cfg: &InitConfig, members: &[EtcdMember]) ->
 }
 
 /// The container command of a static Pod manifest, with node paths mapped under `root`.
-fn container_command(manifest: &Path, root: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(manifest).expect("etcd.yaml");
-    let pod: Value = serde_saphyr::from_str(&text).expect("etcd.yaml is YAML");
-    let map = |arg: &str| {
-        ["/etc/kubernetes/pki", "/var/lib/etcd"]
-            .iter()
-            .fold(arg.to_string(), |arg, node_path| {
-                arg.replace(node_path, &root.join(&node_path[1..]).display().to_string())
-            })
-    };
-    pod["spec"]["containers"][0]["command"]
-        .as_array()
-        .expect("a container command")
-        .iter()
-        .map(|a| map(a.as_str().expect("string arguments")))
-        .collect()
-}
-
 fn json(out: &Output) -> Value {
     assert!(out.status.success(), "{}\n{}", stdout(out), stderr(out));
     serde_json::from_str(&stdout(out)).expect("JSON on stdout")
@@ -298,7 +116,7 @@ struct Node {
 }
 
 impl Node {
-    fn new(lab: &Lab, i: usize) -> Node {
+    fn new(lab: &EtcdLab, i: usize) -> Node {
         Node {
             root: tempfile::tempdir().unwrap(),
             cfg: node_config(&format!("cp-{i}"), &lab.address(i)),
@@ -314,7 +132,7 @@ impl Node {
 fn two_control_plane_nodes_join_etcd_as_learners_and_become_voting_members() {
     tool("etcd");
     tool("etcdctl");
-    let mut lab = Lab::create("join", "10.201.0", 3);
+    let mut lab = EtcdLab::create("join", "10.201.0", 3);
     let nodes: Vec<Node> = (1..=3).map(|i| Node::new(&lab, i)).collect();
     let first = nodes[0].path();
     init_first_node(&first, &nodes[0].cfg);
@@ -328,14 +146,14 @@ fn two_control_plane_nodes_join_etcd_as_learners_and_become_voting_members() {
         // The joining node reaches etcd where the etcd Pod annotation says: node 1.
         let endpoint = lab.client_url(1);
         json(
-            &lab.member_step(i, &root, &endpoint)
+            &member_step(&lab, i, &root, &endpoint)
                 .arg("health")
                 .output()
                 .unwrap(),
         );
 
         let added = json(
-            &lab.member_step(i, &root, &endpoint)
+            &member_step(&lab, i, &root, &endpoint)
                 .args(["add-learner", "--name", &format!("cp-{i}")])
                 .args(["--peer-url", &lab.peer_url(i)])
                 .output()
@@ -382,7 +200,7 @@ fn two_control_plane_nodes_join_etcd_as_learners_and_become_voting_members() {
         lab.start_etcd(i, &root);
         let id = added["id"].as_str().unwrap();
         let promoted = json(
-            &lab.member_step(i, &root, &endpoint)
+            &member_step(&lab, i, &root, &endpoint)
                 .args(["promote", "--id", id, "--client-url", &lab.client_url(i)])
                 .output()
                 .unwrap(),
@@ -422,7 +240,7 @@ fn two_control_plane_nodes_join_etcd_as_learners_and_become_voting_members() {
 
     // Reset's step: removing node 3's member; its etcd then stops by itself.
     let members = json(
-        &lab.member_step(1, &first, &lab.client_url(1))
+        &member_step(&lab, 1, &first, &lab.client_url(1))
             .arg("members")
             .output()
             .unwrap(),
@@ -435,7 +253,7 @@ fn two_control_plane_nodes_join_etcd_as_learners_and_become_voting_members() {
         .expect("cp-3 is a member");
     let id = format!("{:x}", third["id"].as_u64().unwrap());
     let left = json(
-        &lab.member_step(1, &first, &lab.client_url(1))
+        &member_step(&lab, 1, &first, &lab.client_url(1))
             .args(["remove", "--id", &id])
             .output()
             .unwrap(),
@@ -465,7 +283,7 @@ fn two_control_plane_nodes_join_etcd_as_learners_and_become_voting_members() {
 fn promoting_a_learner_whose_etcd_never_started_fails_within_the_bound_and_removing_it_works() {
     tool("etcd");
     tool("etcdctl");
-    let mut lab = Lab::create("promote", "10.202.0", 1);
+    let mut lab = EtcdLab::create("promote", "10.202.0", 1);
     let node = Node::new(&lab, 1);
     let root = node.path();
     init_first_node(&root, &node.cfg);
@@ -475,7 +293,7 @@ fn promoting_a_learner_whose_etcd_never_started_fails_within_the_bound_and_remov
 
     // Nothing will ever serve this peer URL.
     let added = json(
-        &lab.member_step(1, &root, &endpoint)
+        &member_step(&lab, 1, &root, &endpoint)
             .args([
                 "add-learner",
                 "--name",
@@ -488,8 +306,7 @@ fn promoting_a_learner_whose_etcd_never_started_fails_within_the_bound_and_remov
     );
     let id = added["id"].as_str().unwrap().to_string();
     let started = Instant::now();
-    let out = lab
-        .member_step(1, &root, &endpoint)
+    let out = member_step(&lab, 1, &root, &endpoint)
         .args(["--operation-timeout-ms", "3000"])
         .args([
             "promote",
@@ -523,7 +340,7 @@ fn promoting_a_learner_whose_etcd_never_started_fails_within_the_bound_and_remov
     );
 
     let left = json(
-        &lab.member_step(1, &root, &endpoint)
+        &member_step(&lab, 1, &root, &endpoint)
             .args(["remove", "--id", &id])
             .output()
             .unwrap(),
@@ -532,7 +349,7 @@ fn promoting_a_learner_whose_etcd_never_started_fails_within_the_bound_and_remov
     assert_eq!(left[0]["name"], "cp-1");
     // Removing it again is a no-op (reset re-run), not an error.
     json(
-        &lab.member_step(1, &root, &endpoint)
+        &member_step(&lab, 1, &root, &endpoint)
             .args(["remove", "--id", &id])
             .output()
             .unwrap(),

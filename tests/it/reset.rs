@@ -9,14 +9,14 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
+use common::etcd_lab::{EtcdLab, node_config};
 use common::{kubeadm, run_err, run_ok, stderr, stdout, tool, tree};
-use kubeadm_rs::config::{InitConfig, InitOverrides};
+use kubeadm_rs::config::InitConfig;
 use kubeadm_rs::manifests::{ETCD, EtcdMember, etcd_pod, render_static_pod};
 use kubeadm_rs::workflow::Events;
-use kubeadm_rs_tests::{init_config, run_phases};
+use kubeadm_rs_tests::run_phases;
 use serde_json::Value;
 
 /// The node-local phases of `init` (the cluster phases need an API server).
@@ -405,189 +405,18 @@ fn after_reset_init_finds_the_node_as_fresh_and_runs_again() {
 
 // ---- remove-etcd-member against a real etcd ------------------------------------------------
 
-/// Debian's etcd is 3.4: with this tag the manifests use the flags it knows.
-const ETCD_TAG: &str = "3.4.23-0";
-
-/// Node namespaces on a bridge in a hub namespace; dropping it kills etcd and deletes them.
-struct Lab {
-    hub: String,
-    nodes: Vec<String>,
-    subnet: &'static str,
-    etcds: Vec<Child>,
-}
-
-impl Lab {
-    fn create(tag: &str, subnet: &'static str, count: usize) -> Lab {
-        let prefix = format!("krs{}-{tag}", std::process::id());
-        let ip = |args: &[&str]| run_ok(tool("ip").args(args));
-        let hub = format!("{prefix}-hub");
-        ip(&["netns", "add", &hub]);
-        let mut lab = Lab {
-            hub: hub.clone(),
-            nodes: Vec::new(),
-            subnet,
-            etcds: Vec::new(),
-        };
-        ip(&["-n", &hub, "link", "add", "br0", "type", "bridge"]);
-        ip(&["-n", &hub, "link", "set", "br0", "up"]);
-        for i in 1..=count {
-            let ns = format!("{prefix}-n{i}");
-            ip(&["netns", "add", &ns]);
-            lab.nodes.push(ns.clone());
-            let port = format!("p{i}");
-            ip(&["-n", &ns, "link", "set", "lo", "up"]);
-            ip(&[
-                "-n", &hub, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns",
-                &ns,
-            ]);
-            ip(&["-n", &hub, "link", "set", &port, "master", "br0"]);
-            ip(&["-n", &hub, "link", "set", &port, "up"]);
-            ip(&[
-                "-n",
-                &ns,
-                "addr",
-                "add",
-                &format!("{subnet}.{i}/24"),
-                "dev",
-                "eth0",
-            ]);
-            ip(&["-n", &ns, "link", "set", "eth0", "up"]);
-        }
-        lab
-    }
-
-    fn address(&self, node: usize) -> String {
-        format!("{}.{node}", self.subnet)
-    }
-
-    fn client_url(&self, node: usize) -> String {
-        format!("https://{}:2379", self.address(node))
-    }
-
-    fn peer_url(&self, node: usize) -> String {
-        format!("https://{}:2380", self.address(node))
-    }
-
-    fn exec(&self, node: usize, program: &str) -> Command {
-        let mut cmd = tool("ip");
-        cmd.args(["netns", "exec", &self.nodes[node - 1], program]);
-        cmd
-    }
-
-    /// etcd from the container command of `root`'s etcd.yaml, in node `node`'s namespace.
-    fn start_etcd(&mut self, node: usize, root: &Path) {
-        let command = container_command(root);
-        let log = std::fs::File::create(root.join("etcd.log")).unwrap();
-        let child = self
-            .exec(node, "etcd")
-            .args(&command[1..])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("etcd starts");
-        self.etcds.push(child);
-    }
-
-    fn etcdctl(&self, node: usize, root: &Path, args: &[&str]) -> Output {
-        let pki = root.join("etc/kubernetes/pki/etcd");
-        let f = |name: &str| pki.join(name).display().to_string();
-        self.exec(node, "etcdctl")
-            .env("ETCDCTL_API", "3")
-            .arg(format!("--endpoints={}", self.client_url(node)))
-            .args(["--dial-timeout=2s", "--command-timeout=5s"])
-            .arg(format!("--cacert={}", f("ca.crt")))
-            .arg(format!("--cert={}", f("healthcheck-client.crt")))
-            .arg(format!("--key={}", f("healthcheck-client.key")))
-            .args(args)
-            .output()
-            .expect("etcdctl starts")
-    }
-
-    /// The member names `etcdctl member list` reports through node `node`.
-    fn member_names(&self, node: usize, root: &Path) -> Vec<String> {
-        let out = self.etcdctl(node, root, &["member", "list", "-w", "json"]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let list: Value = serde_json::from_str(&stdout(&out)).unwrap();
-        let mut names: Vec<String> = list["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["name"].as_str().unwrap_or("").to_string())
-            .collect();
-        names.sort();
-        names
-    }
-
-    fn wait_healthy(&self, node: usize, root: &Path) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let out = self.etcdctl(node, root, &["endpoint", "health"]);
-            if out.status.success() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "etcd on node {node} not healthy within 30s: {}\n{}",
-                stderr(&out),
-                std::fs::read_to_string(root.join("etcd.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    /// `kubeadm-rs reset --force --rootfs <root>` in node `node`'s namespace.
-    fn reset(&self, node: usize, root: &Path) -> Output {
-        let out = self
-            .exec(node, env!("CARGO_BIN_EXE_kubeadm-rs-cli"))
-            .env("NO_COLOR", "1")
-            .args(["reset", "--force", "--rootfs"])
-            .arg(root)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-        out
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for child in &mut self.etcds {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        for ns in self.nodes.iter().chain([&self.hub]) {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
-}
-
-/// The etcd container command of `root`'s manifest, node paths mapped under `root`.
-fn container_command(root: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(root.join("etc/kubernetes/manifests/etcd.yaml")).unwrap();
-    let pod: Value = serde_saphyr::from_str(&text).unwrap();
-    pod["spec"]["containers"][0]["command"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            ["/etc/kubernetes/pki", "/var/lib/etcd"]
-                .iter()
-                .fold(a.as_str().unwrap().to_string(), |arg, p| {
-                    arg.replace(p, &root.join(&p[1..]).display().to_string())
-                })
-        })
-        .collect()
-}
-
-fn node_config(name: &str, address: &str) -> InitConfig {
-    let yaml = format!(
-        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n\
-         localAPIEndpoint:\n  advertiseAddress: {address}\nnodeRegistration:\n  name: {name}\n---\n\
-         apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n\
-         encryptionAlgorithm: ECDSA-P256\netcd:\n  local:\n    imageTag: {ETCD_TAG}\n"
-    );
-    init_config(Some(&yaml), &InitOverrides::default())
+/// `kubeadm-rs reset --force --rootfs <root>` in node `node`'s namespace.
+fn reset_in(lab: &EtcdLab, node: usize, root: &Path) -> Output {
+    let out = lab
+        .exec(node, env!("CARGO_BIN_EXE_kubeadm-rs-cli"))
+        .env("NO_COLOR", "1")
+        .args(["reset", "--force", "--rootfs"])
+        .arg(root)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    out
 }
 
 fn phases(root: &Path, cfg: &InitConfig, phases: &[&str]) {
@@ -598,7 +427,7 @@ fn phases(root: &Path, cfg: &InitConfig, phases: &[&str]) {
 }
 
 /// Node 1 of a fresh etcd cluster, running.
-fn first_node(lab: &mut Lab) -> tempfile::TempDir {
+fn first_node(lab: &mut EtcdLab) -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
     phases(
         root.path(),
@@ -612,7 +441,7 @@ fn first_node(lab: &mut Lab) -> tempfile::TempDir {
 
 /// Node 2 joins node 1's etcd (as `join --control-plane` does: the shared CAs, a learner,
 /// the join manifest, promotion), through `etcdctl` as an independent client.
-fn second_node(lab: &mut Lab, first: &Path) -> tempfile::TempDir {
+fn second_node(lab: &mut EtcdLab, first: &Path) -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
     let cfg = node_config("cp-2", &lab.address(2));
     let pki = "etc/kubernetes/pki";
@@ -625,6 +454,7 @@ fn second_node(lab: &mut Lab, first: &Path) -> tempfile::TempDir {
     let added = lab.etcdctl(
         1,
         first,
+        &lab.client_url(1),
         &[
             "member",
             "add",
@@ -656,12 +486,12 @@ fn second_node(lab: &mut Lab, first: &Path) -> tempfile::TempDir {
 #[test]
 fn remove_etcd_member_takes_this_node_out_of_a_two_member_cluster() {
     tool("etcd");
-    let mut lab = Lab::create("two", "10.211.0", 2);
+    let mut lab = EtcdLab::create("two", "10.211.0", 2);
     let first = first_node(&mut lab);
     let second = second_node(&mut lab, first.path());
     assert_eq!(lab.member_names(1, first.path()), ["cp-1", "cp-2"]);
 
-    let out = lab.reset(2, second.path());
+    let out = reset_in(&lab, 2, second.path());
     let log = stderr(&out);
     assert!(
         log.contains("[reset] Removed etcd member") && log.contains("members left: cp-1"),
@@ -683,7 +513,7 @@ fn remove_etcd_member_takes_this_node_out_of_a_two_member_cluster() {
 #[test]
 fn the_last_member_is_kept_with_a_message() {
     tool("etcd");
-    let mut lab = Lab::create("last", "10.212.0", 1);
+    let mut lab = EtcdLab::create("last", "10.212.0", 1);
     let first = first_node(&mut lab);
     // Only the etcd phase: the member must be asked about before its certificates go.
     let out = lab

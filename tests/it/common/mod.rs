@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: the CLI as a real process, and real tools.
 #![allow(dead_code)]
 
+pub mod etcd_lab;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
