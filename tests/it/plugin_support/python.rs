@@ -66,8 +66,13 @@ pub fn python_plugin_dir() -> PathBuf {
     let plugins = [NODE_CHECKS, HOSTILE];
     let dir = work.join(format!("{:016x}", sources_hash(&plugins)));
     if !dir.join("done").exists() {
+        // Earlier builds and their 35 MB cache entries are stale now: only the lock stays.
+        for entry in listed(&work) {
+            if entry.file_name().is_some_and(|name| name != "lock") {
+                std::fs::remove_dir_all(&entry).unwrap();
+            }
+        }
         let building = work.join("building");
-        let _ = std::fs::remove_dir_all(&building);
         std::fs::create_dir_all(&building).unwrap();
         for plugin in plugins {
             build(plugin, &building.join(wasm_name(plugin)));
@@ -77,7 +82,6 @@ pub fn python_plugin_dir() -> PathBuf {
         std::fs::write(marker.join("provisioned"), "profile=standard\n").unwrap();
         warm(&building, &plugins);
         std::fs::write(building.join("done"), "").unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
         std::fs::rename(&building, &dir).unwrap();
     }
     dir
