@@ -7,7 +7,7 @@ Modes: `tcp-connect` (to `addr`, default 127.0.0.1:6443), `udp-send` (a datagram
 arguments, working directory), `read-granted` (control: /srv/py-hostile/granted.txt),
 `read-outside` (/secret.txt), `dotdot` (/srv/py-hostile/../../secret.txt), `symlink`
 (/srv/py-hostile/escape, which the test links to a file outside), `write`
-(/srv/py-hostile/pwned), `list-root`.
+(/srv/py-hostile/pwned), `list-root`; `raise` lets an exception escape `run`.
 """
 
 # getaddrinfo encodes host names with the idna codec; bundled here so that the attempts reach
@@ -24,7 +24,7 @@ from wit_world.imports import types
 
 GRANTED = "/srv/py-hostile"
 MODES = ("tcp-connect", "udp-send", "dns", "env", "read-granted", "read-outside", "dotdot",
-         "symlink", "write", "list-root")
+         "symlink", "write", "list-root", "raise")
 
 
 def address(text: str) -> Tuple[str, int]:
@@ -118,6 +118,8 @@ class WitWorld(wit_world.WitWorld):
     def run(self, params: List[Tuple[str, str]]) -> List[types.Finding]:
         given = dict(params)
         attempt = ATTEMPTS.get(given.get("mode", ""))
+        if given.get("mode") == "raise":
+            raise RuntimeError("raised on purpose")
         if attempt is None:
             raise Err(f"parameter mode: {given.get('mode')!r} is invalid; expected one of {', '.join(MODES)}")
         try:

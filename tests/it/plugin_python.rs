@@ -179,6 +179,15 @@ fn the_default_memory_limit_fits_cpython_and_a_smaller_one_is_enforced() {
     assert!(matches!(err, PluginError::OutOfMemory { .. }), "{text}");
 }
 
+#[test]
+fn an_exception_that_escapes_run_traps_with_its_message() {
+    let t = host(FakeNode::default());
+    let spec = grant_declared(&t.host, python_spec(HOSTILE, HOSTILE, &[("mode", "raise")]));
+    let (err, text) = err_text(t.host.load(&spec).and_then(|p| p.run_preflight()));
+    assert!(matches!(err, PluginError::Trapped { .. }), "{text}");
+    assert!(text.contains("RuntimeError: raised on purpose"), "{text}");
+}
+
 // --- the hostile Python plugin: sockets linked, nothing reachable ---------------------------
 
 fn hostile(t: &TestHost, params: &[(&str, &str)]) -> String {
