@@ -57,11 +57,19 @@ fi
 # kubectl comes with the base image; the tests use it as a real client.
 command -v kubectl >/dev/null || { say "kubectl is missing: the tests need it on PATH"; exit 1; }
 
-# PyPI's kubernetes-validate: the strict schema check of every manifest.
+# PyPI's kubernetes-validate: the strict schema check of every manifest; componentize-py
+# builds the Python plugins (plugins/py-*) and pytest tests their logic. Pinned: a new
+# componentize-py may bundle another CPython and change what the components import.
 if [ ! -x "$tools/venv/bin/kubernetes-validate" ]; then
     say "creating the schema-validator venv in $tools/venv"
     mkdir -p "$tools"
     python3 -m venv "$tools/venv"
     "$tools/venv/bin/pip" install -q kubernetes-validate
+fi
+python_tools=(componentize-py==0.25.1 pytest==8.3.4)
+if ! "$tools/venv/bin/pip" show -q "${python_tools[@]%%==*}" >/dev/null 2>&1 \
+   || [ "$("$tools/venv/bin/componentize-py" --version 2>/dev/null)" != "componentize-py 0.25.1" ]; then
+    say "installing ${python_tools[*]} in $tools/venv"
+    "$tools/venv/bin/pip" install -q "${python_tools[@]}"
 fi
 say "ready"

@@ -18,6 +18,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
     cargo clippy --workspace --all-targets --locked -- -D warnings
     cargo test --workspace --locked --target "$(rustc -vV | sed -n 's/^host: //p')"
 )
+# The Python plugins' logic, natively (tests/it/plugin_python.rs builds and runs the components).
+"$KUBEADM_RS_TOOLS/venv/bin/python" -B -m pytest -q -p no:cacheprovider plugins/py-node-checks
 # The shipped binary and its manual-page generator, built once: tests/it/package.rs packs
 # them into the Debian package (scripts/package-deb.sh --no-build) instead of building again.
 cargo build --profile dist --locked -p kubeadm-rs -p kubeadm-rs-man

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use kubeadm_rs::config::plugins::PluginSpec;
 use kubeadm_rs::plugins::{CacheOutcome, Finding, NodeFacts, PluginError};
 use kubeadm_rs::workflow::Severity;
+use plugin_support::python::{MARKER_DIR, NODE_CHECKS, node_cache, python_wasm};
 use plugin_support::{FakeNode, TestHost, grant_declared, spec, with_params};
 
 /// The median of `n` timed runs of `f`.
@@ -107,6 +108,8 @@ fn main() {
             None,
         );
     }
+
+    python_next_to_rust(quick);
 
     let t = TestHost::new(FakeNode::default());
     let net = grant_declared(&t.host, spec("net-sysctls", "net_sysctls"));
@@ -222,4 +225,74 @@ fn main() {
         median(n(200), || drop(warm.run_preflight().unwrap())),
         None,
     );
+}
+
+/// py-node-checks (CPython, componentize-py) next to min-resources (Rust), which reads the
+/// same facts: first compile, cached load first in a process, and a run.
+fn python_next_to_rust(quick: bool) {
+    let n = |full: usize| if quick { 1 } else { full };
+    let python = python_wasm(NODE_CHECKS);
+    let plugins: [(&str, PluginSpec, &std::path::Path); 2] = [
+        (
+            "py-node-checks",
+            PluginSpec::new(
+                NODE_CHECKS,
+                kubeadm_rs::config::plugins::PluginSource::path(
+                    python.to_string_lossy().into_owned(),
+                ),
+            ),
+            &node_cache(),
+        ),
+        (
+            "min-resources",
+            spec("min-resources", "min_resources"),
+            &plugin_support::shared_cache(),
+        ),
+    ];
+    for (name, plugin, warm_cache) in plugins {
+        let host = |cache: &std::path::Path| {
+            let t = TestHost::with_cache(FakeNode::default(), cache);
+            let root = t.files.path().join(MARKER_DIR);
+            std::fs::create_dir_all(&root).unwrap();
+            std::fs::write(root.join("provisioned"), "").unwrap();
+            t
+        };
+        let mut s = grant_declared(&host(warm_cache).host, plugin);
+        if name == "py-node-checks" {
+            s.parameters.set("supported-os", "debian");
+        }
+        let size = std::fs::metadata(host(warm_cache).host.plugin_file(&s))
+            .unwrap()
+            .len();
+        let compile = median(n(3), || {
+            let cache = tempfile::tempdir().unwrap();
+            let loaded = host(cache.path()).host.load(&s).unwrap();
+            assert_eq!(loaded.cache(), &CacheOutcome::Compiled);
+        });
+        row(
+            &format!("{name}: first load ({} KiB), compiling it", size / 1024),
+            n(3),
+            compile,
+            None,
+        );
+        let first = median(n(20), || {
+            let fresh = host(warm_cache);
+            let loaded = fresh.host.load(&s).unwrap();
+            assert_eq!(loaded.cache(), &CacheOutcome::Hit);
+        });
+        row(
+            &format!("{name}: load from the cache, first in a process"),
+            n(20),
+            first,
+            None,
+        );
+        let t = host(warm_cache);
+        let loaded = t.host.load(&s).unwrap();
+        row(
+            &format!("{name}: run (fresh store, instantiate, run, validate)"),
+            n(100),
+            median(n(100), || drop(loaded.run_preflight().unwrap())),
+            None,
+        );
+    }
 }

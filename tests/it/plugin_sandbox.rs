@@ -216,7 +216,7 @@ fn an_ungranted_permission_is_refused_with_the_config_line_that_grants_it() {
 }
 
 #[test]
-fn foreign_and_network_imports_are_refused_before_anything_runs() {
+fn foreign_imports_are_refused_before_anything_runs() {
     let t = TestHost::new(FakeNode::default());
     let (err, text) = err_text(
         t.host
@@ -233,21 +233,22 @@ fn foreign_and_network_imports_are_refused_before_anything_runs() {
         "{text}"
     );
     assert!(text.contains("hostile:foreign/backdoor"), "{text}");
+}
 
-    for mode in ["tcp-connect", "udp-send", "dns"] {
-        let (err, text) = err_text(t.host.load(&with_params(
+#[test]
+fn a_plugin_that_links_sockets_is_denied_every_use_of_them() {
+    let t = TestHost::new(FakeNode::default());
+    let messages = plugin_support::network_attempts(|mode, addr| {
+        let s = with_params(
             spec("hostile-net", "hostile_net"),
-            &[("mode", mode)],
-        )));
-        assert!(
-            matches!(err, PluginError::PermissionDenied { .. }),
-            "{mode}: {text}"
+            &[("mode", mode), ("addr", addr)],
         );
-        assert!(text.contains("wasi:sockets/"), "{mode}: {text}");
-        assert!(
-            text.contains("(network access)") && text.contains("which kubeadm-rs never grants"),
-            "{mode}: {text}"
-        );
+        let findings = t.host.load(&s).unwrap().run_preflight().unwrap();
+        assert_eq!(findings.len(), 1, "{mode}: {findings:?}");
+        findings[0].message.clone()
+    });
+    for (mode, message) in messages {
+        assert!(message.starts_with("denied:"), "{mode}: {message}");
     }
 }
 
@@ -747,7 +748,7 @@ fn in_one_batch_hostile_plugins_fail_by_name_and_the_good_ones_still_report() {
         fast("loop"),
         grant_declared(&t.host, spec("net-sysctls", "net_sysctls")),
         warned,
-        spec("hostile-net", "hostile_net"),
+        spec("hostile-foreign-import", "hostile_foreign_import"),
         ignored,
         fast("recursion"),
         spec("kernel-modules", "kernel_modules"),

@@ -183,9 +183,7 @@ pub enum Denial {
         plugin: String,
         request: PermissionRequest,
     },
-    /// The component imports an interface that needs a permission it did not declare.
-    Undeclared { import: String, needs: &'static str },
-    /// The component imports something no plugin is ever given (network, DNS, unknown interfaces).
+    /// The component imports something this host never links (an unknown interface, the other world's).
     NeverGranted { import: String, what: String },
     /// At run time the plugin used something it had not declared.
     UsedUndeclared { what: String },
@@ -214,10 +212,6 @@ impl fmt::Display for Denial {
                 request.reason,
                 request.permission.grant_field(),
                 request.permission.grant_item(),
-            ),
-            Denial::Undeclared { import, needs } => write!(
-                f,
-                "the component imports {import} but describe declares no {needs} permission; the plugin must declare what it uses"
             ),
             Denial::NeverGranted { import, what } => {
                 write!(

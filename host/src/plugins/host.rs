@@ -318,7 +318,7 @@ impl PluginHost {
         let file = verification.file.clone();
         let limits = EffectiveLimits::of(&spec.limits);
         let (opened, cache) = self.open(&spec.name, &file, bytes, &verification.digest, &limits)?;
-        let Opened { shape, pre, info } = opened;
+        let Opened { pre, info, .. } = opened;
         let plugin = self.prepared(&spec.name, limits, pre);
         if info.name != spec.name {
             return Err(plugin.bad_describe(format!(
@@ -326,12 +326,10 @@ impl PluginHost {
                 info.name, spec.name
             )));
         }
-        let mut denials = audit::undeclared_imports(&shape.imports, &info.permissions);
-        denials.extend(audit::unreachable_paths(
-            &info.permissions,
-            &self.shared.config.files_root,
-            || std::fs::read_to_string("/proc/self/mountinfo"),
-        ));
+        let mut denials =
+            audit::unreachable_paths(&info.permissions, &self.shared.config.files_root, || {
+                std::fs::read_to_string("/proc/self/mountinfo")
+            });
         denials.extend(audit::ungranted(
             &spec.name,
             &info.permissions,

@@ -2,6 +2,8 @@
 //! with fixed facts, a host whose events are recorded, and one compile cache for all tests.
 #![allow(dead_code)]
 
+pub mod python;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -194,4 +196,39 @@ pub fn grant_declared(host: &PluginHost, mut spec: PluginSpec) -> PluginSpec {
         }
     }
     spec
+}
+
+/// Runs `attempt(mode, addr)` for the hostile network modes (`tcp-connect`, `udp-send`,
+/// `dns`) against a TCP listener and a UDP socket of the test's own on loopback, then checks
+/// that neither was reached. Returns each mode's message.
+pub fn network_attempts(mut attempt: impl FnMut(&str, &str) -> String) -> Vec<(String, String)> {
+    use std::io::ErrorKind::WouldBlock;
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback listener");
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("loopback udp socket");
+    tcp.set_nonblocking(true).unwrap();
+    udp.set_nonblocking(true).unwrap();
+    let tcp_addr = tcp.local_addr().unwrap().to_string();
+    let udp_addr = udp.local_addr().unwrap().to_string();
+    let messages = [
+        ("tcp-connect", &tcp_addr),
+        ("udp-send", &udp_addr),
+        ("dns", &tcp_addr),
+    ]
+    .into_iter()
+    .map(|(mode, addr)| (mode.to_string(), attempt(mode, addr)))
+    .collect();
+    assert_eq!(
+        tcp.accept().map(|(_, peer)| peer).map_err(|e| e.kind()),
+        Err(WouldBlock),
+        "a connection reached the test's listener"
+    );
+    let mut buf = [0u8; 64];
+    assert_eq!(
+        udp.recv_from(&mut buf)
+            .map(|(n, _)| n)
+            .map_err(|e| e.kind()),
+        Err(WouldBlock),
+        "a datagram reached the test's socket"
+    );
+    messages
 }
