@@ -15,8 +15,12 @@
 //! are timed on a settled cluster, each started [`ETCD_HEALTH_INTERVAL`] after the previous
 //! one ended, and one more join, started right after the last, is timed on its own: that one
 //! includes etcd's wait, as a back-to-back `kubeadm join` does.
-//! `--test` (or `KUBEADM_RS_BENCH_QUICK`) runs each once.
+//! `--test` (or `KUBEADM_RS_BENCH_QUICK`) runs each once. The worker joins print their
+//! events as JSON, and the bench shows where a worker join's time goes: the median of each
+//! top-level phase, and of the rest (process start, configuration, exit). `KUBEADM_RS_BENCH_BIN`
+//! times another build of kubeadm-rs (the whole cluster runs it), to compare two versions.
 
+use std::collections::BTreeMap;
 use std::process::Output;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -90,6 +94,20 @@ fn join(
     cmd
 }
 
+/// The top-level phases of a `--output json` run that finished, with their durations.
+fn top_level_phases(out: &Output) -> Vec<(String, Duration)> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|e| e["event"] == "phase_finished")
+        .filter_map(|e| {
+            let path = e["path"].as_str()?;
+            let ms = e["duration_ms"].as_f64()?;
+            (!path.contains('/')).then(|| (path.to_string(), Duration::from_secs_f64(ms / 1000.0)))
+        })
+        .collect()
+}
+
 /// A kubelet double for `name` on `root` inside `node`'s namespace; its lab label.
 fn kubelet(c: &LabCluster, node: &LabNode, name: &str, root: &std::path::Path) -> String {
     let mut cmd = c.lab.exec(node, &c.bins.kubelet);
@@ -104,7 +122,9 @@ fn main() {
         || std::env::var_os("KUBEADM_RS_BENCH_QUICK").is_some();
     let (worker_runs, cp_runs) = if quick { (1, 1) } else { (15, 3) };
     let bins = Binaries {
-        kubeadm: env!("CARGO_BIN_EXE_kubeadm-rs-cli").into(),
+        kubeadm: std::env::var_os("KUBEADM_RS_BENCH_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_kubeadm-rs-cli").into())
+            .into(),
         kubelet: env!("CARGO_BIN_EXE_test-kubelet").into(),
         control_plane: env!("CARGO_BIN_EXE_test-control-plane").into(),
     };
@@ -120,16 +140,27 @@ fn main() {
     // Workers one after another in one namespace, each on a fresh root as a new node.
     let bench_ns = c.node("wb");
     let mut worker = Vec::new();
+    let mut phases: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
     for run in 0..worker_runs {
         let root = tempfile::tempdir().expect("a node root");
         let name = format!("wb{run}");
         let label = kubelet(&c, bench_ns, &name, root.path());
         let start = Instant::now();
-        let out = join(&c, bench_ns, &name, root.path(), &[])
+        let out = join(&c, bench_ns, &name, root.path(), &["--output=json".into()])
             .output()
             .expect("kubeadm-rs runs");
-        worker.push(start.elapsed());
+        let took = start.elapsed();
+        worker.push(took);
         check(&format!("worker join {name}"), &out).unwrap_or_else(|e| panic!("{e}"));
+        let mut in_phases = Duration::ZERO;
+        for (phase, d) in top_level_phases(&out) {
+            in_phases += d;
+            phases.entry(phase).or_default().push(d);
+        }
+        phases
+            .entry("(start, configuration, exit)".into())
+            .or_default()
+            .push(took.saturating_sub(in_phases));
         c.lab.stop(&label);
     }
 
@@ -228,6 +259,12 @@ fn main() {
             ms(*r.samples.last().expect("samples")),
             r.samples.len()
         );
+    }
+    println!();
+    println!("where a worker join's time goes (median of each part):");
+    for (phase, mut samples) in phases {
+        samples.sort();
+        println!("  {phase:<40} {:>10}", ms(samples[samples.len() / 2]));
     }
     println!();
     println!(

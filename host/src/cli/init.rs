@@ -57,6 +57,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
     };
     let prepared = prepare_init(request, &LIVE_CONFIG, Box::new(LiveSystem), &events)
         .map_err(|e| CliError::prepare(e, Verb::Init))?;
-    prepared.run(&events)?;
+    // What the run wrote is durable before the command reports success.
+    prepared.run(&events)?.sync()?;
     Ok(())
 }

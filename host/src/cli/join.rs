@@ -87,6 +87,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
         &events,
     )
     .map_err(|e| CliError::prepare(e, Verb::Join))?;
-    prepared.run(&events)?;
+    // What the run wrote is durable before the command reports success.
+    prepared.run(&events)?.sync()?;
     Ok(())
 }

@@ -28,7 +28,7 @@ impl NodeRoot {
         };
         let removed = self.remove_entry(&rel, kind, dry_run)?;
         if !dry_run {
-            self.sync_dir(rel.parent().unwrap_or(Path::new("")), path)?;
+            self.changed(rel.parent().unwrap_or(Path::new("")));
         }
         Ok(removed)
     }
@@ -67,7 +67,7 @@ impl NodeRoot {
             }
         }
         if !dry_run {
-            self.sync_dir(&rel, path)?;
+            self.changed(&rel);
         }
         Ok(removed)
     }

@@ -137,13 +137,15 @@ fn temporary_files_of_a_killed_run_are_removed_by_the_next_one() {
     assert!(!dir.path().join(lock::LOCK_FILE).exists());
 }
 
-/// A killed run's temporary file may sit at the very name this run uses (pids repeat, in
-/// containers especially); it is replaced, never opened, so a link there leads nowhere.
+/// A killed run's temporary file may sit at the very name this run uses to replace a file
+/// (pids repeat, in containers especially); it is replaced, never opened, so a link there
+/// leads nowhere.
 #[test]
 fn a_file_already_at_the_temporary_name_is_never_written_through() {
     let (dir, root, _) = root();
     let pki = dir.path().join("etc/kubernetes/pki");
     std::fs::create_dir_all(&pki).unwrap();
+    std::fs::write(pki.join("ca.key"), b"the old key").unwrap();
     std::fs::write(dir.path().join("public"), b"").unwrap();
     std::os::unix::fs::symlink(
         "../../../public",
@@ -159,4 +161,62 @@ fn a_file_already_at_the_temporary_name_is_never_written_through() {
     assert!(meta.is_file(), "ca.key is a file of its own");
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     assert_eq!(std::fs::read(&key).unwrap(), b"secret");
+}
+
+#[test]
+fn a_replaced_file_is_whole_with_its_new_mode_and_no_temporary_file_is_left() {
+    let (dir, root, _) = root();
+    root.write("/etc/kubernetes/manifests/etcd.yaml", b"old", 0o644)
+        .unwrap();
+    root.write("/etc/kubernetes/manifests/etcd.yaml", b"new", 0o600)
+        .unwrap();
+    let manifests = dir.path().join("etc/kubernetes/manifests");
+    let host = manifests.join("etcd.yaml");
+    assert_eq!(std::fs::read(&host).unwrap(), b"new");
+    assert_eq!(
+        std::fs::metadata(&host).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(std::fs::read_dir(&manifests).unwrap().count(), 1);
+}
+
+#[test]
+fn a_new_file_gets_its_mode_whatever_the_umask() {
+    let (dir, root, _) = root();
+    root.write("/etc/kubernetes/admin.conf", b"x", 0o666)
+        .unwrap();
+    let host = dir.path().join("etc/kubernetes/admin.conf");
+    assert_eq!(
+        std::fs::metadata(&host).unwrap().permissions().mode() & 0o777,
+        0o666
+    );
+}
+
+/// Directories are synced once each when the run ends, not after every change; a directory
+/// removed meanwhile has nothing left to sync.
+#[test]
+fn changed_directories_are_synced_once_by_sync() {
+    let (_dir, root, _) = root();
+    for name in ["ca.key", "ca.crt", "etcd/ca.key"] {
+        root.write(Path::new("/etc/kubernetes/pki").join(name), b"x", 0o600)
+            .unwrap();
+    }
+    root.write("/var/lib/kubelet/pki/kubelet.crt", b"x", 0o644)
+        .unwrap();
+    root.remove_all("/var/lib/kubelet/pki", false).unwrap();
+    let unsynced: Vec<PathBuf> = root.unsynced.lock().unwrap().iter().cloned().collect();
+    let expected = [
+        "",
+        "etc",
+        "etc/kubernetes",
+        "etc/kubernetes/pki",
+        "etc/kubernetes/pki/etcd",
+        "var",
+        "var/lib",
+        "var/lib/kubelet",
+        "var/lib/kubelet/pki",
+    ];
+    assert_eq!(unsynced, expected.map(PathBuf::from));
+    root.sync().unwrap();
+    assert!(root.unsynced.lock().unwrap().is_empty());
 }

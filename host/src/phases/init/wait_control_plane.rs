@@ -19,6 +19,32 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// The kubelet's `/healthz` is a GET on this machine, so it is asked more often than kubeadm
 /// asks: a kubelet that came up just after a look cost a join up to half a second.
 const KUBELET_POLL_INTERVAL: Duration = Duration::from_millis(50);
+/// The first pause of a poll: what is waited for has often just been started, and comes up
+/// within a few milliseconds, so the first looks come sooner and the pauses then double.
+const FIRST_POLL_PAUSE: Duration = Duration::from_millis(2);
+
+/// The pauses between the looks of a poll: from [`FIRST_POLL_PAUSE`], doubling, up to the
+/// poll's interval.
+pub(crate) struct PollPauses {
+    next: Duration,
+    interval: Duration,
+}
+
+impl PollPauses {
+    pub(crate) fn up_to(interval: Duration) -> Self {
+        PollPauses {
+            next: FIRST_POLL_PAUSE.min(interval),
+            interval,
+        }
+    }
+
+    /// The pause before the next look.
+    pub(crate) fn next_pause(&mut self) -> Duration {
+        let pause = self.next;
+        self.next = (pause * 2).min(self.interval);
+        pause
+    }
+}
 
 pub fn wait_control_plane_phase() -> Phase<dyn InitContext> {
     Phase::new("wait-control-plane", "Wait for the control plane to start")
@@ -106,47 +132,93 @@ pub(crate) fn wait_control_plane(ctx: &dyn InitContext) -> anyhow::Result<()> {
 /// kubelet's `/healthz`, at the address of the KubeletConfiguration on the node, within
 /// `timeouts.kubeletHealthCheck`; a healthz port of 0 skips the check.
 pub(crate) fn wait_for_kubelet(ctx: &dyn InitContext) -> anyhow::Result<()> {
-    let events = ctx.events();
-    let timeout = ctx
-        .cfg()
-        .timeouts()
-        .kubelet_health_check
-        .unwrap_or_default()
-        .0;
-    let Some(kubelet) = kubelet_check(ctx)? else {
-        events.info(
-            "[kubelet-check] Skipping the kubelet health check because the healthz port is set to 0",
-        );
+    let Some(health) = KubeletHealth::start(ctx)? else {
         return Ok(());
     };
-    if ctx.dry_run() {
-        events.info(format!(
-            "[dryrun] Would wait for the kubelet to be healthy at {}",
-            kubelet.url
-        ));
-        return Ok(());
+    let mut pauses = PollPauses::up_to(KUBELET_POLL_INTERVAL);
+    while !health.probe(ctx)? {
+        std::thread::sleep(pauses.next_pause());
     }
-    let prober = Prober::new().context("starting the health prober")?;
-    events.info(format!(
-        "[kubelet-check] Waiting for a healthy kubelet at {}. This can take up to {}",
-        kubelet.url,
-        go_duration(timeout)
-    ));
-    let took =
-        wait_healthy(&prober, &kubelet, timeout, KUBELET_POLL_INTERVAL).map_err(|cause| {
-            troubleshoot(ctx);
-            anyhow::anyhow!(
-                "the kubelet is not healthy after {}: {cause}",
-                go_duration(timeout)
-            )
-        })?;
-    events.info(format!(
-        "[kubelet-check] The kubelet is healthy after {took:?}"
-    ));
     Ok(())
 }
 
-/// Polls every `interval` until HTTP 200 or the timeout; the last failure when it never came.
+/// The kubelet's health check under way, probed one look at a time (a join looks for
+/// `kubelet.conf` between looks).
+pub(crate) struct KubeletHealth {
+    prober: Prober,
+    check: Check,
+    timeout: Duration,
+    started: Instant,
+}
+
+impl KubeletHealth {
+    /// Says what is waited for and starts the clock; `None` when there is nothing to wait for
+    /// (a healthz port of 0, or a dry run), after saying so.
+    pub(crate) fn start(ctx: &dyn InitContext) -> anyhow::Result<Option<Self>> {
+        let events = ctx.events();
+        let timeout = ctx
+            .cfg()
+            .timeouts()
+            .kubelet_health_check
+            .unwrap_or_default()
+            .0;
+        let Some(check) = kubelet_check(ctx)? else {
+            events.info(
+                "[kubelet-check] Skipping the kubelet health check because the healthz port is set to 0",
+            );
+            return Ok(None);
+        };
+        if ctx.dry_run() {
+            events.info(format!(
+                "[dryrun] Would wait for the kubelet to be healthy at {}",
+                check.url
+            ));
+            return Ok(None);
+        }
+        let prober = Prober::new().context("starting the health prober")?;
+        events.info(format!(
+            "[kubelet-check] Waiting for a healthy kubelet at {}. This can take up to {}",
+            check.url,
+            go_duration(timeout)
+        ));
+        Ok(Some(KubeletHealth {
+            prober,
+            check,
+            timeout,
+            started: Instant::now(),
+        }))
+    }
+
+    /// One look: whether the kubelet is healthy (said once it is); an error once the timeout
+    /// has passed without it.
+    pub(crate) fn probe(&self, ctx: &dyn InitContext) -> anyhow::Result<bool> {
+        let elapsed = self.started.elapsed();
+        let left = self.timeout.saturating_sub(elapsed);
+        match self.prober.probe(
+            &self.check.url,
+            left.clamp(Duration::from_millis(1), Duration::from_secs(10)),
+        ) {
+            Probe::Healthy => {
+                ctx.events().info(format!(
+                    "[kubelet-check] The kubelet is healthy after {:?}",
+                    self.started.elapsed()
+                ));
+                Ok(true)
+            }
+            Probe::Unhealthy(_) if self.started.elapsed() < self.timeout => Ok(false),
+            Probe::Unhealthy(cause) => {
+                troubleshoot(ctx);
+                bail!(
+                    "the kubelet is not healthy after {}: {cause}",
+                    go_duration(self.timeout)
+                )
+            }
+        }
+    }
+}
+
+/// Polls, pausing up to `interval`, until HTTP 200 or the timeout; the last failure when it
+/// never came.
 fn wait_healthy(
     prober: &Prober,
     check: &Check,
@@ -154,6 +226,7 @@ fn wait_healthy(
     interval: Duration,
 ) -> Result<Duration, String> {
     let start = Instant::now();
+    let mut pauses = PollPauses::up_to(interval);
     loop {
         let left = timeout.saturating_sub(start.elapsed());
         match prober.probe(
@@ -162,12 +235,13 @@ fn wait_healthy(
         ) {
             Probe::Healthy => return Ok(start.elapsed()),
             Probe::Unhealthy(cause) => {
-                if start.elapsed() + interval > timeout {
+                let pause = pauses.next_pause();
+                if start.elapsed() + pause > timeout {
                     return Err(cause);
                 }
+                std::thread::sleep(pause);
             }
         }
-        std::thread::sleep(interval);
     }
 }
 

@@ -17,7 +17,7 @@ use crate::phases::common::{
     CommandContext, NODE_LOCAL_CRI_SOCKET, start_kubelet, stop_kubelet, write_kubelet_files,
 };
 use crate::phases::init::upload_config::annotate_cri_socket;
-use crate::phases::init::wait_control_plane::wait_for_kubelet;
+use crate::phases::init::wait_control_plane::{KubeletHealth, PollPauses};
 use crate::workflow::{Flag, Phase};
 
 use super::context::DEFAULT_TLS_BOOTSTRAP_TIMEOUT;
@@ -145,9 +145,10 @@ fn refuse_ready_node<C: ?Sized + JoinContext>(ctx: &C, name: &str) -> anyhow::Re
     Ok(())
 }
 
-/// Waits for a healthy kubelet (`timeouts.kubeletHealthCheck`), then for the kubeconfig the
-/// kubelet writes once its TLS bootstrap is done (`timeouts.tlsBootstrap`); then, as kubeadm,
-/// removes `bootstrap-kubelet.conf` whether or not the waits succeeded (its token is needed no
+/// Waits for a healthy kubelet (`timeouts.kubeletHealthCheck`) and for the kubeconfig the
+/// kubelet writes once its TLS bootstrap is done (`timeouts.tlsBootstrap`, counted once the
+/// kubelet is healthy, as kubeadm counts it); then, as kubeadm, removes
+/// `bootstrap-kubelet.conf` whether or not the waits succeeded (its token is needed no
 /// longer), and without NodeLocalCRISocket annotates the Node with its CRI socket as the kubelet.
 fn wait_for_bootstrap<C: ?Sized + JoinContext>(ctx: &mut C) -> anyhow::Result<()> {
     let annotate = !ctx.init_cfg()?.feature_enabled(NODE_LOCAL_CRI_SOCKET);
@@ -160,8 +161,7 @@ fn wait_for_bootstrap<C: ?Sized + JoinContext>(ctx: &mut C) -> anyhow::Result<()
         return Ok(());
     }
     let kubelet_conf = kubelet_kubeconfig_path(ctx);
-    let waited = wait_for_kubelet(&InitView::of(&*ctx)?)
-        .and_then(|()| wait_for_kubelet_conf(ctx, &kubelet_conf));
+    let waited = wait_healthy_and_bootstrapped(&*ctx, &kubelet_conf);
     remove_bootstrap_kubeconfig(ctx)?;
     waited?;
     if annotate {
@@ -172,38 +172,64 @@ fn wait_for_bootstrap<C: ?Sized + JoinContext>(ctx: &mut C) -> anyhow::Result<()
     Ok(())
 }
 
-/// Polls for a usable `kubelet.conf` within `timeouts.tlsBootstrap`.
-fn wait_for_kubelet_conf<C: ?Sized + JoinContext>(
+/// kubeadm waits for the kubelet's `/healthz`, then polls for a usable `kubelet.conf`. The
+/// kubelet serves the one while it bootstraps the other, so here both are looked at in each
+/// pass: each is still required, and reported, in kubeadm's order, but the bootstrap is not
+/// looked for only after a pause that follows the healthy answer.
+fn wait_healthy_and_bootstrapped<C: ?Sized + JoinContext>(
     ctx: &C,
     kubelet_conf: &str,
 ) -> anyhow::Result<()> {
+    let view = InitView::of(ctx)?;
+    let health = KubeletHealth::start(&view)?;
     let timeout = ctx
         .cfg()
         .timeouts
         .as_ref()
         .and_then(|t| t.tls_bootstrap.as_ref())
         .map_or(DEFAULT_TLS_BOOTSTRAP_TIMEOUT, |d| d.0);
-    ctx.events()
-        .info("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap");
-    let deadline = Instant::now() + timeout;
+    let waiting_for_bootstrap = || {
+        ctx.events()
+            .info("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap");
+        Instant::now() + timeout
+    };
+    // Set once the kubelet is healthy: the bootstrap's deadline.
+    let mut deadline = health.is_none().then(waiting_for_bootstrap);
+    let mut bootstrap_done = false;
+    let mut pauses = PollPauses::up_to(ctx.tls_bootstrap_interval());
     loop {
-        match bootstrapped(ctx, kubelet_conf) {
-            Ok(()) => return Ok(()),
-            Err(why) if Instant::now() >= deadline => {
-                anyhow::bail!(
-                    "the kubelet did not write a usable {kubelet_conf} within {timeout:?} ({why}). This error is likely caused by:\n\
-                     \t- The kubelet is not running\n\
-                     \t- The kubelet is unhealthy due to a misconfiguration of the node in some way (required cgroups disabled)\n\
-                     If you are on a systemd-powered system, you can try to troubleshoot the error with the following commands:\n\
-                     \t- 'systemctl status kubelet'\n\
-                     \t- 'journalctl -xeu kubelet'"
-                );
-            }
-            Err(_) => std::thread::sleep(
-                ctx.tls_bootstrap_interval()
-                    .min(deadline.saturating_duration_since(Instant::now())),
-            ),
+        if let Some(health) = &health
+            && deadline.is_none()
+            && health.probe(&view)?
+        {
+            deadline = Some(waiting_for_bootstrap());
+            // A healthy kubelet is bootstrapping now: look again soon.
+            pauses = PollPauses::up_to(ctx.tls_bootstrap_interval());
         }
+        if !bootstrap_done {
+            match bootstrapped(ctx, kubelet_conf) {
+                Ok(()) => bootstrap_done = true,
+                Err(why) if deadline.is_some_and(|d| Instant::now() >= d) => {
+                    anyhow::bail!(
+                        "the kubelet did not write a usable {kubelet_conf} within {timeout:?} ({why}). This error is likely caused by:\n\
+                         \t- The kubelet is not running\n\
+                         \t- The kubelet is unhealthy due to a misconfiguration of the node in some way (required cgroups disabled)\n\
+                         If you are on a systemd-powered system, you can try to troubleshoot the error with the following commands:\n\
+                         \t- 'systemctl status kubelet'\n\
+                         \t- 'journalctl -xeu kubelet'"
+                    );
+                }
+                Err(_) => {}
+            }
+        }
+        if bootstrap_done && deadline.is_some() {
+            return Ok(());
+        }
+        let pause = pauses.next_pause();
+        std::thread::sleep(match deadline {
+            Some(d) => pause.min(d.saturating_duration_since(Instant::now())),
+            None => pause,
+        });
     }
 }
 
