@@ -12,9 +12,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use kubeadm_rs::certkey::CertificateKey;
 use kubeadm_rs::cluster::Cluster;
+use kubeadm_rs::events::Events;
 use kubeadm_rs::phases::init::{InitOptions, init_workflow};
 use kubeadm_rs::token;
-use kubeadm_rs::workflow::{Events, Selection};
+use kubeadm_rs::workflow::Selection;
 use kubeadm_rs_tests::cluster_fixture::Node;
 use kubeadm_rs_tests::control_plane::Running;
 

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kubeadm_rs::config::InitOverrides;
-use kubeadm_rs::workflow::Events;
+use kubeadm_rs::events::Events;
 use kubeadm_rs_tests::{init_config, run_phases};
 
 /// Everything `init` does before it needs an API server or a kubelet: the phases this benchmark

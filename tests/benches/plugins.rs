@@ -11,8 +11,8 @@ mod plugin_support;
 use std::time::{Duration, Instant};
 
 use kubeadm_rs::config::plugins::PluginSpec;
+use kubeadm_rs::events::Severity;
 use kubeadm_rs::plugins::{CacheOutcome, Finding, NodeFacts, PluginError};
-use kubeadm_rs::workflow::Severity;
 use plugin_support::{FakeNode, TestHost, grant_declared, spec, with_params};
 
 /// The median of `n` timed runs of `f`.

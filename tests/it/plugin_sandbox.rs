@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use kubeadm_rs::config::GoDuration;
 use kubeadm_rs::config::plugins::{ByteSize, OnFailure, PluginSpec};
+use kubeadm_rs::events::{Events, Recorder, Severity};
 use kubeadm_rs::plugins::{
     ClusterView, LoadedPlugin, NoCluster, OutputProblem, PluginError, PluginKind, handle_failure,
 };
-use kubeadm_rs::workflow::{Events, Recorder, Severity};
 use plugin_support::{FakeNode, TestHost, err_text, grant_declared, spec, with_params};
 
 fn limits(mut spec: PluginSpec, timeout: Option<&str>, memory: Option<ByteSize>) -> PluginSpec {

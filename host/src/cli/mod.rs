@@ -18,8 +18,9 @@ use std::process::ExitCode;
 
 use clap::{ArgMatches, Command};
 
+use crate::events::Events;
 use crate::phases::common::PrepareError;
-use crate::workflow::{Events, PhaseFailed};
+use crate::workflow::PhaseFailed;
 use render::{HumanRenderer, JsonRenderer, OutputFormat};
 
 pub use binder::phase_table;

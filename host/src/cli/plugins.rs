@@ -13,10 +13,11 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use super::CliError;
 use crate::config::plugins::{PluginConfiguration, PluginSource, PluginSpec};
 use crate::config::{self, load_documents};
+use crate::events::{Events, Severity};
 use crate::phases::common::PluginOptions;
 use crate::plugins::{ClusterView, LoadedPlugin, NoCluster, PluginHost, PluginKind, verify_file};
 use crate::system::LIVE_CONFIG;
-use crate::workflow::{Events, Flag, Severity};
+use crate::workflow::Flag;
 
 /// Where plugins come from and how far they are trusted, from the command line.
 pub fn plugin_options(m: &ArgMatches) -> PluginOptions {

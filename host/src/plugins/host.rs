@@ -25,7 +25,7 @@ use super::output;
 use super::sandbox::{self, CallState, EffectiveLimits, Grants, SandboxSpec};
 use super::seal::Stamp;
 use crate::config::plugins::{DEFAULT_PLUGIN_DIR, PluginConfiguration, PluginSpec, TrustedKey};
-use crate::workflow::Events;
+use crate::events::Events;
 
 /// Everything the host needs besides the plugins' own specs.
 pub struct HostConfig {

@@ -49,7 +49,7 @@ pub use sandbox::{
 pub use seal::write_atomic as write_file_atomic;
 
 use crate::config::plugins::OnFailure;
-use crate::workflow::Events;
+use crate::events::Events;
 
 /// The version of the WIT package `kubeadm-rs:plugin` this host implements.
 pub const WIT_VERSION: &str = "0.1.0";

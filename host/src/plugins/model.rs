@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::capture::neutralise;
 use crate::config::InitConfig;
 use crate::config::plugins::ObjectScope;
+use crate::events::Severity;
 use crate::preflight::Issue;
-use crate::workflow::Severity;
 
 /// Which world a plugin implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -15,8 +15,8 @@ use kubeadm_rs::etcd::{
     AVAILABLE_INTERVAL, AVAILABLE_RETRIES, EtcdClient, EtcdCredentials, EtcdError, Learner,
     Timeouts,
 };
+use kubeadm_rs::events::Events;
 use kubeadm_rs::node::NodeRoot;
-use kubeadm_rs::workflow::Events;
 use serde_json::json;
 
 #[derive(Parser)]

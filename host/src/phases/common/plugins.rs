@@ -7,11 +7,12 @@ use std::sync::Arc;
 use super::CommandContext;
 use super::preflight::record_findings;
 use crate::config::plugins::{OnFailure, PluginConfiguration};
+use crate::events::Events;
 use crate::plugins::{
     CacheMode, DEFAULT_CACHE_DIR, HostConfig, LIVE_NODE, LoadedPlugin, PluginError, PluginHost,
     handle_failure,
 };
-use crate::workflow::{Events, Flag, Phase};
+use crate::workflow::{Flag, Phase};
 
 /// Where plugins come from and how far they are trusted (`--config`, `--plugin-dir`,
 /// `--allow-unsigned-plugins`, `--rootfs`).
