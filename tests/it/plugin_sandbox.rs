@@ -7,11 +7,12 @@ use crate::plugin_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use kubeadm_rs::cluster::NoCluster;
 use kubeadm_rs::config::GoDuration;
 use kubeadm_rs::config::plugins::{ByteSize, OnFailure, PluginSpec};
 use kubeadm_rs::events::{Events, Recorder, Severity};
 use kubeadm_rs::plugins::{
-    ClusterView, LoadedPlugin, NoCluster, OutputProblem, PluginError, PluginKind, handle_failure,
+    ClusterView, LoadedPlugin, OutputProblem, PluginError, PluginKind, handle_failure,
 };
 use plugin_support::{FakeNode, TestHost, err_text, grant_declared, spec, with_params};
 

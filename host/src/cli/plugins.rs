@@ -12,10 +12,11 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use super::CliError;
 use crate::config::plugins::{PluginConfiguration, PluginSource, PluginSpec};
+use crate::cluster::NoCluster;
 use crate::config::{self, load_documents};
 use crate::events::{Events, Severity};
 use crate::phases::common::PluginOptions;
-use crate::plugins::{ClusterView, LoadedPlugin, NoCluster, PluginHost, PluginKind, verify_file};
+use crate::plugins::{ClusterView, LoadedPlugin, PluginHost, PluginKind, verify_file};
 use crate::system::LIVE_CONFIG;
 use crate::workflow::Flag;
 

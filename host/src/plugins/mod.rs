@@ -33,7 +33,6 @@ pub use engine::EPOCH_TICK;
 pub use error::{Call, Denial, IntegrityError, OutputProblem, PluginError};
 pub use facts::{CgroupVersion, FactError, LIVE_NODE, NodeFacts, NodeView};
 pub use host::{HostConfig, Inspection, LoadedPlugin, PluginHost};
-pub use imports::{ClusterReader, NoCluster};
 pub use integrity::{
     Digest, MAX_PLUGIN_BYTES, SignatureStatus, Trust, Verification, check_signature,
     default_signature_path, verify_file,
