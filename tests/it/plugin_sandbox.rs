@@ -12,7 +12,7 @@ use kubeadm_rs::config::GoDuration;
 use kubeadm_rs::config::plugins::{ByteSize, OnFailure, PluginSpec};
 use kubeadm_rs::events::{Events, Recorder, Severity};
 use kubeadm_rs::plugins::{
-    ClusterView, LoadedPlugin, OutputProblem, PluginError, PluginKind, handle_failure,
+    ClusterView, LoadedPlugin, OutputProblem, PluginError, PluginKind, Stage, handle_failure,
 };
 use plugin_support::{FakeNode, TestHost, err_text, grant_declared, spec, with_params};
 
@@ -762,7 +762,7 @@ fn in_one_batch_hostile_plugins_fail_by_name_and_the_good_ones_still_report() {
         match result {
             Ok(findings) => reported.extend(findings.iter().map(|f| f.check_path(&s.name))),
             Err(e) => {
-                if let Err(e) = handle_failure(s.on_failure, e, &events) {
+                if let Err(e) = handle_failure(s.on_failure, Stage::Run, e, &events) {
                     failed.push(e);
                 }
             }

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use crate::cluster::{ApiReader, ClusterReader, Kind, NoCluster};
 use crate::events::ObjectAction;
 use crate::phases::common::plugin_short;
-use crate::plugins::{ClusterView, LoadedPlugin, handle_failure};
+use crate::plugins::{ClusterView, LoadedPlugin, Stage, handle_failure};
 use crate::workflow::{Flag, Phase};
 
 /// `addon/<plugin>`: renders the plugin's manifests for this cluster, validates them against
@@ -33,7 +33,14 @@ pub fn addon_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContext> {
             };
             let manifests = match plugin.render_addon(&ClusterView::of(ctx.cfg()), reader) {
                 Ok(manifests) => manifests,
-                Err(e) => return Ok(handle_failure(plugin.spec().on_failure, e, ctx.events())?),
+                Err(e) => {
+                    return Ok(handle_failure(
+                        plugin.spec().on_failure,
+                        Stage::Run,
+                        e,
+                        ctx.events(),
+                    )?);
+                }
             };
             let objects: usize = manifests.iter().map(|m| m.objects.len()).sum();
             ctx.events().info(format!(
