@@ -62,8 +62,8 @@ fn rebuild_inputs(root: &Path, plugins: &Path) -> Vec<PathBuf> {
         root.join("wit"),
         root.join("sdk/src"),
         root.join("sdk/Cargo.toml"),
-        root.join("object-rules/src"),
-        root.join("object-rules/Cargo.toml"),
+        root.join("plugin-contract/src"),
+        root.join("plugin-contract/Cargo.toml"),
     ];
     let entries = std::fs::read_dir(plugins)
         .unwrap_or_else(|err| panic!("cannot list {}: {err}", plugins.display()));

@@ -27,6 +27,7 @@ mod plugin_build;
 mod plugin_init;
 mod plugin_integrity;
 mod plugin_oci;
+mod plugin_contract;
 mod plugin_sandbox;
 mod rerun;
 mod reset;

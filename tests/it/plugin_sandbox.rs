@@ -1004,7 +1004,7 @@ fn describe_strings_reach_no_terminal_with_their_controls() {
         .inspect(&plugin_support::wasm("hostile_describe"))
         .unwrap()
         .info;
-    assert_eq!(info.version, "1.0.0\\u{1b}]0;trusted\\u{7}\\u{200b}");
+    assert_eq!(info.version, "1.0.0+\\u{1b}]0;trusted\\u{7}\\u{200b}");
     let mut texts = vec![info.version.clone()];
     texts.extend(info.checks.iter().map(|c| c.description.clone()));
     texts.extend(
