@@ -2,6 +2,9 @@
 //! integration tests run real components: `env!("KUBEADM_RS_PLUGIN_DIR")` is the
 //! directory holding `<crate>.wasm` for every plugin crate.
 
+// Cargo reads a build script's directives from its stdout.
+#![allow(clippy::print_stdout)]
+
 use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

@@ -7,6 +7,9 @@
 //! a fresh control plane, with `--upload-certs`, and again on the initialised cluster; then 100
 //! concurrent `token create` calls, sharing one client and each with its own.
 
+// A benchmark prints its table of results.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime};
 

@@ -17,6 +17,9 @@
 //! includes etcd's wait, as a back-to-back `kubeadm join` does.
 //! `--test` (or `KUBEADM_RS_BENCH_QUICK`) runs each once.
 
+// A benchmark prints its table of results.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::process::Output;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};

@@ -8,6 +8,9 @@
 //! openssl CLI recipe and by cfssl (scripts/bench/). Whole-process rows also show the CPU time
 //! the process and its children used, averaged per run, which a busy machine inflates less.
 
+// A benchmark prints its table of results.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

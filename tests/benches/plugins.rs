@@ -5,6 +5,9 @@
 //! of the example plugins (and of twenty), and a `loop {}` plugin stopped at its limit. Prints
 //! medians.
 
+// A benchmark prints its table of results.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "../it/plugin_support/mod.rs"]
 mod plugin_support;
 
