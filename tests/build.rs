@@ -2,6 +2,9 @@
 //! integration tests run real components: `env!("KUBEADM_RS_PLUGIN_DIR")` is the
 //! directory holding `<crate>.wasm` for every plugin crate.
 
+// Cargo reads a build script's directives from its stdout.
+#![allow(clippy::print_stdout)]
+
 use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -62,8 +65,8 @@ fn rebuild_inputs(root: &Path, plugins: &Path) -> Vec<PathBuf> {
         root.join("wit"),
         root.join("sdk/src"),
         root.join("sdk/Cargo.toml"),
-        root.join("object-rules/src"),
-        root.join("object-rules/Cargo.toml"),
+        root.join("plugin-contract/src"),
+        root.join("plugin-contract/Cargo.toml"),
     ];
     let entries = std::fs::read_dir(plugins)
         .unwrap_or_else(|err| panic!("cannot list {}: {err}", plugins.display()));

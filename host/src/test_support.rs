@@ -79,7 +79,7 @@ pub fn init_data(
     cfg: InitConfig,
     dir: &std::path::Path,
     kubeconfig_dir: &str,
-    events: crate::workflow::Events,
+    events: crate::events::Events,
 ) -> crate::phases::init::InitData {
     let root = crate::node::NodeRoot::open(dir, events).expect("test root opens");
     let options = crate::phases::init::InitOptions {

@@ -1,8 +1,9 @@
 //! What a plugin says about itself: the `plugin-info` record of the WIT `describe`
-//! export, built from the trait constants and methods, and checked the way the host does.
+//! export, built from the trait constants and methods, and checked with the host's own rules.
 
-use std::collections::HashSet;
 use std::fmt;
+
+use kubeadm_rs_plugin_contract::describe::{self as contract, Describe, Scope, World};
 
 use crate::{AddonPlugin, PreflightPlugin, WIT_VERSION};
 
@@ -216,46 +217,16 @@ impl PluginInfo {
         }
     }
 
-    /// Checks the description against the contract in `wit/types.wit`, as the host does.
+    /// Checks the description against the plugin contract, with the rules the host applies
+    /// before it admits a plugin (the `kubeadm-rs-plugin-contract` crate), and that it was
+    /// built against this SDK's WIT version.
     pub fn validate(&self) -> Result<(), InvalidPluginInfo> {
-        let mut problems = Vec::new();
-        if !is_kebab_name(&self.name) {
-            problems.push(format!(
-                "name `{}` must be lowercase letters, digits and `-`, starting with a letter, at most 63 characters",
-                self.name
-            ));
-        }
-        for (field, value) in [
-            ("version", &self.version),
-            ("min-host-version", &self.min_host_version),
-        ] {
-            if !is_semver(value) {
-                problems.push(format!(
-                    "{field} `{value}` is not a semantic version (MAJOR.MINOR.PATCH)"
-                ));
-            }
-        }
+        let mut problems = self.as_contract().problems();
         if self.wit_version != WIT_VERSION {
             problems.push(format!(
-                "wit-version `{}` is not this SDK's `{WIT_VERSION}`",
+                "wit-version {:?} is not this SDK's {WIT_VERSION:?}",
                 self.wit_version
             ));
-        }
-        self.check_checks(&mut problems);
-        let mut seen = HashSet::new();
-        for parameter in &self.parameters {
-            if parameter.name.is_empty() || parameter.name.contains(char::is_whitespace) {
-                problems.push(format!(
-                    "parameter name `{}` must be non-empty without spaces",
-                    parameter.name
-                ));
-            }
-            if !seen.insert(parameter.name.as_str()) {
-                problems.push(format!("parameter `{}` is declared twice", parameter.name));
-            }
-        }
-        for request in &self.permissions {
-            self.check_permission(request, &mut problems);
         }
         if problems.is_empty() {
             Ok(())
@@ -267,115 +238,54 @@ impl PluginInfo {
         }
     }
 
-    fn check_checks(&self, problems: &mut Vec<String>) {
-        match self.kind {
-            PluginKind::Preflight if self.checks.is_empty() => {
-                problems.push("a preflight plugin must declare at least one check".to_owned());
-            }
-            PluginKind::Addon if !self.checks.is_empty() => {
-                problems.push("an addon plugin declares no checks".to_owned());
-            }
-            _ => {}
-        }
-        let mut seen = HashSet::new();
-        for check in &self.checks {
-            if !is_kebab_name(&check.name) {
-                problems.push(format!(
-                    "check name `{}` must be lowercase letters, digits and `-`",
-                    check.name
-                ));
-            }
-            if !seen.insert(check.name.as_str()) {
-                problems.push(format!("check `{}` is declared twice", check.name));
-            }
-            if check.description.trim().is_empty() {
-                problems.push(format!("check `{}` has no description", check.name));
+    fn as_contract(&self) -> Describe<'_> {
+        fn borrowed(s: &ObjectScope) -> Scope<'_> {
+            Scope {
+                kind: &s.kind,
+                namespace: s.namespace.as_deref(),
             }
         }
-    }
-
-    fn check_permission(&self, request: &PermissionRequest, problems: &mut Vec<String>) {
-        let permission = &request.permission;
-        if request.reason.trim().is_empty() {
-            problems.push(format!("permission `{permission}` gives no reason"));
-        }
-        match permission {
-            Permission::ReadPath(path) => {
-                let clean = path.starts_with('/')
-                    && !path.split('/').any(|part| part == ".." || part == ".");
-                if !clean {
-                    problems.push(format!(
-                        "read-path `{path}` must be an absolute path without `.` or `..`"
-                    ));
-                }
-            }
-            Permission::Sysctl(key) => {
-                let valid = !key.is_empty()
-                    && key
-                        .split('.')
-                        .all(|part| !part.is_empty() && part.chars().all(is_sysctl_char));
-                if !valid {
-                    problems.push(format!(
-                        "sysctl `{key}` must be a dotted key such as net.ipv4.ip_forward"
-                    ));
-                }
-            }
-            Permission::ClusterRead(scope) | Permission::ClusterApply(scope) => {
-                if self.kind == PluginKind::Preflight {
-                    problems.push(format!(
-                        "`{permission}` is for addon plugins; preflight plugins cannot reach the cluster"
-                    ));
-                }
-                let kind_ok = scope.kind.starts_with(|c: char| c.is_ascii_uppercase())
-                    && scope.kind.chars().all(|c| c.is_ascii_alphanumeric());
-                if !kind_ok {
-                    problems.push(format!(
-                        "kind `{}` must be a Kubernetes kind such as ConfigMap",
-                        scope.kind
-                    ));
-                }
-                if let Some(namespace) = &scope.namespace
-                    && !is_dns_label(namespace)
-                {
-                    problems.push(format!(
-                        "namespace `{namespace}` is not a valid namespace name"
-                    ));
-                }
-            }
+        Describe {
+            name: &self.name,
+            version: &self.version,
+            world: match self.kind {
+                PluginKind::Preflight => World::Preflight,
+                PluginKind::Addon => World::Addon,
+            },
+            min_host_version: &self.min_host_version,
+            checks: self
+                .checks
+                .iter()
+                .map(|c| (c.name.as_str(), c.description.as_str()))
+                .collect(),
+            parameters: self
+                .parameters
+                .iter()
+                .map(|p| contract::Parameter {
+                    name: &p.name,
+                    description: &p.description,
+                    default: p.default.as_deref(),
+                })
+                .collect(),
+            permissions: self
+                .permissions
+                .iter()
+                .map(|r| {
+                    let permission = match &r.permission {
+                        Permission::ReadPath(p) => contract::Permission::ReadPath(p),
+                        Permission::Sysctl(k) => contract::Permission::Sysctl(k),
+                        Permission::ClusterRead(s) => {
+                            contract::Permission::ClusterRead(borrowed(s))
+                        }
+                        Permission::ClusterApply(s) => {
+                            contract::Permission::ClusterApply(borrowed(s))
+                        }
+                    };
+                    (permission, r.reason.as_str())
+                })
+                .collect(),
         }
     }
-}
-
-fn is_sysctl_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '-'
-}
-
-fn is_kebab_name(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.len() <= 63
-        && !name.ends_with('-')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
-fn is_dns_label(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.len() <= 63
-        && !name.ends_with('-')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
-/// `MAJOR.MINOR.PATCH`, optionally followed by `-pre` and/or `+build`.
-fn is_semver(version: &str) -> bool {
-    let core = version.split(['-', '+']).next().unwrap_or_default();
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 
 use std::str::FromStr;
 
+use kubeadm_rs_plugin_contract::quantity;
+
 use crate::Parameter;
 
 /// The parameters a plugin was called with, checked against the ones it declares.
@@ -143,17 +145,14 @@ impl Params {
     }
 
     /// A size in bytes written as a Kubernetes quantity (`1700Mi`, `2Gi`, `1.5G`,
-    /// `1048576`), or `default` bytes.
+    /// `1048576`), or `default` bytes: the units the host takes for `limits.memory`
+    /// (`Ki Mi Gi Ti`, `k M G T`), read by the same parser.
     pub fn bytes_or(&self, key: &str, default: u64) -> Result<u64, ParamError> {
         match self.get(key) {
             None => Ok(default),
-            Some(value) => parse_quantity(value).ok_or_else(|| {
-                invalid(
-                    key,
-                    value,
-                    "a size such as 1700Mi, 2Gi, 1.5G or a number of bytes",
-                )
-            }),
+            Some(value) => {
+                quantity::parse_bytes(value).map_err(|_| invalid(key, value, quantity::EXPECTED))
+            }
         }
     }
 
@@ -177,38 +176,6 @@ fn invalid(key: &str, value: &str, expected: &str) -> ParamError {
         value: value.to_owned(),
         expected: expected.to_owned(),
     }
-}
-
-/// Parses a non-negative Kubernetes quantity into bytes, rounding fractions down.
-fn parse_quantity(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
-    let multiplier: u128 = match suffix {
-        "" => 1,
-        "k" => 1_000,
-        "M" => 1_000_000,
-        "G" => 1_000_000_000,
-        "T" => 1_000_000_000_000,
-        "P" => 1_000_000_000_000_000,
-        "E" => 1_000_000_000_000_000_000,
-        "Ki" => 1 << 10,
-        "Mi" => 1 << 20,
-        "Gi" => 1 << 30,
-        "Ti" => 1 << 40,
-        "Pi" => 1 << 50,
-        "Ei" => 1 << 60,
-        _ => return None,
-    };
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if whole.is_empty() || fraction.len() > 9 || fraction.contains('.') {
-        return None;
-    }
-    let digits: u128 = format!("{whole}{fraction}").parse().ok()?;
-    let scale = 10u128.pow(u32::try_from(fraction.len()).ok()?);
-    u64::try_from(digits.checked_mul(multiplier)? / scale).ok()
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ pub fn render_addon<P: AddonPlugin>(
 fn check_manifest(info: &PluginInfo, manifest: &Manifest) -> Result<(), PluginError> {
     let bad =
         |reason: String| PluginError::Contract(format!("manifest {:?}: {reason}", manifest.name));
-    let docs = kubeadm_rs_object_rules::documents(&manifest.content);
+    let docs = kubeadm_rs_plugin_contract::object::documents(&manifest.content);
     if docs.is_empty() {
         return Err(bad("it holds no objects".to_owned()));
     }
@@ -90,8 +90,13 @@ fn check_manifest(info: &PluginInfo, manifest: &Manifest) -> Result<(), PluginEr
                 )));
             }
         };
-        kubeadm_rs_object_rules::check_object(&api_version, &kind, &name, namespace.as_deref())
-            .map_err(bad)?;
+        kubeadm_rs_plugin_contract::object::check_object(
+            &api_version,
+            &kind,
+            &name,
+            namespace.as_deref(),
+        )
+        .map_err(bad)?;
         let declared = info.permissions.iter().any(|r| {
             matches!(&r.permission, Permission::ClusterApply(scope)
                 if scope.kind == kind && scope.namespace == namespace)

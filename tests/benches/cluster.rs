@@ -7,14 +7,18 @@
 //! a fresh control plane, with `--upload-certs`, and again on the initialised cluster; then 100
 //! concurrent `token create` calls, sharing one client and each with its own.
 
+// A benchmark prints its table of results.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime};
 
 use kubeadm_rs::certkey::CertificateKey;
 use kubeadm_rs::cluster::Cluster;
+use kubeadm_rs::events::Events;
 use kubeadm_rs::phases::init::{InitOptions, init_workflow};
 use kubeadm_rs::token;
-use kubeadm_rs::workflow::{Events, Selection};
+use kubeadm_rs::workflow::Selection;
 use kubeadm_rs_tests::cluster_fixture::Node;
 use kubeadm_rs_tests::control_plane::Running;
 

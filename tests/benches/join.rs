@@ -20,6 +20,9 @@
 //! top-level phase, and of the rest (process start, configuration, exit). `KUBEADM_RS_BENCH_BIN`
 //! times another build of kubeadm-rs (the whole cluster runs it), to compare two versions.
 
+// A benchmark prints its table of results.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::BTreeMap;
 use std::process::Output;
 use std::sync::{Arc, Barrier};

@@ -8,12 +8,15 @@
 //! openssl CLI recipe and by cfssl (scripts/bench/). Whole-process rows also show the CPU time
 //! the process and its children used, averaged per run, which a busy machine inflates less.
 
+// A benchmark prints its table of results.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kubeadm_rs::config::InitOverrides;
-use kubeadm_rs::workflow::Events;
+use kubeadm_rs::events::Events;
 use kubeadm_rs_tests::{init_config, run_phases};
 
 /// Everything `init` does before it needs an API server or a kubelet: the phases this benchmark

@@ -5,14 +5,18 @@
 //! of the example plugins (and of twenty), and a `loop {}` plugin stopped at its limit. Prints
 //! medians.
 
+// A benchmark prints its table of results.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "../it/plugin_support/mod.rs"]
 mod plugin_support;
 
 use std::time::{Duration, Instant};
 
 use kubeadm_rs::config::plugins::PluginSpec;
+use kubeadm_rs::events::Severity;
 use kubeadm_rs::plugins::{CacheOutcome, Finding, NodeFacts, PluginError};
-use kubeadm_rs::workflow::Severity;
+use kubeadm_rs::events::Severity;
 use plugin_support::python::{MARKER_DIR, NODE_CHECKS, node_cache, python_wasm};
 use plugin_support::{FakeNode, TestHost, grant_declared, spec, with_params};
 

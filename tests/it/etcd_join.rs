@@ -22,11 +22,11 @@ use common::{stderr, stdout, tool};
 use kubeadm_rs::cluster::Cluster;
 use kubeadm_rs::config::InitConfig;
 use kubeadm_rs::etcd::{EtcdError, endpoints_from_cluster};
+use kubeadm_rs::events::Events;
 use kubeadm_rs::manifests::{
     ControlPlaneComponent, ETCD, EtcdMember, NodeEnvironment, control_plane_pod, etcd_pod,
     render_static_pod,
 };
-use kubeadm_rs::workflow::Events;
 use kubeadm_rs_tests::cluster_fixture;
 use kubeadm_rs_tests::run_phases;
 use serde_json::Value;

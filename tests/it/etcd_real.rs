@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{run_ok, stdout, tool};
 use kubeadm_rs::config::InitOverrides;
-use kubeadm_rs::workflow::Events;
+use kubeadm_rs::events::Events;
 use kubeadm_rs_tests::{init_config, run_phases};
 
 const NODE: &str = "etcd-node";

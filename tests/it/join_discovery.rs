@@ -17,7 +17,7 @@ use kubeadm_rs::config::v1beta4::{BootstrapTokenDiscovery, Discovery, FileDiscov
 use kubeadm_rs::discovery::{
     Discovered, DiscoveryError, DiscoveryOptions, MAX_RESPONSE_BYTES, Method, discover,
 };
-use kubeadm_rs::workflow::{Event, Events, Recorder};
+use kubeadm_rs::events::{Event, Events, Recorder};
 use kubeadm_rs_tests::cluster_fixture::{JoinCommand, Kubectl, Node};
 use kubeadm_rs_tests::control_plane::{JWS_KEY_PREFIX, Running, detached_jws};
 use kubeadm_rs_tests::discovery_server::{LoggingServer, first_der};

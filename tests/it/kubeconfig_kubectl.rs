@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 use common::{openssl, run_err, run_ok, stdout, tool};
 use kubeadm_rs::config::InitOverrides;
-use kubeadm_rs::workflow::Events;
+use kubeadm_rs::events::Events;
 use kubeadm_rs_tests::{init_config, run_phases};
 
 /// A node root after `init phase certs` and `init phase kubeconfig`, with a control-plane endpoint.

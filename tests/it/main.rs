@@ -2,6 +2,9 @@
 //! library against real tools (openssl, kubectl, etcd, the schema validator), and linking
 //! wasmtime once instead of once per file keeps the build small and CI fast.
 
+// A test's stderr is its log, shown only when it fails (timings, clean-up trouble).
+#![allow(clippy::print_stderr)]
+
 mod common;
 mod plugin_support;
 
@@ -24,6 +27,7 @@ mod package;
 mod patches;
 mod pki_openssl;
 mod plugin_build;
+mod plugin_contract;
 mod plugin_init;
 mod plugin_integrity;
 mod plugin_oci;

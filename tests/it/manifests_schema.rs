@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use common::{run_err, run_ok, stdout};
 use kubeadm_rs::config::{InitConfig, InitOverrides};
+use kubeadm_rs::events::Events;
 use kubeadm_rs::manifests::kubelet::instance_config;
 use kubeadm_rs::manifests::{defaulted_kubelet_configuration, render_kubelet_config};
-use kubeadm_rs::workflow::Events;
 use kubeadm_rs_tests::{init_config, run_phases, schema_validator};
 
 /// A node root on which the manifest phases ran for one configuration.

@@ -11,6 +11,7 @@ use std::process::Command;
 
 use common::{run_ok, stdout, tool};
 use kubeadm_rs::config::{InitConfig, InitOverrides};
+use kubeadm_rs::events::Events;
 use kubeadm_rs::manifests::{kube_proxy_configuration, kubelet_configuration, to_yaml};
 use kubeadm_rs::objects::ApiObject;
 use kubeadm_rs::objects::addons::coredns::coredns_objects;
@@ -19,7 +20,6 @@ use kubeadm_rs::objects::bootstrap::{
     bootstrap_token_rbac, cluster_admins_binding, cluster_info_objects,
 };
 use kubeadm_rs::objects::upload_config::{kubeadm_config_objects, kubelet_config_objects};
-use kubeadm_rs::workflow::Events;
 use kubeadm_rs_tests::{init_config, run_phases, schema_validator};
 use serde_json::Value;
 

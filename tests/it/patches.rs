@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use common::run_ok;
 use kubeadm_rs::config::{InitConfig, InitOverrides};
+use kubeadm_rs::events::{Event, Events, Recorder};
 use kubeadm_rs::manifests::kubelet::instance_config;
 use kubeadm_rs::manifests::patches::Patches;
 use kubeadm_rs::manifests::{defaulted_kubelet_configuration, render_kubelet_config};
-use kubeadm_rs::workflow::{Event, Events, Recorder};
 use kubeadm_rs_tests::{init_config, run_phases, schema_validator};
 use serde_json::{Value, json};
 

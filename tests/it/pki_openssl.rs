@@ -11,8 +11,8 @@ use std::process::Stdio;
 
 use common::{openssl, run_err, run_ok, stderr, stdout, tool};
 use kubeadm_rs::config::{InitConfig, InitOverrides};
+use kubeadm_rs::events::Events;
 use kubeadm_rs::pki::{CaPin, Certificate};
-use kubeadm_rs::workflow::Events;
 use kubeadm_rs_tests::{init_config, run_phases};
 
 /// A node root with a configuration, on which `init` phases run.

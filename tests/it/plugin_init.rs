@@ -498,7 +498,7 @@ fn plugin_inspect_shows_a_hostile_describe_with_its_controls_escaped() {
         "{text}"
     );
     assert!(
-        text.contains("version:     1.0.0\\u{1b}]0;trusted\\u{7}\\u{200b}"),
+        text.contains("version:     1.0.0+\\u{1b}]0;trusted\\u{7}\\u{200b}"),
         "{text}"
     );
 }

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kubeadm_rs::config::plugins::{PluginSource, PluginSpec, TrustedKey};
+use kubeadm_rs::events::Recorder;
 use kubeadm_rs::plugins::{
     CacheOutcome, Digest, IntegrityError, PluginError, PluginHost, SignatureStatus, Trust,
     verify_file,
 };
-use kubeadm_rs::workflow::Recorder;
 use plugin_support::{FakeNode, TestHost, config, err_text, spec, wasm};
 
 /// A copy of the kernel-modules component (no grants needed) in `dir`.

@@ -7,12 +7,13 @@ use crate::plugin_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use kubeadm_rs::cluster::NoCluster;
 use kubeadm_rs::config::GoDuration;
 use kubeadm_rs::config::plugins::{ByteSize, OnFailure, PluginSpec};
+use kubeadm_rs::events::{Events, Recorder, Severity};
 use kubeadm_rs::plugins::{
-    ClusterView, LoadedPlugin, NoCluster, OutputProblem, PluginError, PluginKind, handle_failure,
+    ClusterView, LoadedPlugin, OutputProblem, PluginError, PluginKind, Stage, handle_failure,
 };
-use kubeadm_rs::workflow::{Events, Recorder, Severity};
 use plugin_support::{FakeNode, TestHost, err_text, grant_declared, spec, with_params};
 
 fn limits(mut spec: PluginSpec, timeout: Option<&str>, memory: Option<ByteSize>) -> PluginSpec {
@@ -762,7 +763,7 @@ fn in_one_batch_hostile_plugins_fail_by_name_and_the_good_ones_still_report() {
         match result {
             Ok(findings) => reported.extend(findings.iter().map(|f| f.check_path(&s.name))),
             Err(e) => {
-                if let Err(e) = handle_failure(s.on_failure, e, &events) {
+                if let Err(e) = handle_failure(s.on_failure, Stage::Run, e, &events) {
                     failed.push(e);
                 }
             }
@@ -1004,7 +1005,7 @@ fn describe_strings_reach_no_terminal_with_their_controls() {
         .inspect(&plugin_support::wasm("hostile_describe"))
         .unwrap()
         .info;
-    assert_eq!(info.version, "1.0.0\\u{1b}]0;trusted\\u{7}\\u{200b}");
+    assert_eq!(info.version, "1.0.0+\\u{1b}]0;trusted\\u{7}\\u{200b}");
     let mut texts = vec![info.version.clone()];
     texts.extend(info.checks.iter().map(|c| c.description.clone()));
     texts.extend(

@@ -14,8 +14,8 @@ use std::process::{Command, Output, Stdio};
 use common::etcd_lab::{EtcdLab, node_config};
 use common::{kubeadm, run_err, run_ok, stderr, stdout, tool, tree};
 use kubeadm_rs::config::InitConfig;
+use kubeadm_rs::events::Events;
 use kubeadm_rs::manifests::{ETCD, EtcdMember, etcd_pod, render_static_pod};
-use kubeadm_rs::workflow::Events;
 use kubeadm_rs_tests::run_phases;
 use serde_json::Value;
 

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kubeadm_rs::config::{HostFacts, InitConfig, InitOverrides, load_documents, resolve_init};
+use kubeadm_rs::events::Events;
 use kubeadm_rs::node::NodeRoot;
 use kubeadm_rs::phases::init::{InitContext, InitData, InitOptions, init_workflow};
 use kubeadm_rs::system::LiveSystem;
-use kubeadm_rs::workflow::{Events, PhaseFailed, Selection};
+use kubeadm_rs::workflow::{PhaseFailed, Selection};
 
 pub mod cluster_fixture;
 pub mod control_plane;

@@ -11,6 +11,9 @@
 //! Never dial a node address from the host namespace: every command that talks to one runs
 //! through [`Lab::exec`] (`ip netns exec NS ...`).
 
+// Clean-up runs in Drop, with no caller to hand a failure to: it is logged to stderr.
+#![allow(clippy::print_stderr)]
+
 use std::fs::File;
 use std::io::Write as _;
 use std::net::Ipv4Addr;

@@ -2,7 +2,7 @@ use std::path::Path;
 
 use super::*;
 use crate::config::v1beta4::ExternalEtcd;
-use crate::workflow::Events;
+use crate::events::Events;
 
 const KEY: &str = "2c3a0e4f6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9011223344556677ab";
 

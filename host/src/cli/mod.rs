@@ -2,6 +2,9 @@
 //! This is the one place errors are printed and mapped to exit codes:
 //! 0 success, 1 a failed phase or bad input, 2 a command-line usage error.
 
+// The command line is where results and the one error line are printed.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod binder;
 mod certs;
 mod config;
@@ -18,8 +21,9 @@ use std::process::ExitCode;
 
 use clap::{ArgMatches, Command};
 
+use crate::events::Events;
 use crate::phases::common::PrepareError;
-use crate::workflow::{Events, PhaseFailed};
+use crate::workflow::PhaseFailed;
 use render::{HumanRenderer, JsonRenderer, OutputFormat};
 
 pub use binder::phase_table;

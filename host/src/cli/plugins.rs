@@ -9,14 +9,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use kubeadm_rs_plugin_contract::names;
 
 use super::CliError;
+use crate::cluster::NoCluster;
 use crate::config::plugins::{PluginConfiguration, PluginSource, PluginSpec};
 use crate::config::{self, load_documents};
+use crate::events::{Events, Severity};
 use crate::phases::common::PluginOptions;
-use crate::plugins::{ClusterView, LoadedPlugin, NoCluster, PluginHost, PluginKind, verify_file};
+use crate::plugins::{ClusterView, LoadedPlugin, PluginHost, PluginKind, verify_file};
 use crate::system::LIVE_CONFIG;
-use crate::workflow::{Events, Flag, Severity};
+use crate::workflow::Flag;
 
 /// Where plugins come from and how far they are trusted, from the command line.
 pub fn plugin_options(m: &ArgMatches) -> PluginOptions {
@@ -194,12 +197,10 @@ fn apply_grant(spec: &mut PluginSpec, grant: &str) -> Result<(), CliError> {
         }
     };
     match kind {
-        "read-path" if config::plugins::is_clean_absolute_path(value) => {
+        "read-path" if names::is_clean_absolute_path(value) => {
             spec.grants.read_paths.push(value.to_string())
         }
-        "sysctl" if config::plugins::is_sysctl_key(value) => {
-            spec.grants.sysctls.push(value.to_string())
-        }
+        "sysctl" if names::is_sysctl_key(value) => spec.grants.sysctls.push(value.to_string()),
         "cluster-read" | "cluster-apply"
             if value.is_empty() || value.starts_with('/') || value.ends_with('/') =>
         {

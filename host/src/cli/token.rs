@@ -13,6 +13,7 @@ use crate::certkey::CertificateKey;
 use crate::cluster::{Cluster, DEFAULT_API_TIMEOUT};
 use crate::config::constants::{ADMIN_KUBECONFIG, DEFAULT_TOKEN_GROUP, KUBERNETES_DIR};
 use crate::config::{self, InitOverrides};
+use crate::events::Events;
 use crate::join_command::{self, JoinCommand, Shown};
 use crate::kubeconfig::Kubeconfig;
 use crate::node::NodeRoot;
@@ -21,7 +22,7 @@ use crate::token::template::{GoTemplate, JsonPath};
 use crate::token::{
     self, BootstrapToken, GROUP_PATTERN, TOKEN_ID_PATTERN, TOKEN_PATTERN, TokenId, TokenSpec, Usage,
 };
-use crate::workflow::{Events, Flag};
+use crate::workflow::Flag;
 
 const TOKEN_LONG: &str = "\
 This command manages bootstrap tokens. It is optional and needed only for advanced use cases.

@@ -10,6 +10,7 @@ mod dry_run;
 mod error;
 pub mod health;
 mod live;
+mod reader;
 mod reported;
 mod retry;
 
@@ -23,6 +24,7 @@ use serde_json::Value;
 
 pub use backend::{Kind, PatchKind};
 pub use error::ClusterError;
+pub use reader::{ApiReader, ClusterReader, NoCluster};
 
 use backend::Backend;
 use retry::Retry;

@@ -31,6 +31,12 @@ use std::fmt;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use kubeadm_rs_plugin_contract::names::{
+    KEBAB_EXPECTED, RESERVED_PLUGIN_NAMES, is_clean_absolute_path, is_kebab_name, is_sysctl_key,
+};
+use kubeadm_rs_plugin_contract::object::is_kind;
+use kubeadm_rs_plugin_contract::quantity;
+
 use super::duration::GoDuration;
 use super::{ConfigError, Document};
 
@@ -261,7 +267,8 @@ pub enum OnFailure {
     Ignore,
 }
 
-/// A byte count written as a Kubernetes quantity (`64Mi`, `1Gi`, `500k`) or a plain integer.
+/// A byte count written as a Kubernetes quantity (`64Mi`, `1.5Gi`, `500k`) or a plain integer:
+/// the plugin contract's one parser, which the SDK's `Params::bytes_or` uses too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ByteSize(pub u64);
 
@@ -273,40 +280,15 @@ impl ByteSize {
 
 impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const UNITS: [(&str, u64); 3] = [("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)];
-        match UNITS
-            .iter()
-            .find(|(_, n)| self.0 >= *n && self.0.is_multiple_of(*n))
-        {
-            Some((unit, n)) => write!(f, "{}{unit}", self.0 / n),
-            None => write!(f, "{}", self.0),
-        }
+        f.write_str(&quantity::format_bytes(self.0))
     }
 }
 
 impl std::str::FromStr for ByteSize {
-    type Err = String;
+    type Err = quantity::NotAByteSize;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-        let (number, unit) = s.split_at(digits);
-        let scale: u64 = match unit {
-            "" => 1,
-            "k" => 1_000,
-            "M" => 1_000_000,
-            "G" => 1_000_000_000,
-            "Ki" => 1 << 10,
-            "Mi" => 1 << 20,
-            "Gi" => 1 << 30,
-            _ => 0,
-        };
-        number
-            .parse::<u64>()
-            .ok()
-            .filter(|_| scale != 0)
-            .and_then(|n| n.checked_mul(scale))
-            .map(ByteSize)
-            .ok_or_else(|| format!("{s:?} is not a byte size; expected a number with an optional unit Ki, Mi, Gi, k, M or G (64Mi)"))
+        quantity::parse_bytes(s).map(ByteSize)
     }
 }
 
@@ -322,20 +304,18 @@ impl<'de> Deserialize<'de> for ByteSize {
         impl Visitor<'_> for V {
             type Value = ByteSize;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a byte size such as 64Mi")
+                write!(f, "a byte size: {}", quantity::EXPECTED)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<ByteSize, E> {
                 Ok(ByteSize(v))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<ByteSize, E> {
                 u64::try_from(v).map(ByteSize).map_err(|_| {
-                    E::custom(format!(
-                        "{v} is negative; expected a byte size such as 64Mi"
-                    ))
+                    E::custom(format!("{v} is negative; expected {}", quantity::EXPECTED))
                 })
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteSize, E> {
-                v.parse().map_err(E::custom)
+                quantity::parse_bytes(v).map(ByteSize).map_err(E::custom)
             }
         }
         d.deserialize_any(V)
@@ -429,47 +409,10 @@ impl<'de> Deserialize<'de> for Parameters {
     }
 }
 
-/// Longest plugin name: it becomes a phase path segment and a preflight check prefix.
-const MAX_NAME_LEN: usize = 63;
 /// Limits the operator may not exceed, so one plugin cannot stall `init` or exhaust the node.
 const MAX_TIMEOUT_SECS: u64 = 600;
 const MAX_MEMORY: ByteSize = ByteSize(4 << 30);
 const MIN_MEMORY: ByteSize = ByteSize(1 << 20);
-
-/// Names a plugin may not take: its phase would share a path with a built-in phase beside it
-/// (`addon/coredns`, `addon/kube-proxy`) or with `all`, and `--skip-phases` would name both.
-pub const RESERVED_PLUGIN_NAMES: [&str; 3] = ["all", "coredns", "kube-proxy"];
-
-/// Lowercase letters, digits and `-`, starting with a letter and not ending with `-`.
-pub fn is_plugin_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_NAME_LEN
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && !name.ends_with('-')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-/// A sysctl key as `/proc/sys` names it, dotted (`net.ipv4.ip_forward`, `net.ipv4.conf.all.rp_filter`).
-pub fn is_sysctl_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        })
-}
-
-/// An absolute path without `.`/`..` components or empty segments.
-pub fn is_clean_absolute_path(path: &str) -> bool {
-    path.starts_with('/')
-        && (path == "/"
-            || path[1..]
-                .split('/')
-                .all(|seg| !seg.is_empty() && seg != "." && seg != ".."))
-}
 
 /// Directories no read-path grant reaches, with what lies there. The host opens the files a
 /// plugin reads, so in `/proc` `self` is kubeadm-rs: its memory, environment and file descriptors.
@@ -518,9 +461,9 @@ impl PluginConfiguration {
         let mut names = BTreeSet::new();
         for (i, plugin) in self.plugins.iter().enumerate() {
             let path = format!("plugins[{i}]");
-            if !is_plugin_name(&plugin.name) {
+            if !is_kebab_name(&plugin.name) {
                 errors.push(format!(
-                    "{path}.name: {:?} is not a plugin name; expected lowercase letters, digits and '-', starting with a letter, at most {MAX_NAME_LEN} characters",
+                    "{path}.name: {:?} is not a plugin name; expected {KEBAB_EXPECTED}",
                     plugin.name
                 ));
             } else if RESERVED_PLUGIN_NAMES.contains(&plugin.name.as_str()) {
@@ -622,7 +565,7 @@ impl PluginSpec {
             ("clusterApply", &self.grants.cluster_apply),
         ] {
             for (j, scope) in scopes.iter().enumerate() {
-                if scope.kind.is_empty() || !scope.kind.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                if !is_kind(&scope.kind) {
                     errors.push(format!(
                         "{path}.grants.{field}[{j}].kind: {:?} is not an object kind; expected a kind such as ConfigMap",
                         scope.kind

@@ -37,12 +37,12 @@ pub use fetch::MAX_RESPONSE_BYTES;
 
 use crate::config::JoinConfiguration;
 use crate::config::constants::DEFAULT_CLUSTER_NAME;
+use crate::events::Events;
 use crate::kubeconfig::{
     Cluster, Context, Kubeconfig, NamedCluster, NamedContext, NamedUser, User,
 };
 use crate::pki::{CaPin, Certificate};
 use crate::token::BootstrapToken;
-use crate::workflow::Events;
 
 /// kubeadm's `DiscoveryRetryInterval`.
 pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(5);

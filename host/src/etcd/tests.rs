@@ -7,9 +7,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::client::{client_url_for_peer, url_host};
 use super::*;
 use crate::config::{InitConfig, default_cluster_configuration, default_init_configuration};
+use crate::events::Events;
 use crate::manifests::{ETCD_CLIENT_URLS_ANNOTATION, EtcdMember, etcd_pod};
 use crate::node::NodeRoot;
-use crate::workflow::Events;
 
 fn member(id: u64, name: &str, peer: &str, client: &str, is_learner: bool) -> Member {
     Member {

@@ -2,7 +2,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::*;
-use crate::workflow::Events;
+use crate::events::Events;
 
 const PIN_A: &str = "sha256:181ea3313e3542f5c1791eec3e9b564435946203845b5eac793279df5779eea1";
 const PIN_B: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use super::*;
 use crate::config::{InitConfig, InitOverrides};
+use crate::events::{Event, Events, Recorder};
 use crate::node::NodeRoot;
 use crate::pki::certlist::CA;
 use crate::pki::{Certificate, KeyPool, Pki, PrivateKey};
 use crate::test_support::{init_config, init_config_with_algorithm};
-use crate::workflow::{Event, Events, Recorder};
 
 struct Node {
     _dir: tempfile::TempDir,

@@ -30,8 +30,8 @@ pub use volumes::CA_CERTS_EXTRA_DIRS;
 
 use crate::config::constants::KUBELET_INSTANCE_CONFIG_FILE;
 use crate::config::{ComponentConfig, InitConfig};
+use crate::events::Events;
 use crate::node::NodeRoot;
-use crate::workflow::Events;
 use patches::{
     KUBELET_CONFIGURATION, PatchError, PatchFile, PatchType, Patches, no_merge_keys, pod_lists,
 };

@@ -22,7 +22,7 @@ use cap_std::ambient_authority;
 use cap_std::fs::{Dir, DirBuilder, OpenOptions, Permissions};
 use cap_std::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 
-use crate::workflow::{Event, Events};
+use crate::events::{Event, Events};
 use lock::RootLock;
 
 /// An I/O failure on a node path, naming the path as the node sees it.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{NodeError, NodeRoot, relative};
-use crate::workflow::{Event, RemovedKind};
+use crate::events::{Event, RemovedKind};
 
 impl NodeRoot {
     /// Removes the file, link or directory (with everything in it) at `path`; a missing path is
@@ -145,7 +145,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::workflow::{Events, Recorder};
+    use crate::events::{Events, Recorder};
 
     fn root() -> (tempfile::TempDir, NodeRoot, Arc<Recorder>) {
         let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,5 @@
 use super::*;
-use crate::workflow::{Events, Recorder};
+use crate::events::{Events, Recorder};
 use std::os::unix::fs::PermissionsExt as _;
 use std::sync::Arc;
 

@@ -10,9 +10,9 @@ use x509_parser::prelude::*;
 use super::certlist::*;
 use super::*;
 use crate::config::{GoDuration, InitConfig, InitOverrides};
+use crate::events::{Event, Events, Recorder};
 use crate::node::NodeRoot;
 use crate::test_support::{init_config, init_config_with_algorithm};
-use crate::workflow::{Event, Events, Recorder};
 
 struct Node {
     dir: tempfile::TempDir,

@@ -55,13 +55,8 @@ pub fn shape(engine: &Engine, component: &Component) -> Result<ComponentShape, S
     })
 }
 
-/// `major.minor.patch` of a semver string (pre-release and build suffixes ignored).
-pub fn semver(v: &str) -> Option<(u64, u64, u64)> {
-    let core = v.split(['-', '+']).next()?;
-    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
-    let version = (parts.next()??, parts.next()??, parts.next()??);
-    parts.next().is_none().then_some(version)
-}
+/// `major.minor.patch` of a semver string: the plugin contract's reading of versions.
+pub use kubeadm_rs_plugin_contract::names::semver;
 
 /// Whether a plugin built against WIT `plugin` runs on this host: same major version, and
 /// for 0.x the same minor, as semver promises compatibility.

@@ -30,7 +30,7 @@ use super::model::{
     CheckInfo, ClusterView, ParameterInfo, Permission, PermissionRequest, PluginInfo, PluginKind,
 };
 use crate::config::plugins::ObjectScope;
-use crate::workflow::Severity;
+use crate::events::Severity;
 
 fn scope(s: wit::ObjectScope) -> ObjectScope {
     ObjectScope {

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::config::plugins::is_sysctl_key;
 use crate::system::{LiveSystem, System};
+use kubeadm_rs_plugin_contract::names::is_sysctl_key;
 
 /// Why a fact could not be given (the host adds `denied` for ungranted sysctls itself).
 #[derive(Clone, Debug, PartialEq, Eq)]

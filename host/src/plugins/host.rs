@@ -17,15 +17,15 @@ use super::capture::{self, Streams};
 use super::engine::{Elapsed, PluginEngine};
 use super::error::{Call, Denial, OutputProblem, PluginError};
 use super::facts::NodeFacts;
-use super::imports::{ClusterReader, NoCluster};
 use super::integrity::{self, Digest, Trust, Verification};
 use super::model::{ClusterView, Finding, Manifest, Permission, PluginInfo, PluginKind};
 use super::oci;
 use super::output;
 use super::sandbox::{self, CallState, EffectiveLimits, Grants, SandboxSpec};
 use super::seal::Stamp;
+use crate::cluster::{ClusterReader, NoCluster};
 use crate::config::plugins::{DEFAULT_PLUGIN_DIR, PluginConfiguration, PluginSpec, TrustedKey};
-use crate::workflow::Events;
+use crate::events::Events;
 
 /// Everything the host needs besides the plugins' own specs.
 pub struct HostConfig {

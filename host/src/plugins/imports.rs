@@ -10,22 +10,6 @@ use super::kinds;
 use super::sandbox::CallState;
 use crate::config::plugins::ObjectScope;
 
-/// Reads objects for addons. This host has no API server to ask, so the one reader
-/// answers `unavailable`; the cluster phases plug in a real client.
-pub trait ClusterReader: Send + Sync {
-    /// The object's JSON, `None` if it does not exist, or why the cluster cannot be asked.
-    fn get(&self, scope: &ObjectScope, name: &str) -> Result<Option<String>, String>;
-}
-
-/// A cluster that cannot be asked (dry-run, or the API server is not up), and why.
-pub struct NoCluster(pub String);
-
-impl ClusterReader for NoCluster {
-    fn get(&self, _scope: &ObjectScope, _name: &str) -> Result<Option<String>, String> {
-        Err(self.0.clone())
-    }
-}
-
 impl types::Host for CallState {}
 
 impl log::Host for CallState {
@@ -142,7 +126,7 @@ impl cluster::Host for CallState {
         }
         Ok(self
             .cluster
-            .get(&scope, &name)
+            .get(&scope.kind, scope.namespace.as_deref(), &name)
             .map_err(cluster::ClusterError::Unavailable))
     }
 }

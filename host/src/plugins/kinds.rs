@@ -1,8 +1,8 @@
 //! What an addon object must look like before any request is made for it: the rules of
-//! `kubeadm-rs-object-rules`, which the SDK's test harness applies too, with values from the
-//! object shown as every plugin string is (terminal controls made visible).
+//! `kubeadm-rs-plugin-contract`, which the SDK's test harness applies too, with values from
+//! the object shown as every plugin string is (terminal controls made visible).
 
-pub use kubeadm_rs_object_rules::is_path_segment;
+pub use kubeadm_rs_plugin_contract::object::is_path_segment;
 
 use super::capture::neutralise;
 
@@ -19,7 +19,13 @@ pub fn check_object(
     name: &str,
     namespace: Option<&str>,
 ) -> Result<(), String> {
-    kubeadm_rs_object_rules::check_object_quoted(api_version, kind, name, namespace, &shown)
+    kubeadm_rs_plugin_contract::object::check_object_quoted(
+        api_version,
+        kind,
+        name,
+        namespace,
+        &shown,
+    )
 }
 
 #[cfg(test)]

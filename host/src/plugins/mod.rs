@@ -23,6 +23,7 @@ mod integrity;
 mod kinds;
 mod model;
 pub mod oci;
+mod on_failure;
 mod output;
 mod sandbox;
 mod seal;
@@ -33,7 +34,6 @@ pub use engine::EPOCH_TICK;
 pub use error::{Call, Denial, IntegrityError, OutputProblem, PluginError};
 pub use facts::{CgroupVersion, FactError, LIVE_NODE, NodeFacts, NodeView};
 pub use host::{HostConfig, Inspection, LoadedPlugin, PluginHost};
-pub use imports::{ClusterReader, NoCluster};
 pub use integrity::{
     Digest, MAX_PLUGIN_BYTES, SignatureStatus, Trust, Verification, check_signature,
     default_signature_path, verify_file,
@@ -42,37 +42,15 @@ pub use model::{
     CheckInfo, ClusterView, Finding, KubeObject, Manifest, ParameterInfo, Permission,
     PermissionRequest, PluginInfo, PluginKind,
 };
+pub use on_failure::{Stage, handle_failure};
 pub use output::{MAX_FINDINGS, MAX_FINDINGS_BYTES};
 pub use sandbox::{
     DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY, DEFAULT_TIMEOUT, EffectiveLimits,
 };
 pub use seal::write_atomic as write_file_atomic;
 
-use crate::config::plugins::OnFailure;
-use crate::workflow::Events;
-
 /// The version of the WIT package `kubeadm-rs:plugin` this host implements.
 pub const WIT_VERSION: &str = "0.1.0";
 
 /// This host's version, compared with a plugin's `min-host-version`.
 pub const HOST_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// What a plugin failure does to its phase: `error` fails it, `warn` shows a warning and goes
-/// on, `ignore` only reports it as information.
-pub fn handle_failure(
-    on_failure: OnFailure,
-    error: PluginError,
-    events: &Events,
-) -> Result<(), PluginError> {
-    match on_failure {
-        OnFailure::Error => Err(error),
-        OnFailure::Warn => {
-            events.warn(format!("{error} (onFailure: warn)"));
-            Ok(())
-        }
-        OnFailure::Ignore => {
-            events.info(format!("{error} (onFailure: ignore)"));
-            Ok(())
-        }
-    }
-}

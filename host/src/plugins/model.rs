@@ -2,13 +2,14 @@
 
 use std::fmt;
 
+use kubeadm_rs_plugin_contract::describe::{self as contract, Describe, Parameter, Scope, World};
 use serde::{Deserialize, Serialize};
 
 use super::capture::neutralise;
 use crate::config::InitConfig;
 use crate::config::plugins::ObjectScope;
+use crate::events::Severity;
 use crate::preflight::Issue;
-use crate::workflow::Severity;
 
 /// Which world a plugin implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -50,6 +51,57 @@ pub struct PluginInfo {
 }
 
 impl PluginInfo {
+    /// This description as the plugin contract's rules read it (the SDK's harness reads its
+    /// own the same way).
+    pub fn as_contract(&self) -> Describe<'_> {
+        fn borrowed(s: &ObjectScope) -> Scope<'_> {
+            Scope {
+                kind: &s.kind,
+                namespace: s.namespace.as_deref(),
+            }
+        }
+        Describe {
+            name: &self.name,
+            version: &self.version,
+            world: match self.kind {
+                PluginKind::Preflight => World::Preflight,
+                PluginKind::Addon => World::Addon,
+            },
+            min_host_version: &self.min_host_version,
+            checks: self
+                .checks
+                .iter()
+                .map(|c| (c.name.as_str(), c.description.as_str()))
+                .collect(),
+            parameters: self
+                .parameters
+                .iter()
+                .map(|p| Parameter {
+                    name: &p.name,
+                    description: &p.description,
+                    default: p.default.as_deref(),
+                })
+                .collect(),
+            permissions: self
+                .permissions
+                .iter()
+                .map(|r| {
+                    let permission = match &r.permission {
+                        Permission::ReadPath(p) => contract::Permission::ReadPath(p),
+                        Permission::Sysctl(k) => contract::Permission::Sysctl(k),
+                        Permission::ClusterRead(s) => {
+                            contract::Permission::ClusterRead(borrowed(s))
+                        }
+                        Permission::ClusterApply(s) => {
+                            contract::Permission::ClusterApply(borrowed(s))
+                        }
+                    };
+                    (permission, r.reason.as_str())
+                })
+                .collect(),
+        }
+    }
+
     /// Every string on one line with terminal controls made visible: each may reach a
     /// terminal or a log (`plugin inspect`, permission errors, phase help). Applied to what
     /// `describe` said whether it was just called or kept in the compile cache.

@@ -7,18 +7,13 @@ use super::bindings::severity;
 use super::capture::{neutralise, terminal_yaml};
 use super::error::{Call, Denial, OutputProblem, PluginError};
 use super::kinds;
-use super::model::{Finding, KubeObject, Manifest, Permission, PluginInfo, PluginKind};
+use super::model::{Finding, KubeObject, Manifest, PluginInfo, PluginKind};
 use super::sandbox::EffectiveLimits;
-use crate::config::plugins::{ObjectScope, is_clean_absolute_path, is_plugin_name, is_sysctl_key};
+use crate::config::plugins::ObjectScope;
 
 pub const MAX_FINDINGS: usize = 1000;
 /// Bytes of check names, messages and remedies a `run` may return.
 pub const MAX_FINDINGS_BYTES: usize = 1 << 20;
-/// Checks, parameters and permissions a `describe` may list, each.
-const MAX_DESCRIBE_ITEMS: usize = 256;
-/// Bytes of one string of `describe` (a version, a description, a reason, a path).
-pub const MAX_DESCRIBE_TEXT: usize = 4096;
-
 fn bad(plugin: &str, call: Call, problem: OutputProblem) -> PluginError {
     PluginError::BadOutput {
         plugin: plugin.to_string(),
@@ -30,100 +25,27 @@ fn bad(plugin: &str, call: Call, problem: OutputProblem) -> PluginError {
 /// Whether every string of `describe` is small enough to show: checked before any of them
 /// goes into a message.
 pub fn check_describe_sizes(info: &PluginInfo) -> Result<(), String> {
-    let mut texts: Vec<(&str, &str)> = vec![
-        ("name", info.name.as_str()),
-        ("version", info.version.as_str()),
-        ("wit-version", info.wit_version.as_str()),
-        ("min-host-version", info.min_host_version.as_str()),
-    ];
-    for c in &info.checks {
-        texts.extend([
-            ("a check name", c.name.as_str()),
-            ("a check description", c.description.as_str()),
-        ]);
-    }
-    for p in &info.parameters {
-        texts.extend([
-            ("a parameter name", p.name.as_str()),
-            ("a parameter description", p.description.as_str()),
-            ("a parameter default", p.default.as_deref().unwrap_or("")),
-        ]);
-    }
-    for r in &info.permissions {
-        let target = match &r.permission {
-            Permission::ReadPath(s) | Permission::Sysctl(s) => s.len(),
-            Permission::ClusterRead(scope) | Permission::ClusterApply(scope) => {
-                scope.kind.len() + scope.namespace.as_ref().map_or(0, String::len)
-            }
-        };
-        if target > MAX_DESCRIBE_TEXT {
-            return Err(format!(
-                "describe requests a permission of {target} bytes, more than {MAX_DESCRIBE_TEXT}"
-            ));
-        }
-        texts.push(("a permission reason", r.reason.as_str()));
-    }
-    match texts.iter().find(|(_, t)| t.len() > MAX_DESCRIBE_TEXT) {
-        Some((what, t)) => Err(format!(
-            "describe's {what} is {} bytes, more than {MAX_DESCRIBE_TEXT}",
-            t.len()
-        )),
-        None => Ok(()),
-    }
+    joined(info.as_contract().size_problems())
 }
 
-/// What is wrong with `info` for a component of world `kind`, if anything.
+/// What is wrong with `info` for a component of world `kind`, if anything: the world it
+/// exports, then every rule of the plugin contract (the SDK's harness applies the same).
 pub fn check_describe(info: &PluginInfo, kind: PluginKind) -> Result<(), String> {
-    if !is_plugin_name(&info.name) {
-        return Err(format!(
-            "describe names the plugin {:?}; expected lowercase letters, digits and '-'",
-            info.name
-        ));
-    }
     if info.kind != kind {
         return Err(format!(
             "describe says it is a {} plugin, but the component exports the {kind} world",
             info.kind
         ));
     }
-    let counts = [
-        ("checks", info.checks.len()),
-        ("parameters", info.parameters.len()),
-        ("permissions", info.permissions.len()),
-    ];
-    if let Some((what, n)) = counts.iter().find(|(_, n)| *n > MAX_DESCRIBE_ITEMS) {
-        return Err(format!(
-            "describe lists {n} {what}, more than {MAX_DESCRIBE_ITEMS}"
-        ));
+    joined(info.as_contract().problems())
+}
+
+fn joined(problems: Vec<String>) -> Result<(), String> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
     }
-    if kind == PluginKind::Preflight && info.checks.is_empty() {
-        return Err("describe declares no checks".into());
-    }
-    if kind == PluginKind::Addon && !info.checks.is_empty() {
-        return Err("an addon declares checks".into());
-    }
-    let mut names: Vec<&str> = info.checks.iter().map(|c| c.name.as_str()).collect();
-    names.sort_unstable();
-    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!("describe declares check {:?} twice", w[0]));
-    }
-    if let Some(c) = info.checks.iter().find(|c| !is_plugin_name(&c.name)) {
-        return Err(format!("check name {:?} is not kebab-case", c.name));
-    }
-    for request in &info.permissions {
-        let ok = match &request.permission {
-            Permission::ReadPath(path) => is_clean_absolute_path(path),
-            Permission::Sysctl(key) => is_sysctl_key(key),
-            Permission::ClusterRead(_) | Permission::ClusterApply(_) => kind == PluginKind::Addon,
-        };
-        if !ok {
-            return Err(format!(
-                "describe requests {}, which a {kind} plugin cannot be granted",
-                request.permission
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Validates findings against the declared checks; text is neutralised for the terminal.
@@ -238,7 +160,7 @@ pub fn manifests(
     let split: Vec<(wit::Manifest, Vec<String>)> = raw
         .into_iter()
         .map(|m| {
-            let docs = kubeadm_rs_object_rules::documents(&m.content);
+            let docs = kubeadm_rs_plugin_contract::object::documents(&m.content);
             (m, docs)
         })
         .collect();

@@ -13,8 +13,8 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::capture::{LogSink, Streams};
 use super::facts::NodeFacts;
-use super::imports::ClusterReader;
 use super::model::{Permission, PermissionRequest};
+use crate::cluster::ClusterReader;
 use crate::config::plugins::{ByteSize, Limits, ObjectScope};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use super::*;
 use crate::config::v1beta4::ExternalEtcd;
 use crate::config::{InitConfig, default_cluster_configuration, default_init_configuration};
+use crate::events::{Event, Events, Recorder, Severity};
 use crate::node::NodeRoot;
 use crate::system::fake::FakeSystem;
-use crate::workflow::{Event, Events, Recorder, Severity};
 
 fn cfg() -> InitConfig {
     let mut init = default_init_configuration();

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::events::{Event, Events, Recorder};
 
 /// A context that records which phases ran, in order.
 #[derive(Default)]

@@ -1,8 +1,8 @@
 //! Hostile preflight plugin whose `describe` carries terminal controls in every free-text
-//! field: its version retitles the terminal, its permission reason moves the cursor up and
-//! erases the line above (the one that says it wants `read-path /`), and its descriptions
-//! hold carriage returns, bidi overrides and isolates, zero-width and tag characters. The
-//! host must show all of it as visible escapes. `run` reports nothing.
+//! field: its version's build part retitles the terminal, its permission reason moves the
+//! cursor up and erases the line above (the one that says it wants `read-path /`), and its
+//! descriptions hold carriage returns, bidi overrides and isolates, zero-width and tag
+//! characters. The host must show all of it as visible escapes. `run` reports nothing.
 
 use kubeadm_rs_plugin_sdk::{
     Check, Finding, NodeFacts, Parameter, Params, Permission, PermissionRequest, PluginError,
@@ -13,7 +13,7 @@ pub struct HostileDescribe;
 
 impl PreflightPlugin for HostileDescribe {
     const NAME: &'static str = "hostile-describe";
-    const VERSION: &'static str = "1.0.0\x1b]0;trusted\x07\u{200b}";
+    const VERSION: &'static str = "1.0.0+\x1b]0;trusted\x07\u{200b}";
 
     fn checks() -> Vec<Check> {
         vec![Check::new(

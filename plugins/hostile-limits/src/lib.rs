@@ -19,6 +19,9 @@
 //! | `huge-error` | fails with an `mb` (50) MiB error message | failed, the message cut to one short line |
 //! | `hostcall-fuel` | logs one `mb` (130) MiB record, more than a host call may copy | trapped, on one line |
 
+// Hostile on purpose: it writes escapes to stdout and stderr to test the host's capture.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::hint::black_box;
 use std::io::Write;
 use std::time::Duration;

@@ -26,63 +26,67 @@ fn each_contract_breach_is_named() {
         (
             "uppercase name",
             |i| i.name = "Net".into(),
-            "name `Net` must be lowercase",
+            "name \"Net\" is not a plugin name; expected lowercase",
         ),
-        ("name with a slash", |i| i.name = "a/b".into(), "name `a/b`"),
+        (
+            "name with a slash",
+            |i| i.name = "a/b".into(),
+            "name \"a/b\"",
+        ),
         (
             "name ending in a dash",
             |i| i.name = "net-".into(),
-            "name `net-`",
+            "name \"net-\"",
         ),
         (
             "version not semver",
             |i| i.version = "1.2".into(),
-            "version `1.2` is not a semantic version",
+            "version \"1.2\" is not a semantic version",
         ),
         (
             "pre-release is fine but junk is not",
             |i| i.version = "1.2.x-rc1".into(),
-            "version `1.2.x-rc1`",
+            "version \"1.2.x-rc1\"",
         ),
         (
             "bad min host version",
             |i| i.min_host_version = "latest".into(),
-            "min-host-version `latest`",
+            "min-host-version \"latest\"",
         ),
         (
             "other WIT version",
             |i| i.wit_version = "0.2.0".into(),
-            "wit-version `0.2.0` is not this SDK's `0.1.0`",
+            "wit-version \"0.2.0\" is not this SDK's \"0.1.0\"",
         ),
         (
             "preflight without checks",
             |i| i.checks.clear(),
-            "at least one check",
+            "a preflight plugin declares no checks; expected at least one",
         ),
         (
             "check declared twice",
             |i| i.checks.push(Check::new("ip-forward", "again")),
-            "check `ip-forward` is declared twice",
+            "check \"ip-forward\" is declared twice",
         ),
         (
             "check without description",
             |i| i.checks[0].description = " ".into(),
-            "check `ip-forward` has no description",
+            "check \"ip-forward\" has no description",
         ),
         (
             "check name with a space",
             |i| i.checks[0].name = "ip forward".into(),
-            "check name `ip forward`",
+            "check name \"ip forward\" is not kebab-case",
         ),
         (
             "parameter declared twice",
             |i| i.parameters.push(Parameter::new("ipv6", "x")),
-            "parameter `ipv6` is declared twice",
+            "parameter \"ipv6\" is declared twice",
         ),
         (
             "permission without reason",
             |i| i.permissions[0].reason.clear(),
-            "permission `sysctl net.ipv4.ip_forward` gives no reason",
+            "permission sysctl \"net.ipv4.ip_forward\" gives no reason",
         ),
         (
             "relative read path",
@@ -90,7 +94,7 @@ fn each_contract_breach_is_named() {
                 i.permissions
                     .push(Permission::read_path("etc").because("r"))
             },
-            "read-path `etc` must be an absolute path",
+            "read-path \"etc\": not a clean absolute path",
         ),
         (
             "read path with ..",
@@ -98,7 +102,7 @@ fn each_contract_breach_is_named() {
                 i.permissions
                     .push(Permission::read_path("/etc/../root").because("r"))
             },
-            "read-path `/etc/../root`",
+            "read-path \"/etc/../root\": not a clean absolute path",
         ),
         (
             "sysctl with a slash",
@@ -106,7 +110,7 @@ fn each_contract_breach_is_named() {
                 i.permissions
                     .push(Permission::sysctl("net/ipv4").because("r"))
             },
-            "sysctl `net/ipv4`",
+            "sysctl \"net/ipv4\": not a sysctl key",
         ),
         (
             "sysctl with an empty part",
@@ -114,7 +118,7 @@ fn each_contract_breach_is_named() {
                 i.permissions
                     .push(Permission::sysctl("net..x").because("r"))
             },
-            "sysctl `net..x`",
+            "sysctl \"net..x\": not a sysctl key",
         ),
         (
             "preflight reading the cluster",
@@ -122,7 +126,7 @@ fn each_contract_breach_is_named() {
                 i.permissions
                     .push(Permission::cluster_read("Node", None).because("r"))
             },
-            "`cluster-read Node (cluster-scoped)` is for addon plugins",
+            "cluster-read \"Node\" (cluster-scoped): a preflight plugin cannot be granted cluster access",
         ),
     ];
     for (case, breach, expected) in cases {
@@ -161,13 +165,13 @@ fn addon_scopes_are_checked() {
     assert_eq!(info.validate(), Ok(()));
 
     info.permissions
-        .push(Permission::cluster_read("configmap", "Kube_System").because("r"));
+        .push(Permission::cluster_read("config-map", "Kube_System").because("r"));
     let problems = info.validate().unwrap_err().problems;
     assert_eq!(
         problems,
         [
-            "kind `configmap` must be a Kubernetes kind such as ConfigMap",
-            "namespace `Kube_System` is not a valid namespace name",
+            "cluster-read \"config-map\" in namespace \"Kube_System\": kind \"config-map\" is not a Kubernetes kind; expected a letter, then letters and digits, such as ConfigMap",
+            "cluster-read \"config-map\" in namespace \"Kube_System\": namespace \"Kube_System\" is not a namespace name; expected a lowercase RFC 1123 label",
         ]
     );
 
@@ -177,7 +181,7 @@ fn addon_scopes_are_checked() {
         info.validate()
             .unwrap_err()
             .to_string()
-            .contains("an addon plugin declares no checks")
+            .contains("an addon plugin declares checks; expected none")
     );
 }
 

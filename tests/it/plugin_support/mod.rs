@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kubeadm_rs::config::plugins::{PluginSource, PluginSpec};
+use kubeadm_rs::events::{Event, Events, Recorder};
 use kubeadm_rs::plugins::{
     CgroupVersion, FactError, HostConfig, NodeFacts, PluginError, PluginHost,
 };
-use kubeadm_rs::workflow::{Event, Events, Recorder};
 
 /// A component built from the plugin workspace: `net_sysctls`, `hostile_limits`, ...
 pub fn wasm(file: &str) -> PathBuf {

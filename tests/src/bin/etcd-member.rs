@@ -6,6 +6,9 @@
 //! `etcd-member --rootfs DIR --endpoint https://10.0.0.1:2379 add-learner --name cp-2
 //! --peer-url https://10.0.0.2:2380`
 
+// A command-line tool for tests: it prints what it did and its errors.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,8 +18,8 @@ use kubeadm_rs::etcd::{
     AVAILABLE_INTERVAL, AVAILABLE_RETRIES, EtcdClient, EtcdCredentials, EtcdError, Learner,
     Timeouts,
 };
+use kubeadm_rs::events::Events;
 use kubeadm_rs::node::NodeRoot;
-use kubeadm_rs::workflow::Events;
 use serde_json::json;
 
 #[derive(Parser)]

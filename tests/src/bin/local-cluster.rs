@@ -3,6 +3,9 @@
 //! `local-cluster down` (see `scripts/local-cluster.sh`, which builds and runs it). Needs root:
 //! it creates network namespaces.
 
+// A command-line tool for tests: it prints what it did and its errors.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;

@@ -1,6 +1,9 @@
 //! The test control plane on its own, for trying `kubeadm-rs init`, `token` and `join` by hand:
 //! `test-control-plane --pki-dir DIR --listen ADDR [--kubelet-healthz ADDR] ...`.
 
+// A command-line tool for tests: it prints what it did and its errors.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -3,6 +3,9 @@
 //! registration, `/healthz`, static pods with mirror pods) until SIGTERM or Ctrl-C. Run it
 //! inside the node's network namespace (`ip netns exec NS test-kubelet ...`).
 
+// A command-line tool for tests: it prints what it did and its errors.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;

@@ -11,6 +11,9 @@
 //! cp.sync_controllers().unwrap(); // one pass of every controller, now
 //! ```
 
+// Controller errors are logged to stderr, as kube-controller-manager's are; it retries.
+#![allow(clippy::print_stderr)]
+
 mod auth;
 pub mod client;
 mod controllers;

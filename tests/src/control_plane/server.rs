@@ -1,6 +1,9 @@
 //! The HTTPS front: TLS with optional client certificates, then per request: authenticate,
 //! authorise, and serve a non-resource path or hand the resource request to the REST layer.
 
+// The test API server's request log goes to stderr, as kube-apiserver's does.
+#![allow(clippy::print_stderr)]
+
 use std::convert::Infallible;
 use std::sync::Arc;
 

@@ -9,6 +9,9 @@
 //!
 //! It never stops on an error: like the kubelet it logs and tries again on the next pass.
 
+// The test kubelet logs to stderr, as the kubelet does.
+#![allow(clippy::print_stderr)]
+
 mod bootstrap;
 mod files;
 mod node;

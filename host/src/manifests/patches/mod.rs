@@ -13,7 +13,7 @@ pub use strategic::{
     strategic_merge,
 };
 
-use crate::workflow::Events;
+use crate::events::Events;
 
 /// What patches can target, in the order kubeadm matches file names against them.
 pub const KNOWN_TARGETS: [&str; 6] = [

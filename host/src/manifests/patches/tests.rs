@@ -3,7 +3,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::workflow::{Event, Recorder};
+use crate::events::{Event, Recorder};
 
 fn recorder() -> (Arc<Recorder>, Events) {
     let recorder = Arc::new(Recorder::default());

@@ -16,10 +16,11 @@ pub use prepare::{Plugins, PrepareError, load_plugins, node_root, read_config};
 
 use std::collections::BTreeSet;
 
+use crate::events::Events;
 use crate::node::NodeRoot;
 use crate::preflight::FailedCheck;
 use crate::system::System;
-use crate::workflow::{Events, Plan};
+use crate::workflow::Plan;
 
 /// What any command's phases may use, whatever the command.
 pub trait CommandContext {

@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use super::CommandContext;
 use super::preflight::record_findings;
-use crate::config::plugins::{OnFailure, PluginConfiguration};
+use crate::config::plugins::PluginConfiguration;
+use crate::events::Events;
 use crate::plugins::{
     CacheMode, DEFAULT_CACHE_DIR, HostConfig, LIVE_NODE, LoadedPlugin, PluginError, PluginHost,
-    handle_failure,
+    Stage, handle_failure,
 };
-use crate::workflow::{Events, Flag, Phase};
+use crate::workflow::{Flag, Phase};
 
 /// Where plugins come from and how far they are trusted (`--config`, `--plugin-dir`,
 /// `--allow-unsigned-plugins`, `--rootfs`).
@@ -118,15 +119,11 @@ pub fn load_enabled(
     for spec in plugins.plugins.iter().filter(|p| p.enabled) {
         match host.load(spec) {
             Ok(plugin) => loaded.push(Arc::new(plugin)),
-            Err(e) => match spec.on_failure {
-                OnFailure::Error => problems.push(e),
-                OnFailure::Warn => {
-                    events.warn(format!("{e}; the plugin is left out (onFailure: warn)"))
+            Err(e) => {
+                if let Err(e) = handle_failure(spec.on_failure, Stage::Load, e, events) {
+                    problems.push(e);
                 }
-                OnFailure::Ignore => {
-                    events.info(format!("{e}; the plugin is left out (onFailure: ignore)"))
-                }
-            },
+            }
         }
     }
     if problems.is_empty() {
@@ -174,7 +171,14 @@ pub fn preflight_plugin_phase<C: ?Sized + CommandContext + 'static>(
         .run(move |ctx: &mut C| {
             let findings = match plugin.run_preflight() {
                 Ok(findings) => findings,
-                Err(e) => return Ok(handle_failure(plugin.spec().on_failure, e, ctx.events())?),
+                Err(e) => {
+                    return Ok(handle_failure(
+                        plugin.spec().on_failure,
+                        Stage::Run,
+                        e,
+                        ctx.events(),
+                    )?);
+                }
             };
             let issues = findings
                 .iter()

@@ -7,9 +7,10 @@ use super::plugins::{PluginLoadError, PluginOptions, load_enabled};
 use crate::certkey::CertKeyError;
 use crate::config::plugins::PluginConfiguration;
 use crate::config::{ConfigError, Documents, load_documents, read_config_file};
+use crate::events::Events;
 use crate::node::{NodeError, NodeRoot};
 use crate::plugins::{LoadedPlugin, PluginError, PluginHost};
-use crate::workflow::{Events, PlanError};
+use crate::workflow::PlanError;
 
 /// Why a command could not be prepared; nothing has been written when this is returned.
 #[derive(Debug, thiserror::Error)]

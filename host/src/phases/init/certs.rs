@@ -110,9 +110,10 @@ mod tests {
 
     use super::*;
     use crate::config::InitOverrides;
+    use crate::events::{Event, Events, Recorder};
     use crate::phases::init::{InitContext, init_workflow};
     use crate::test_support::{init_config, init_config_from_yaml, init_data};
-    use crate::workflow::{Event, Events, Recorder, Selection};
+    use crate::workflow::Selection;
 
     fn run(
         cfg: crate::config::InitConfig,

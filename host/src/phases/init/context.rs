@@ -11,12 +11,13 @@ use crate::config::InitConfig;
 use crate::config::constants::{
     ADMIN_KUBECONFIG, KUBERNETES_DIR, MANIFESTS_DIR, SUPER_ADMIN_KUBECONFIG,
 };
+use crate::events::Events;
 use crate::node::NodeRoot;
 use crate::phases::common::{CommandContext, RunPlan};
 use crate::pki::KeyPool;
 use crate::preflight::FailedCheck;
 use crate::system::System;
-use crate::workflow::{Events, Plan};
+use crate::workflow::Plan;
 
 /// What an `init` phase may use, besides what every command's phases do. Phases never see how
 /// the context was built.

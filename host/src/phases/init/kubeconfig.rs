@@ -113,9 +113,10 @@ fn prepare_keys(ctx: &dyn InitContext) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::Events;
     use crate::phases::init::{InitContext, init_workflow};
     use crate::test_support::{init_config_with_algorithm, init_data};
-    use crate::workflow::{Events, Selection};
+    use crate::workflow::Selection;
 
     #[test]
     fn sub_phases_follow_kubeadms_order_help_and_flags() {

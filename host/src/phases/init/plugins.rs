@@ -6,11 +6,10 @@ use std::sync::Arc;
 use super::InitContext;
 use anyhow::Context as _;
 
-use crate::cluster::{Cluster, Kind};
-use crate::config::plugins::ObjectScope;
+use crate::cluster::{ApiReader, ClusterReader, Kind, NoCluster};
 use crate::events::ObjectAction;
 use crate::phases::common::plugin_short;
-use crate::plugins::{ClusterReader, ClusterView, LoadedPlugin, NoCluster, handle_failure};
+use crate::plugins::{ClusterView, LoadedPlugin, Stage, handle_failure};
 use crate::workflow::{Flag, Phase};
 
 /// `addon/<plugin>`: renders the plugin's manifests for this cluster, validates them against
@@ -34,7 +33,14 @@ pub fn addon_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContext> {
             };
             let manifests = match plugin.render_addon(&ClusterView::of(ctx.cfg()), reader) {
                 Ok(manifests) => manifests,
-                Err(e) => return Ok(handle_failure(plugin.spec().on_failure, e, ctx.events())?),
+                Err(e) => {
+                    return Ok(handle_failure(
+                        plugin.spec().on_failure,
+                        Stage::Run,
+                        e,
+                        ctx.events(),
+                    )?);
+                }
             };
             let objects: usize = manifests.iter().map(|m| m.objects.len()).sum();
             ctx.events().info(format!(
@@ -76,51 +82,4 @@ pub fn addon_plugin_phase(plugin: Arc<LoadedPlugin>) -> Phase<dyn InitContext> {
                 .info(format!("[addons] Applied addon: {}", plugin.name()));
             Ok(())
         })
-}
-
-/// What addon plugins may read: objects of the kinds kubeadm-rs knows the API group of.
-struct ApiReader(Cluster);
-
-impl ClusterReader for ApiReader {
-    fn get(&self, scope: &ObjectScope, name: &str) -> Result<Option<String>, String> {
-        let api_version = api_version_of(&scope.kind)
-            .ok_or_else(|| format!("kubeadm-rs cannot read objects of kind {}", scope.kind))?;
-        let namespace = scope.namespace.clone().unwrap_or_default();
-        // The plugin host calls this from inside its own runtime; the client runs its own, so
-        // the request goes out from a thread of its own.
-        std::thread::scope(|s| {
-            s.spawn(|| self.0.get_value(api_version, &scope.kind, &namespace, name))
-                .join()
-                .map_err(|_| "the API request panicked".to_string())?
-                .map(|found| found.map(|v| v.to_string()))
-                .map_err(|e| e.to_string())
-        })
-    }
-}
-
-/// The API group and version of the kinds an addon may read.
-fn api_version_of(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "ConfigMap"
-        | "Secret"
-        | "Service"
-        | "ServiceAccount"
-        | "Namespace"
-        | "Node"
-        | "Pod"
-        | "Endpoints"
-        | "PersistentVolume"
-        | "PersistentVolumeClaim" => "v1",
-        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" => "apps/v1",
-        "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding" => {
-            "rbac.authorization.k8s.io/v1"
-        }
-        "NetworkPolicy" | "IngressClass" | "Ingress" => "networking.k8s.io/v1",
-        "PriorityClass" => "scheduling.k8s.io/v1",
-        "CustomResourceDefinition" => "apiextensions.k8s.io/v1",
-        "Job" | "CronJob" => "batch/v1",
-        "Lease" => "coordination.k8s.io/v1",
-        "StorageClass" => "storage.k8s.io/v1",
-        _ => return None,
-    })
 }

@@ -5,13 +5,14 @@
 use super::{InitContext, InitData, InitOptions, init_workflow_with};
 use crate::certkey::CertificateKey;
 use crate::config::{HostFacts, InitOverrides, resolve_init};
+use crate::events::Events;
 use crate::node::NodeRoot;
 use crate::phases::common::{
     CommandContext, PluginOptions, PrepareError, configured_plugin_phases, load_plugins, node_root,
     read_config,
 };
 use crate::system::System;
-use crate::workflow::{Events, PhaseFailed, Plan, Selection, Workflow};
+use crate::workflow::{PhaseFailed, Plan, Selection, Workflow};
 
 /// What the operator asked `init` (or `init phase <path>`) to do.
 #[derive(Clone, Debug, Default)]

@@ -13,6 +13,7 @@ use crate::cluster::{Cluster, DEFAULT_API_TIMEOUT};
 use crate::config::constants::{ADMIN_KUBECONFIG, KUBERNETES_DIR, MANIFESTS_DIR};
 use crate::config::{HostFacts, InitConfig, JoinConfig, JoinConfiguration, join_init_config};
 use crate::discovery::{Discovered, DiscoveryOptions, discover};
+use crate::events::Events;
 use crate::kubeconfig::Kubeconfig;
 use crate::node::NodeRoot;
 use crate::objects::KUBE_SYSTEM;
@@ -24,7 +25,7 @@ use crate::phases::common::{CommandContext, RunPlan};
 use crate::pki::KeyPool;
 use crate::preflight::FailedCheck;
 use crate::system::System;
-use crate::workflow::{Events, Plan};
+use crate::workflow::Plan;
 
 /// How often `kubelet.conf` is looked for. kubeadm waits a second between looks, which was
 /// most of a worker join here; a look is one local read, so it is cheap to look more often.

@@ -8,13 +8,13 @@ use super::JoinContext;
 use crate::cluster::Cluster;
 use crate::config::InitConfig;
 use crate::config::constants::ADMIN_KUBECONFIG;
+use crate::events::Events;
 use crate::node::NodeRoot;
 use crate::phases::common::{CommandContext, RunPlan};
 use crate::phases::init::InitContext;
 use crate::pki::KeyPool;
 use crate::preflight::FailedCheck;
 use crate::system::System;
-use crate::workflow::Events;
 
 pub(super) struct InitView<'a, C: ?Sized> {
     join: &'a C,

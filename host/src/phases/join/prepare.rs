@@ -4,13 +4,14 @@
 
 use super::{JoinContext, JoinData, JoinOptions, join_workflow_with};
 use crate::config::{HostFacts, JoinOverrides, resolve_join};
+use crate::events::Events;
 use crate::node::NodeRoot;
 use crate::phases::common::{
     CommandContext, PluginOptions, PrepareError, configured_plugin_phases, load_plugins, node_root,
     read_config,
 };
 use crate::system::System;
-use crate::workflow::{Events, PhaseFailed, Plan, Selection, Workflow};
+use crate::workflow::{PhaseFailed, Plan, Selection, Workflow};
 
 /// What the operator asked `join` (or `join phase <path>`) to do.
 #[derive(Clone, Debug, Default)]

@@ -19,11 +19,12 @@ pub use prepare::{PreparedReset, ResetRequest, prepare_reset};
 pub use remove_etcd_member::{MemberRemoval, remove_etcd_member_phase};
 
 use crate::config::reset::ResetConfiguration;
+use crate::events::Events;
 use crate::node::NodeRoot;
 use crate::phases::common::{CommandContext, RunPlan};
 use crate::preflight::FailedCheck;
 use crate::system::System;
-use crate::workflow::{Events, Plan, Workflow};
+use crate::workflow::{Plan, Workflow};
 
 /// What a `reset` phase may use, besides what every command's phases do.
 pub trait ResetContext: CommandContext {

@@ -5,10 +5,11 @@
 use super::cleanup_node::manual_cleanup_instructions;
 use super::{Prompt, ResetContext, ResetData, reset_workflow};
 use crate::config::reset::{ResetOverrides, resolve_reset};
+use crate::events::Events;
 use crate::node::NodeRoot;
 use crate::phases::common::{PrepareError, read_config};
 use crate::system::System;
-use crate::workflow::{Events, PhaseFailed, Plan, Selection, Workflow};
+use crate::workflow::{PhaseFailed, Plan, Selection, Workflow};
 
 /// What the operator asked `reset` (or `reset phase <path>`) to do.
 #[derive(Clone, Debug, Default)]

@@ -3,8 +3,9 @@ use std::sync::Arc;
 
 use super::*;
 use crate::config::reset::{ResetOverrides, resolve_reset};
+use crate::events::{Event, Recorder, RemovedKind};
 use crate::system::fake::FakeSystem;
-use crate::workflow::{Event, Recorder, RemovedKind, Selection};
+use crate::workflow::Selection;
 
 /// Answers the confirmation as told, and counts the questions.
 struct Answer(Option<bool>);

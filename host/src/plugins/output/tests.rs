@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::plugins::Limits;
-use crate::plugins::model::{CheckInfo, PermissionRequest};
+use crate::plugins::model::{CheckInfo, Permission, PermissionRequest};
 
 fn info(kind: PluginKind) -> PluginInfo {
     PluginInfo {
@@ -35,18 +35,22 @@ fn describe_must_match_the_component_and_ask_only_for_what_its_world_allows() {
         (
             "bad name",
             &|i| i.name = "Bad Name".into(),
-            "describe names the plugin",
+            "name \"Bad Name\" is not a plugin name",
         ),
         (
             "wrong kind",
             &|i| i.kind = PluginKind::Addon,
             "says it is a addon plugin",
         ),
-        ("no checks", &|i| i.checks.clear(), "declares no checks"),
+        (
+            "no checks",
+            &|i| i.checks.clear(),
+            "a preflight plugin declares no checks",
+        ),
         (
             "twice",
             &|i| i.checks.push(i.checks[0].clone()),
-            "declares check \"ip-forward\" twice",
+            "check \"ip-forward\" is declared twice",
         ),
         (
             "escaping read path",
@@ -56,7 +60,7 @@ fn describe_must_match_the_component_and_ask_only_for_what_its_world_allows() {
                     reason: "r".into(),
                 })
             },
-            "requests read-path /etc/../root",
+            "read-path \"/etc/../root\": not a clean absolute path",
         ),
         (
             "cluster access from preflight",
@@ -66,7 +70,7 @@ fn describe_must_match_the_component_and_ask_only_for_what_its_world_allows() {
                     reason: "r".into(),
                 })
             },
-            "which a preflight plugin cannot be granted",
+            "a preflight plugin cannot be granted cluster access",
         ),
     ];
     for (case, change, want) in cases {

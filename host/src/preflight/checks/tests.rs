@@ -1,9 +1,9 @@
 //! Each node check passing and failing on a fake host and a temporary node root.
 
 use super::*;
+use crate::events::{Events, Severity};
 use crate::system::ServiceState;
 use crate::system::fake::FakeSystem;
-use crate::workflow::{Events, Severity};
 
 use Severity::{Error, Warning};
 

@@ -1,7 +1,7 @@
 use super::*;
+use crate::events::Severity;
 use crate::system::Kernel;
 use crate::system::fake::FakeSystem;
-use crate::workflow::Severity;
 
 #[test]
 fn kernel_releases_follow_the_default_sys_spec() {

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::workflow::{Events, Recorder};
+use crate::events::{Events, Recorder};
 
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()

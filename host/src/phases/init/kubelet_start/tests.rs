@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use super::*;
 use crate::config::{InitConfig, default_cluster_configuration, default_init_configuration};
+use crate::events::{Event, Events, Recorder};
 use crate::node::NodeRoot;
 use crate::phases::init::{InitData, InitOptions};
 use crate::system::ServiceState;
 use crate::system::fake::FakeSystem;
-use crate::workflow::{Event, Events, Recorder, Selection, Workflow};
+use crate::workflow::{Selection, Workflow};
 
 fn cfg() -> InitConfig {
     let mut init = default_init_configuration();

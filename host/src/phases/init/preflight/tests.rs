@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use super::*;
 use crate::config::{InitConfig, default_cluster_configuration, default_init_configuration};
+use crate::events::{Event, Events, Recorder, Severity};
 use crate::node::NodeRoot;
 use crate::phases::init::{InitData, InitOptions};
 use crate::system::fake::FakeSystem;
-use crate::workflow::{Event, Events, Recorder, Selection, Severity, Workflow};
+use crate::workflow::{Selection, Workflow};
 
 fn cfg(ignore: &[&str]) -> InitConfig {
     let mut init = default_init_configuration();

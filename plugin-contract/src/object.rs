@@ -2,10 +2,6 @@
 //! the object's name and namespace go into request URLs, so they are checked as the API
 //! server would check them (and, where Kubernetes allows more, narrowed to what a URL path
 //! carries unescaped), and its `apiVersion` must name its kind's group.
-//!
-//! One crate with no dependencies, so that the kubeadm-rs host, which refuses such objects,
-//! and the plugin SDK's test harness, which must refuse the same ones, share the rules: a
-//! plugin that passes its own tests is not refused by the host.
 
 /// How Kubernetes validates the names of a kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,8 +151,8 @@ impl NameRule {
     }
 }
 
-/// A `kind` as the API names it: a letter, then letters and digits.
-fn is_kind(s: &str) -> bool {
+/// A `kind` as the API names it: a letter, then letters and digits, at most 63 characters.
+pub fn is_kind(s: &str) -> bool {
     s.len() <= 63
         && s.starts_with(|c: char| c.is_ascii_alphabetic())
         && s.bytes().all(|b| b.is_ascii_alphanumeric())
