@@ -147,12 +147,11 @@ impl CompileCache {
         }
         let path = self.key_path();
         let bad = |problem: String| format!("the cache key {} {problem}", path.display());
-        let bytes = match fs::symlink_metadata(&path) {
-            Ok(meta) => {
-                seal::check_file(&meta, self.euid).map_err(|r| bad(format!("is unusable: {r}")))?;
-                fs::read(&path).map_err(|e| bad(format!("is unreadable: {e}")))?
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && make => {
+        let bytes = match seal::read_checked(&path, self.euid) {
+            Ok(Some((_, bytes))) => bytes,
+            Err(Ok(reason)) => return Err(bad(format!("is unusable: {reason}"))),
+            Err(Err(e)) => return Err(bad(format!("is unreadable: {e}"))),
+            Ok(None) if make => {
                 let (key, made) =
                     make_key(&path).map_err(|e| bad(format!("cannot be made: {e}")))?;
                 if made {
@@ -160,8 +159,7 @@ impl CompileCache {
                 }
                 key
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(bad(format!("cannot be checked: {e}"))),
+            Ok(None) => return Ok(None),
         };
         if bytes.len() != KEY_LEN {
             return Err(bad(format!("is {} bytes, not {KEY_LEN}", bytes.len())));

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::integrity::Digest;
+use super::integrity::IntegrityError;
 use super::model::{KubeObject, PermissionRequest};
 use crate::config::plugins::ByteSize;
 
@@ -307,44 +307,6 @@ impl fmt::Display for OutputProblem {
                 "it wrote more than the {} bytes kept of its {stream} and failed on the rest",
                 ByteSize(*limit as u64)
             ),
-        }
-    }
-}
-
-/// Why a plugin file is not trusted.
-#[derive(Debug, thiserror::Error)]
-pub enum IntegrityError {
-    #[error("{} has sha256 {actual}, but the PluginConfiguration pins {expected}", file.display())]
-    DigestMismatch {
-        plugin: String,
-        file: PathBuf,
-        expected: String,
-        actual: Digest,
-    },
-    #[error("{}: the signature {} is not valid for any trusted key: {reason}", file.display(), signature.display())]
-    BadSignature {
-        plugin: String,
-        file: PathBuf,
-        signature: PathBuf,
-        reason: String,
-    },
-    #[error(
-        "{} is neither pinned nor signed; add \"sha256: {digest}\" to the plugin in the PluginConfiguration, sign it with a trusted key, or pass --allow-unsigned-plugins",
-        file.display()
-    )]
-    Unsigned {
-        plugin: String,
-        file: PathBuf,
-        digest: Digest,
-    },
-}
-
-impl IntegrityError {
-    pub fn plugin(&self) -> &str {
-        match self {
-            IntegrityError::DigestMismatch { plugin, .. }
-            | IntegrityError::BadSignature { plugin, .. }
-            | IntegrityError::Unsigned { plugin, .. } => plugin,
         }
     }
 }

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use aws_lc_rs::digest;
 
-use super::error::IntegrityError;
 use crate::config::plugins::TrustedKey;
 use crate::config::read_bounded;
 
@@ -44,6 +43,44 @@ impl fmt::Display for Digest {
 impl fmt::Debug for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "sha256:{}", self.hex())
+    }
+}
+
+/// Why a plugin file is not trusted.
+#[derive(Debug, thiserror::Error)]
+pub enum IntegrityError {
+    #[error("{} has sha256 {actual}, but the PluginConfiguration pins {expected}", file.display())]
+    DigestMismatch {
+        plugin: String,
+        file: PathBuf,
+        expected: String,
+        actual: Digest,
+    },
+    #[error("{}: the signature {} is not valid for any trusted key: {reason}", file.display(), signature.display())]
+    BadSignature {
+        plugin: String,
+        file: PathBuf,
+        signature: PathBuf,
+        reason: String,
+    },
+    #[error(
+        "{} is neither pinned nor signed; add \"sha256: {digest}\" to the plugin in the PluginConfiguration, sign it with a trusted key, or pass --allow-unsigned-plugins",
+        file.display()
+    )]
+    Unsigned {
+        plugin: String,
+        file: PathBuf,
+        digest: Digest,
+    },
+}
+
+impl IntegrityError {
+    pub fn plugin(&self) -> &str {
+        match self {
+            IntegrityError::DigestMismatch { plugin, .. }
+            | IntegrityError::BadSignature { plugin, .. }
+            | IntegrityError::Unsigned { plugin, .. } => plugin,
+        }
     }
 }
 

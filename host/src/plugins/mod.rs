@@ -31,12 +31,12 @@ mod seal;
 pub use cache::{CacheError, CacheMode, CacheOutcome, DEFAULT_CACHE_DIR};
 pub use capture::{CAPTURE_LIMIT, is_hidden_control, neutralise, terminal_yaml};
 pub use engine::EPOCH_TICK;
-pub use error::{Call, Denial, IntegrityError, OutputProblem, PluginError};
+pub use error::{Call, Denial, OutputProblem, PluginError};
 pub use facts::{CgroupVersion, FactError, LIVE_NODE, NodeFacts, NodeView};
 pub use host::{HostConfig, Inspection, LoadedPlugin, PluginHost};
 pub use integrity::{
-    Digest, MAX_PLUGIN_BYTES, SignatureStatus, Trust, Verification, check_signature,
-    default_signature_path, verify_file,
+    Digest, IntegrityError, MAX_PLUGIN_BYTES, SignatureStatus, Trust, Verification,
+    check_signature, default_signature_path, verify_file,
 };
 pub use model::{
     CheckInfo, ClusterView, Finding, KubeObject, Manifest, ParameterInfo, Permission,

@@ -7,7 +7,7 @@
 //! its MACed stamp is unchanged without reading it; any other stamp costs a full sha256.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read as _, Write};
 use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -164,19 +164,36 @@ pub fn verify(
     now: SystemTime,
     binding: &Binding<'_>,
 ) -> Result<Option<Verified>, String> {
-    let meta = match fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot stat it: {e}")),
+    // Read whole, the file is opened and checked through its descriptor: one open instead of a
+    // stat, an open and a stat. Stamped, it is only looked at: loading maps it by its path.
+    let (meta, bytes) = if read {
+        match read_checked(path, owner)
+            .map_err(|e| e.unwrap_or_else(|e| format!("cannot read it: {e}")))?
+        {
+            Some((meta, bytes)) => (meta, Some(bytes)),
+            None => return Ok(None),
+        }
+    } else {
+        match fs::symlink_metadata(path) {
+            Ok(meta) => {
+                check_file(&meta, owner)?;
+                (meta, None)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot stat it: {e}")),
+        }
     };
-    check_file(&meta, owner)?;
     let seal_path = sidecar(path);
     let unreadable = |e: std::io::Error| format!("its digest file is unreadable: {e}");
-    check_file(
-        &fs::symlink_metadata(&seal_path).map_err(unreadable)?,
-        owner,
-    )?;
-    let seal = fs::read_to_string(&seal_path).map_err(unreadable)?;
+    let seal = match read_checked(&seal_path, owner).map_err(|e| e.unwrap_or_else(unreadable))? {
+        Some((_, seal)) => String::from_utf8(seal).map_err(|_| {
+            "its seal was not made by this host for this entry (copied, moved or edited)"
+                .to_string()
+        })?,
+        None => {
+            return Err(unreadable(std::io::ErrorKind::NotFound.into()));
+        }
+    };
     // The MAC is checked on every load, fast path included: it costs one HMAC over a few
     // hundred bytes, and it is what makes the stamp (and so skipping the hash) trustworthy.
     let (want, recorded) = binding.open(&seal)?;
@@ -188,7 +205,10 @@ pub fn verify(
             contents: None,
         }));
     }
-    let bytes = fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let bytes = match bytes {
+        Some(bytes) => bytes,
+        None => fs::read(path).map_err(|e| format!("cannot read it: {e}"))?,
+    };
     let have = Digest::of(&bytes);
     if want != have.hex() {
         return Err(format!("its sha256 is {have}, but this host wrote {want}"));
@@ -201,6 +221,52 @@ pub fn verify(
         stamp,
         contents: read.then_some(bytes),
     }))
+}
+
+/// Why `read_checked` refused a file: it must not be used (the reason), or it could not be
+/// read (the error).
+pub type Refused = Result<String, std::io::Error>;
+
+/// The metadata and bytes of `path`, a file of `owner` that `check_file` accepts, read through
+/// one descriptor: opened without following a symlink and without blocking (a FIFO is refused
+/// by its type, never waited on). `Ok(None)` when there is no such file.
+pub fn read_checked(path: &Path, owner: u32) -> Result<Option<(fs::Metadata, Vec<u8>)>, Refused> {
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let mut file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // O_NOFOLLOW on a symlink.
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Err(Ok("it is not a regular file".into()));
+        }
+        Err(e) => return Err(Err(e)),
+    };
+    let meta = file.metadata().map_err(Err)?;
+    check_file(&meta, owner).map_err(Ok)?;
+    // One byte more than its size, so that one read normally returns all of it.
+    let mut bytes = vec![0; meta.len() as usize + 1];
+    let mut filled = 0;
+    loop {
+        match file.read(&mut bytes[filled..]).map_err(Err)? {
+            0 => break,
+            n => filled += n,
+        }
+        if filled < bytes.len() {
+            // A short read of a regular file is its end; a file that grew since the stat
+            // fills the buffer and is read on.
+            if filled == meta.len() as usize {
+                break;
+            }
+        } else {
+            bytes.resize(bytes.len() * 2, 0);
+        }
+    }
+    bytes.truncate(filled);
+    Ok(Some((meta, bytes)))
 }
 
 /// What `path` looks like now, if it is there.
