@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use kubeadm_rs::config::plugins::PluginSpec;
 use kubeadm_rs::events::Severity;
 use kubeadm_rs::plugins::{CacheOutcome, Finding, NodeFacts, PluginError};
-use kubeadm_rs::events::Severity;
 use plugin_support::python::{MARKER_DIR, NODE_CHECKS, node_cache, python_wasm};
 use plugin_support::{FakeNode, TestHost, grant_declared, spec, with_params};
 

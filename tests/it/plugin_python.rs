@@ -10,8 +10,8 @@ use std::path::Path;
 
 use common::{kubeadm, stderr};
 use kubeadm_rs::config::plugins::{ByteSize, PluginSource, PluginSpec};
+use kubeadm_rs::events::Severity;
 use kubeadm_rs::plugins::{Finding, PermissionRequest, PluginError, PluginKind};
-use kubeadm_rs::workflow::Severity;
 use plugin_support::python::{
     HOSTILE, MARKER_DIR, NODE_CHECKS, node_cache, node_root, python_plugin_dir, python_wasm,
     wasm_name,

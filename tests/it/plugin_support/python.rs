@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use kubeadm_rs::events::Events;
 use kubeadm_rs::plugins::{DEFAULT_CACHE_DIR, HostConfig, PluginHost};
-use kubeadm_rs::workflow::Events;
 use kubeadm_rs_tests::tools_dir;
 
 use super::FakeNode;
