@@ -87,7 +87,7 @@ fn bad_thresholds_are_named() {
         run_preflight::<MinResources>(&node(2, 2048, 0), &[("min-memory", "2 gigs")]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "parameter `min-memory`: `2 gigs` is not a size such as 1700Mi, 2Gi, 1.5G or a number of bytes"
+        "parameter `min-memory`: `2 gigs` is not a whole number of bytes, optionally with a unit Ki, Mi, Gi, Ti (powers of 1024) or k, M, G, T (powers of 1000), such as 64Mi or 1.5G"
     );
     let err = run_preflight::<MinResources>(&node(2, 2048, 0), &[("min-cpu", "2")]).unwrap_err();
     assert_eq!(
