@@ -6,7 +6,7 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use common::{kubeadm, run_err, run_ok, stderr, stdout};
+use common::{kubeadm, run_err, run_ok, stderr, stdout, tool};
 use kubeadm_rs_tests::schema_validator;
 
 pub(crate) fn plugin_dir() -> PathBuf {
@@ -213,6 +213,25 @@ fn an_unpinned_plugin_is_refused_before_anything_runs() {
         !root.join("etc").exists(),
         "nothing may be written when a plugin is refused"
     );
+}
+
+#[test]
+fn plugin_run_reads_and_hashes_the_plugin_file_once() {
+    // For a CPython component (tens of MB) reading and hashing is most of a cached run's cost.
+    let wasm = plugin_dir().join("min_resources.wasm");
+    let out = run_ok(
+        tool("strace")
+            .args(["-f", "-e", "trace=open,openat"])
+            .arg(env!("CARGO_BIN_EXE_kubeadm-rs-cli"))
+            .args(["plugin", "run"])
+            .arg(&wasm)
+            .args(["--param", "min-cpus=1", "--param", "min-memory=1Mi"])
+            .env("NO_COLOR", "1"),
+    );
+    let trace = stderr(&out);
+    let quoted = format!("\"{}\"", wasm.display());
+    let opens = trace.lines().filter(|l| l.contains(&quoted)).count();
+    assert_eq!(opens, 1, "{trace}");
 }
 
 #[test]

@@ -333,14 +333,13 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
                 apply_grant(&mut spec, grant)?;
             }
             let host = opts.host(None, events.clone())?;
-            // The plugin runs under the name its own `describe` gives, as a configuration would name it.
-            spec.name = host
-                .inspect(&path)
-                .map_err(|e| CliError::input(e.to_string()))?
-                .info
-                .name;
+            // Named by the file until its own `describe` names it, as a configuration would.
+            spec.name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let plugin = host
-                .load(&spec)
+                .load_as_described(spec)
                 .map_err(|e| CliError::input(e.to_string()))?;
             match plugin.kind() {
                 PluginKind::Preflight => {

@@ -156,17 +156,40 @@ impl PluginHost {
     pub fn load(&self, spec: &PluginSpec) -> Result<LoadedPlugin, PluginError> {
         let (bytes, verification, trust) = self.verify(spec)?;
         let digest = verification.digest;
+        let loaded = self.admit(spec, &bytes, verification, trust);
+        self.settle(&digest, loaded)
+    }
+
+    /// `plugin run`: loads a plugin file under the name its own `describe` gives, as a
+    /// configuration enabling it would name it. The file is read and hashed once (for a
+    /// CPython component, tens of MB, that is most of a cached run's cost).
+    pub fn load_as_described(&self, mut spec: PluginSpec) -> Result<LoadedPlugin, PluginError> {
+        let (bytes, verification, trust) = self.verify(&spec)?;
+        let digest = verification.digest;
+        let limits = EffectiveLimits::of(&spec.limits);
+        // The component opened here is kept by digest: admitting it opens it again for free.
+        let loaded = self
+            .open(&spec.name, &verification.file, &bytes, &digest, &limits)
+            .and_then(|(opened, _)| {
+                spec.name = opened.info.name.clone();
+                self.admit(&spec, &bytes, verification, trust)
+            });
+        self.settle(&digest, loaded)
+    }
+
+    /// Keeps the compile cache entry of a plugin that loaded, and forgets one this host made
+    /// for a plugin that did not (see [`PluginHost::load`]).
+    fn settle(
+        &self,
+        digest: &Digest,
+        loaded: Result<LoadedPlugin, PluginError>,
+    ) -> Result<LoadedPlugin, PluginError> {
         let cache = &self.shared.cache;
-        match self.admit(spec, &bytes, verification, trust) {
-            Ok(plugin) => {
-                cache.keep(&digest);
-                Ok(plugin)
-            }
-            Err(e) => {
-                cache.forget(&digest);
-                Err(e)
-            }
+        match &loaded {
+            Ok(_) => cache.keep(digest),
+            Err(_) => cache.forget(digest),
         }
+        loaded
     }
 
     /// Removes every compile cache file and directory this host created: for a command that
