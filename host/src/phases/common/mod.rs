@@ -12,7 +12,9 @@ pub use plugins::{
     PluginLoadError, PluginOptions, configured_plugin_phases, load_enabled, preflight_plugin_phase,
 };
 pub use preflight::{PREFLIGHT, PreflightVerdict, record_findings, verdict};
-pub use prepare::{Plugins, PrepareError, load_plugins, node_root, read_config};
+pub use prepare::{
+    Plugins, PrepareError, RunSetup, load_plugins, node_root, plan_run, read_config,
+};
 
 use std::collections::BTreeSet;
 

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use super::plugins::{PluginLoadError, PluginOptions, load_enabled};
+use super::plugins::{PluginLoadError, PluginOptions, configured_plugin_phases, load_enabled};
 use crate::certkey::CertKeyError;
 use crate::config::plugins::PluginConfiguration;
 use crate::config::{ConfigError, Documents, load_documents, read_config_file};
 use crate::events::Events;
 use crate::node::{NodeError, NodeRoot};
 use crate::plugins::{LoadedPlugin, PluginError, PluginHost};
-use crate::workflow::PlanError;
+use crate::workflow::{Plan, PlanError, Selection, Workflow};
 
 /// Why a command could not be prepared; nothing has been written when this is returned.
 #[derive(Debug, thiserror::Error)]
@@ -92,4 +92,44 @@ pub fn load_plugins(
             Err(e.into())
         }
     }
+}
+
+/// Where a command's plugins come from and where it writes: what [`plan_run`] needs besides
+/// the phase tree.
+pub struct RunSetup<'a> {
+    pub selection: &'a Selection,
+    pub plugins: Option<&'a PluginConfiguration>,
+    /// The phases plugins run under (`preflight`, `addon`).
+    pub plugin_parents: &'a [&'a str],
+    pub plugin_options: &'a PluginOptions,
+    pub dry_run: bool,
+    pub rootfs: Option<&'a str>,
+    /// The name of the temporary directory a dry run writes to.
+    pub dry_run_prefix: &'a str,
+}
+
+/// The last steps every command takes before its first phase: the selection's phase names
+/// checked before any plugin is compiled into the cache under the node root, the enabled
+/// plugins loaded into the phase tree `tree` builds, the plan made and the node root chosen.
+/// What loading wrote is removed when a later step fails.
+pub fn plan_run<C: ?Sized>(
+    tree: impl Fn(&[Arc<LoadedPlugin>]) -> Workflow<C>,
+    setup: RunSetup<'_>,
+    events: &Events,
+) -> Result<(Workflow<C>, Plan, NodeRoot), PrepareError> {
+    tree(&[]).check_names(
+        setup.selection,
+        &configured_plugin_phases(setup.plugins, setup.plugin_parents),
+    )?;
+    let plugins = load_plugins(setup.plugins, setup.plugin_options, events)?;
+    let workflow = tree(&plugins.loaded);
+    let planned = workflow
+        .plan(setup.selection)
+        .map_err(PrepareError::from)
+        .and_then(|plan| {
+            let root = node_root(setup.dry_run, setup.rootfs, setup.dry_run_prefix, events)?;
+            Ok((plan, root))
+        });
+    let (plan, root) = planned.inspect_err(|_| plugins.discard())?;
+    Ok((workflow, plan, root))
 }

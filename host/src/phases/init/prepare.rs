@@ -8,8 +8,7 @@ use crate::config::{HostFacts, InitOverrides, resolve_init};
 use crate::events::Events;
 use crate::node::NodeRoot;
 use crate::phases::common::{
-    CommandContext, PluginOptions, PrepareError, configured_plugin_phases, load_plugins, node_root,
-    read_config,
+    CommandContext, PluginOptions, PrepareError, RunSetup, plan_run, read_config,
 };
 use crate::system::System;
 use crate::workflow::{PhaseFailed, Plan, Selection, Workflow};
@@ -59,27 +58,20 @@ pub fn prepare_init(
         filter: request.phase.clone(),
         skip: cfg.init.skip_phases.clone(),
     };
-    // Misspelt phases fail before any plugin is compiled into the cache under the node root.
-    init_workflow_with(&[]).check_names(
-        &selection,
-        &configured_plugin_phases(cfg.plugins.as_ref(), &["preflight", "addon"]),
-    )?;
-    let plugins = load_plugins(cfg.plugins.as_ref(), &request.plugins, events)?;
-    let workflow = init_workflow_with(&plugins.loaded);
     let dry_run = cfg.init.dry_run;
-    let planned = workflow
-        .plan(&selection)
-        .map_err(PrepareError::from)
-        .and_then(|plan| {
-            let root = node_root(
-                dry_run,
-                request.rootfs.as_deref(),
-                "kubeadm-init-dryrun",
-                events,
-            )?;
-            Ok((plan, root))
-        });
-    let (plan, root) = planned.inspect_err(|_| plugins.discard())?;
+    let (workflow, plan, root) = plan_run(
+        init_workflow_with,
+        RunSetup {
+            selection: &selection,
+            plugins: cfg.plugins.as_ref(),
+            plugin_parents: &["preflight", "addon"],
+            plugin_options: &request.plugins,
+            dry_run,
+            rootfs: request.rootfs.as_deref(),
+            dry_run_prefix: "kubeadm-init-dryrun",
+        },
+        events,
+    )?;
     let options = InitOptions {
         dry_run,
         prepared_root: request.rootfs.is_some(),
