@@ -305,6 +305,7 @@ impl EtcdClient {
         let named = endpoints.join(",");
         self.runtime.block_on(async {
             let mut client: Option<Client> = None;
+            let mut last_cause: Option<String> = None;
             loop {
                 let limit = self
                     .timeouts
@@ -333,10 +334,16 @@ impl EtcdClient {
                     // A refused TLS handshake shows only as no answer: the channel keeps
                     // the endpoint out of rotation and waits.
                     Err(_) => (
-                        format!("no answer within {limit:?}"),
+                        match last_cause.take() {
+                            // An attempt cut short by the budget's end says nothing new:
+                            // report what etcd said last.
+                            Some(previous) if limit < self.timeouts.request => previous,
+                            _ => format!("no answer within {limit:?}"),
+                        },
                         self.timeouts.retry_interval,
                     ),
                 };
+                last_cause = Some(cause.clone());
                 if Instant::now() + pause >= deadline {
                     return Err(EtcdError::TimedOut {
                         operation: operation.to_string(),
