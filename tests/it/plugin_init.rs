@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use common::{kubeadm, run_err, run_ok, stderr, stdout, tool};
@@ -216,22 +217,33 @@ fn an_unpinned_plugin_is_refused_before_anything_runs() {
 }
 
 #[test]
-fn plugin_run_reads_and_hashes_the_plugin_file_once() {
+fn plugin_run_reads_a_plugin_file_at_most_once_and_not_again_once_recorded() {
     // For a CPython component (tens of MB) reading and hashing is most of a cached run's cost.
     let wasm = plugin_dir().join("min_resources.wasm");
-    let out = run_ok(
-        tool("strace")
-            .args(["-f", "-e", "trace=open,openat"])
-            .arg(env!("CARGO_BIN_EXE_kubeadm-rs-cli"))
-            .args(["plugin", "run"])
-            .arg(&wasm)
-            .args(["--param", "min-cpus=1", "--param", "min-memory=1Mi"])
-            .env("NO_COLOR", "1"),
-    );
-    let trace = stderr(&out);
-    let quoted = format!("\"{}\"", wasm.display());
-    let opens = trace.lines().filter(|l| l.contains(&quoted)).count();
-    assert_eq!(opens, 1, "{trace}");
+    // A digest is recorded only for a file whose last change is two seconds old.
+    let meta = std::fs::metadata(&wasm).unwrap();
+    let changed = std::time::UNIX_EPOCH
+        + std::time::Duration::new(meta.ctime() as u64, meta.ctime_nsec() as u32);
+    let age = changed.elapsed().unwrap_or_default();
+    std::thread::sleep(std::time::Duration::from_millis(2100).saturating_sub(age));
+    let opens = || {
+        let out = run_ok(
+            tool("strace")
+                .args(["-f", "-e", "trace=open,openat"])
+                .arg(env!("CARGO_BIN_EXE_kubeadm-rs-cli"))
+                .args(["plugin", "run"])
+                .arg(&wasm)
+                .args(["--param", "min-cpus=1", "--param", "min-memory=1Mi"])
+                .env("NO_COLOR", "1"),
+        );
+        let trace = stderr(&out);
+        let quoted = format!("\"{}\"", wasm.display());
+        (trace.lines().filter(|l| l.contains(&quoted)).count(), trace)
+    };
+    let (first, trace) = opens();
+    assert!(first <= 1, "{trace}");
+    let (second, trace) = opens();
+    assert_eq!(second, 0, "{trace}");
 }
 
 #[test]

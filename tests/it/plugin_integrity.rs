@@ -531,3 +531,157 @@ fn a_tampered_cache_entry_is_never_loaded_but_compiled_again() {
         );
     }
 }
+
+/// Long enough for a file's last change to settle: a stamp is only recorded once its ctime is
+/// two seconds old (`seal::SETTLED`), so that a later write always shows in it.
+fn let_it_settle() {
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+}
+
+/// Rewrites `file` with `bytes` and gives it back its mtime: only the ctime, which no process
+/// can set, tells the change.
+fn rewrite_keeping_mtime(file: &Path, bytes: &[u8]) {
+    let mtime = std::fs::metadata(file).unwrap().modified().unwrap();
+    std::fs::write(file, bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(file)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+}
+
+#[test]
+fn a_recorded_digest_spares_reading_an_unchanged_file_and_any_change_is_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let cache = root.path().join("cache");
+    let file = copy_plugin(dir.path());
+    let bytes = std::fs::read(&file).unwrap();
+    let mut pinned = spec_for(&file);
+    pinned.sha256 = Some(Digest::of(&bytes).hex());
+    let verify = |spec: &PluginSpec| host_over(&cache).unwrap().verify(spec).map(|v| v.1);
+
+    // Just written: its stamp has not settled, so nothing is recorded.
+    host_over(&cache).unwrap().load(&pinned).unwrap();
+    assert_eq!(entries(&cache, ".file"), Vec::<PathBuf>::new());
+    assert!(!verify(&pinned).unwrap().recorded);
+
+    let_it_settle();
+    let first = verify(&pinned).unwrap();
+    assert!(!first.recorded, "read, and recorded for the next load");
+    let [record] = &entries(&cache, ".file")[..] else {
+        panic!("one record")
+    };
+    assert_eq!(mode(record), 0o600);
+    let again = verify(&pinned).unwrap();
+    assert!(again.recorded, "not read: {again:?}");
+    assert_eq!(again.digest, first.digest);
+    let loaded = host_over(&cache).unwrap().load(&pinned).unwrap();
+    assert_eq!(loaded.cache(), &CacheOutcome::Hit);
+    assert_eq!(loaded.run_preflight().unwrap(), vec![]);
+    // Without its compiled entry, a recorded file is read when it has to be compiled.
+    for entry in entries(&cache, ".cwasm") {
+        std::fs::remove_file(entry).unwrap();
+    }
+    let loaded = host_over(&cache).unwrap().load(&pinned).unwrap();
+    assert_eq!(loaded.cache(), &CacheOutcome::Compiled);
+    assert_eq!(loaded.run_preflight().unwrap(), vec![]);
+
+    // Other bytes of the same size and mtime: the ctime differs, so the file is read again
+    // and the pin refuses it.
+    let mut other = bytes.clone();
+    let last = other.len() - 1;
+    other[last] ^= 0xff;
+    rewrite_keeping_mtime(&file, &other);
+    let (_, text) = err_text(host_over(&cache).unwrap().load(&pinned));
+    assert!(text.contains("but the PluginConfiguration pins"), "{text}");
+
+    // The original bytes back, mtime too: read again (new ctime), admitted by the pin.
+    rewrite_keeping_mtime(&file, &bytes);
+    let back = verify(&pinned).unwrap();
+    assert!(!back.recorded);
+    assert_eq!(back.digest, first.digest);
+}
+
+#[test]
+fn a_record_that_was_edited_or_moved_or_a_signature_beside_the_file_sends_it_to_be_read() {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let root = tempfile::tempdir().unwrap();
+    let cache = root.path().join("cache");
+    let [a, b] = [copy_plugin(dirs[0].path()), copy_plugin(dirs[1].path())];
+    std::fs::write(&b, b"\0asm\x0d\0\x01\0").unwrap();
+    let_it_settle();
+    let verify = |file: &Path| {
+        host_over(&cache)
+            .unwrap()
+            .verify(&spec_for(file))
+            .map(|v| v.1)
+    };
+    let digest_a = verify(&a).unwrap().digest;
+    verify(&b).unwrap();
+    assert!(verify(&a).unwrap().recorded);
+    let [record_a, record_b] = [&a, &b].map(|f| {
+        let host = host_over(&cache).unwrap();
+        let record = entries(&cache, ".file")
+            .into_iter()
+            .find(|r| {
+                let text = std::fs::read_to_string(r).unwrap();
+                text.starts_with(&host.verify(&spec_for(f)).unwrap().1.digest.hex())
+            })
+            .unwrap();
+        (record.clone(), std::fs::read_to_string(record).unwrap())
+    });
+
+    // b's record under a's name: its MAC binds it to b's path.
+    std::fs::write(&record_a.0, &record_b.1).unwrap();
+    let read = verify(&a).unwrap();
+    assert!(!read.recorded);
+    assert_eq!(read.digest, digest_a);
+
+    // a's record saying b's digest: the MAC no longer matches.
+    let forged = record_a
+        .1
+        .replacen(&digest_a.hex(), &Digest::of(b"other").hex(), 1);
+    std::fs::write(&record_a.0, forged).unwrap();
+    let read = verify(&a).unwrap();
+    assert!(!read.recorded);
+    assert_eq!(read.digest, digest_a);
+
+    // A record again, then a signature appears beside the file: it is read and checked.
+    std::fs::write(&record_a.0, &record_a.1).unwrap();
+    assert!(verify(&a).unwrap().recorded);
+    std::fs::write(
+        integrity_signature(&a),
+        "untrusted comment: x\nnot a signature\n",
+    )
+    .unwrap();
+    let (_, text) = err_text(verify(&a));
+    assert!(text.contains("not a minisign signature"), "{text}");
+}
+
+fn integrity_signature(file: &Path) -> PathBuf {
+    kubeadm_rs::plugins::default_signature_path(file)
+}
+
+#[test]
+fn only_filesystems_whose_timestamps_the_kernel_keeps_let_a_stamp_stand_for_contents() {
+    use kubeadm_rs::plugins::stamped_filesystem;
+    for (name, magic) in [
+        ("ext4", 0xEF53),
+        ("xfs", 0x5846_5342),
+        ("btrfs", 0x9123_683E),
+        ("tmpfs", 0x0102_1994),
+        ("overlayfs", 0x794C_7630),
+    ] {
+        assert!(stamped_filesystem(magic), "{name}");
+    }
+    for (name, magic) in [
+        ("fuse", 0x6573_5546),
+        ("nfs", 0x6969),
+        ("cifs", 0xFF53_4D42),
+        ("9p", 0x0102_1997),
+    ] {
+        assert!(!stamped_filesystem(magic), "{name}");
+    }
+}

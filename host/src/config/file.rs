@@ -15,6 +15,13 @@ pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
 /// socket) or a larger one is an error whose message says which (`io::ErrorKind::InvalidInput`
 /// or `FileTooLarge`).
 pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let (file, meta) = open_bounded(path, limit)?;
+    read_opened(&file, &meta, limit)
+}
+
+/// `path` opened for reading, with its metadata: a regular file of at most `limit` bytes
+/// (the errors of [`read_bounded`] otherwise).
+pub fn open_bounded(path: &Path, limit: u64) -> std::io::Result<(fs::File, fs::Metadata)> {
     // Non-blocking, so a FIFO that was swapped in after the check cannot hang the open.
     let file = fs::OpenOptions::new()
         .read(true)
@@ -39,22 +46,28 @@ pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
             format!("it is {what}, not a regular file"),
         ));
     }
-    let too_large = || {
-        std::io::Error::new(
-            std::io::ErrorKind::FileTooLarge,
-            format!("it is larger than the limit of {}", size(limit)),
-        )
-    };
     if meta.len() > limit {
-        return Err(too_large());
+        return Err(too_large(limit));
     }
+    Ok((file, meta))
+}
+
+/// The bytes of a file `open_bounded` opened (`meta` is what it found), at most `limit`.
+pub fn read_opened(file: &fs::File, meta: &fs::Metadata, limit: u64) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // One byte past the limit shows a file that grew after the check.
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
-        return Err(too_large());
+        return Err(too_large(limit));
     }
     Ok(bytes)
+}
+
+fn too_large(limit: u64) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::FileTooLarge,
+        format!("it is larger than the limit of {}", size(limit)),
+    )
 }
 
 /// `limit` in the largest binary unit that divides it.

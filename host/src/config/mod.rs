@@ -27,7 +27,7 @@ pub use defaults::{
     default_join_configuration,
 };
 pub use duration::{DurationError, GoDuration};
-pub use file::{MAX_CONFIG_BYTES, read_bounded, read_config_file};
+pub use file::{MAX_CONFIG_BYTES, open_bounded, read_bounded, read_config_file, read_opened};
 pub use load::{Document, Documents, load_documents};
 pub use plugins::PluginConfiguration;
 pub use print::{

@@ -5,10 +5,16 @@
 //! error naming the fix otherwise, never a quiet chmod), and every file is sealed (`seal`) with
 //! a MAC under a key kept beside the directory that binds it to its wasm digest and engine.
 //! Nothing is created until the first entry is stored.
+//!
+//! Beside the entries, a record per plugin file (`<sha256 of its path>.file`, MACed the same
+//! way) keeps the file's sha256 with its stamp, so that a file still as it was recorded is not
+//! read and hashed again to find its entry and check its pin (see `seal` for why a stamp
+//! stands for contents).
 
 use std::collections::HashSet;
 use std::fs;
 use std::io::Write as _;
+use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -20,7 +26,7 @@ use serde::de::DeserializeOwned;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use super::integrity::Digest;
+use super::integrity::{Digest, Wasm};
 use super::seal::{self, Binding, Stamp};
 
 /// Where the compile cache lives under the node root when the CLI is not told otherwise.
@@ -130,6 +136,12 @@ impl CompileCache {
     /// Where what `describe` said about `wasm` is kept.
     pub fn described_path(&self, wasm: &Digest, engine_key: &str) -> PathBuf {
         self.dir.join(format!("{wasm}-{engine_key}.describe.json"))
+    }
+
+    /// Where the sha256 of the plugin file at `file` (an absolute path) is recorded.
+    pub fn record_path(&self, file: &Path) -> PathBuf {
+        let name = Digest::of(file.as_os_str().as_bytes());
+        self.dir.join(format!("{name}.file"))
     }
 
     /// The MAC key, beside the directory rather than in it: outside what the cache's own files
@@ -260,6 +272,40 @@ impl CompileCache {
         }
     }
 
+    /// The sha256 recorded for the plugin file at `file` (absolute) when it looked as `stamp`
+    /// says it looks now, if this host recorded one.
+    pub fn recorded_digest(&self, file: &Path, stamp: &Stamp) -> Option<Digest> {
+        let key = self.key(false).ok()??;
+        let (_, text) = seal::read_checked(&self.record_path(file), self.euid).ok()??;
+        let what = file_binding(file);
+        let (digest, recorded) = Binding { key, what: &what }
+            .open(std::str::from_utf8(&text).ok()?)
+            .ok()?;
+        if recorded.as_ref() != Some(stamp) {
+            return None;
+        }
+        Digest::from_hex(&digest)
+    }
+
+    /// Records that the plugin file at `file` (absolute), as `stamp` shows it, has sha256
+    /// `digest`, once its last change is old enough to show in a later ctime (`now`). Best
+    /// effort: without a record the next load reads and hashes the file again.
+    pub fn record_digest(&self, file: &Path, stamp: &Stamp, digest: &Digest, now: SystemTime) {
+        if !stamp.settled(now) {
+            return;
+        }
+        let Ok(key) = self.prepare() else {
+            return;
+        };
+        let path = self.record_path(file);
+        let existed = fs::symlink_metadata(&path).is_ok();
+        let what = file_binding(file);
+        let record = Binding { key, what: &what }.seal(&digest.hex(), Some(stamp));
+        if seal::write_atomic(&path, record.as_bytes()).is_ok() && !existed {
+            self.created().files.push((*digest, path));
+        }
+    }
+
     /// Checks the entry of `wasm` without loading it.
     pub fn lookup(&self, wasm: &Digest, engine_key: &str) -> Lookup {
         let entry = self.entry_path(wasm, engine_key);
@@ -290,10 +336,10 @@ impl CompileCache {
         &self,
         engine: &Engine,
         engine_key: &str,
-        wasm: &[u8],
+        wasm: &Wasm,
         digest: &Digest,
         found: Lookup,
-    ) -> wasmtime::Result<(Component, CacheOutcome, Option<Stamp>)> {
+    ) -> Result<(Component, CacheOutcome, Option<Stamp>), LoadError> {
         let entry = self.entry_path(digest, engine_key);
         let outcome = match found {
             Lookup::Verified(stamp) => match deserialize_own(engine, Own::VerifiedEntry(&entry)) {
@@ -311,8 +357,12 @@ impl CompileCache {
             Lookup::Missing => CacheOutcome::Compiled,
             Lookup::Unusable(reason) => CacheOutcome::Recompiled { reason },
         };
-        let compiled = engine.precompile_component(wasm)?;
-        let component = deserialize_own(engine, Own::Compiled(&compiled))?;
+        let wasm = wasm.bytes(digest).map_err(LoadError::Read)?;
+        let compiled = engine
+            .precompile_component(&wasm)
+            .map_err(LoadError::Compile)?;
+        let component =
+            deserialize_own(engine, Own::Compiled(&compiled)).map_err(LoadError::Compile)?;
         if self.mode == CacheMode::ReadOnly {
             return Ok((component, outcome, None));
         }
@@ -365,6 +415,21 @@ impl CompileCache {
             let _ = fs::remove_file(&path);
         }
     }
+}
+
+/// Why `CompileCache::load` has no component.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The plugin file, not read until compiling needed it, could not be read (or changed).
+    Read(std::io::Error),
+    /// wasmtime does not compile it.
+    Compile(wasmtime::Error),
+}
+
+/// What a plugin file record vouches for: the sha256 of the file at this path (named by the
+/// sha256 of its bytes, as the record's own name is).
+fn file_binding(file: &Path) -> String {
+    format!("plugin file {}", Digest::of(file.as_os_str().as_bytes()))
 }
 
 /// What an entry's seal vouches for: compiled code of this wasm for this engine.

@@ -16,7 +16,7 @@ use super::cache::{CacheMode, CacheOutcome, CompileCache};
 use super::engine::PluginEngine;
 use super::error::PluginError;
 use super::facts::NodeFacts;
-use super::integrity::{self, Digest};
+use super::integrity::{self, Digest, Wasm};
 use super::model::{PluginInfo, PluginKind};
 use super::sandbox::EffectiveLimits;
 use super::seal::Stamp;
@@ -154,25 +154,26 @@ impl PluginHost {
     /// pays one compile. An entry that was there before, or that an admitted plugin of the
     /// same component uses, stays.
     pub fn load(&self, spec: &PluginSpec) -> Result<LoadedPlugin, PluginError> {
-        let (bytes, verification, trust) = self.verify(spec)?;
+        let (wasm, verification, trust) = self.verify(spec)?;
         let digest = verification.digest;
-        let loaded = self.admit(spec, &bytes, verification, trust);
+        let loaded = self.admit(spec, &wasm, verification, trust);
         self.settle(&digest, loaded)
     }
 
     /// `plugin run`: loads a plugin file under the name its own `describe` gives, as a
-    /// configuration enabling it would name it. The file is read and hashed once (for a
-    /// CPython component, tens of MB, that is most of a cached run's cost).
+    /// configuration enabling it would name it. The file is read and hashed at most once (for
+    /// a CPython component, tens of MB, that is most of a cached run's cost), and not at all
+    /// when its digest is recorded (`verify`).
     pub fn load_as_described(&self, mut spec: PluginSpec) -> Result<LoadedPlugin, PluginError> {
-        let (bytes, verification, trust) = self.verify(&spec)?;
+        let (wasm, verification, trust) = self.verify(&spec)?;
         let digest = verification.digest;
         let limits = EffectiveLimits::of(&spec.limits);
         // The component opened here is kept by digest: admitting it opens it again for free.
         let loaded = self
-            .open(&spec.name, &verification.file, &bytes, &digest, &limits)
+            .open(&spec.name, &verification.file, &wasm, &digest, &limits)
             .and_then(|(opened, _)| {
                 spec.name = opened.info.name.clone();
-                self.admit(&spec, &bytes, verification, trust)
+                self.admit(&spec, &wasm, verification, trust)
             });
         self.settle(&digest, loaded)
     }
@@ -213,7 +214,7 @@ impl PluginHost {
         let digest = Digest::of(&bytes);
         let limits = EffectiveLimits::of(&Default::default());
         let (opened, cache) = self
-            .open(&name, file, &bytes, &digest, &limits)
+            .open(&name, file, &Wasm::Read(bytes), &digest, &limits)
             .inspect_err(|_| self.shared.cache.forget(&digest))?;
         Ok(Inspection {
             digest,

@@ -2,13 +2,15 @@
 //! signature against the operator's trusted keys. Unpinned, unsigned files run only when
 //! the caller allows it (`--allow-unsigned-plugins`).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use aws_lc_rs::digest;
 
+use super::seal::Stamp;
 use crate::config::plugins::TrustedKey;
-use crate::config::read_bounded;
+use crate::config::{open_bounded, read_bounded, read_opened};
 
 /// The largest plugin file read: components are hundreds of KiB; even a language runtime in
 /// one stays well below this.
@@ -31,6 +33,13 @@ impl Digest {
 
     pub fn hex(&self) -> String {
         hex::encode(self.0)
+    }
+
+    /// The digest a 64-digit hex string spells, if it spells one.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(text, &mut out).ok()?;
+        Some(Digest(out))
     }
 }
 
@@ -170,6 +179,78 @@ pub struct Verification {
     pub digest: Digest,
     pub signature_file: PathBuf,
     pub signature: SignatureStatus,
+    /// The digest is the one the compile cache recorded for the file as it still is (same
+    /// device, inode, size, mtime and ctime): the file was not read.
+    pub recorded: bool,
+}
+
+/// A verified plugin file's contents: read, or not read because its digest was recorded for
+/// the file as it still is. Only compiling needs the bytes: an unread file is read then, and
+/// must still have the verified digest.
+pub enum Wasm {
+    Read(Vec<u8>),
+    Unread(PathBuf),
+}
+
+impl Wasm {
+    /// The bytes, whose sha256 is `digest`.
+    pub fn bytes(&self, digest: &Digest) -> std::io::Result<Cow<'_, [u8]>> {
+        match self {
+            Wasm::Read(bytes) => Ok(Cow::Borrowed(bytes)),
+            Wasm::Unread(file) => {
+                let bytes = read_plugin_file(file)?;
+                let now = Digest::of(&bytes);
+                if now != *digest {
+                    return Err(std::io::Error::other(format!(
+                        "it changed while it was being loaded: its sha256 is now {now}, not {digest}"
+                    )));
+                }
+                Ok(Cow::Owned(bytes))
+            }
+        }
+    }
+}
+
+/// Filesystems whose timestamps only this kernel sets (`statfs` magic numbers): ext2/3/4, XFS,
+/// Btrfs, tmpfs, overlayfs, F2FS, SquashFS, EROFS, ZFS and ramfs. There, any write or
+/// replacement gives a file a new ctime that no process can set back. On the others (FUSE,
+/// NFS, CIFS) a server answers `stat`, and could keep a stamp while the contents change.
+const STAMPED_FILESYSTEMS: &[i64] = &[
+    0xEF53,
+    0x5846_5342,
+    0x9123_683E,
+    0x0102_1994,
+    0x794C_7630,
+    0xF2F5_2010,
+    0x7371_7368,
+    0xE0F5_E1E2,
+    0x2FC1_2FC1,
+    0x8584_58F6,
+];
+
+/// Whether a stamp on the filesystem of `f_type` stands for a file's contents.
+pub fn stamped_filesystem(f_type: i64) -> bool {
+    STAMPED_FILESYSTEMS.contains(&f_type)
+}
+
+/// What the regular file at `path` looks like now, if it is on a filesystem whose stamps
+/// stand for contents (`stamped_filesystem`).
+pub fn trusted_stamp(path: &Path) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    let on = rustix::fs::statfs(path).ok()?;
+    (meta.is_file() && stamped_filesystem(on.f_type)).then(|| Stamp::of(&meta))
+}
+
+/// A plugin file's bytes, and what it looked like if that stamp stands for these bytes: on a
+/// filesystem of `stamped_filesystem`, and the same before and after reading.
+pub fn read_plugin_file_stamped(file: &Path) -> std::io::Result<(Vec<u8>, Option<Stamp>)> {
+    let (opened, before) = open_bounded(file, MAX_PLUGIN_BYTES)?;
+    let bytes = read_opened(&opened, &before, MAX_PLUGIN_BYTES)?;
+    let after = opened.metadata()?;
+    let stamp = Stamp::of(&before);
+    let stands = stamp == Stamp::of(&after)
+        && rustix::fs::fstatfs(&opened).is_ok_and(|on| stamped_filesystem(on.f_type));
+    Ok((bytes, stands.then_some(stamp)))
 }
 
 /// The signature file of `file` when the configuration names none: `<file>.minisig`.
@@ -214,6 +295,7 @@ pub fn verify_bytes(
         digest: Digest::of(bytes),
         signature_file: signature_file.to_path_buf(),
         signature,
+        recorded: false,
     })
 }
 

@@ -35,8 +35,8 @@ pub use error::{Call, Denial, OutputProblem, PluginError};
 pub use facts::{CgroupVersion, FactError, LIVE_NODE, NodeFacts, NodeView};
 pub use host::{HostConfig, Inspection, LoadedPlugin, PluginHost};
 pub use integrity::{
-    Digest, IntegrityError, MAX_PLUGIN_BYTES, SignatureStatus, Trust, Verification,
-    check_signature, default_signature_path, verify_file,
+    Digest, IntegrityError, MAX_PLUGIN_BYTES, SignatureStatus, Trust, Verification, Wasm,
+    check_signature, default_signature_path, stamped_filesystem, verify_file,
 };
 pub use model::{
     CheckInfo, ClusterView, Finding, KubeObject, Manifest, ParameterInfo, Permission,

@@ -43,7 +43,7 @@ impl Stamp {
     }
 
     /// Whether the last change is old enough that a later one would show in the ctime.
-    fn settled(&self, now: SystemTime) -> bool {
+    pub fn settled(&self, now: SystemTime) -> bool {
         let (Ok(secs), Ok(nanos)) = (u64::try_from(self.ctime.0), u32::try_from(self.ctime.1))
         else {
             return false;
@@ -92,7 +92,7 @@ pub struct Binding<'a> {
 
 impl Binding<'_> {
     /// The seal's text: the digest, the stamp if any, and the MAC over them and `what`.
-    fn seal(&self, digest: &str, stamp: Option<&Stamp>) -> String {
+    pub fn seal(&self, digest: &str, stamp: Option<&Stamp>) -> String {
         let stamp = stamp.map(|s| format!("{}\n", s.line())).unwrap_or_default();
         let mac = hmac::sign(self.key, self.message(digest, &stamp).as_bytes());
         format!("{digest}\n{stamp}mac {}\n", hex::encode(mac.as_ref()))
@@ -106,7 +106,7 @@ impl Binding<'_> {
     }
 
     /// Reads a seal: the digest and stamp it records, if its MAC is ours for `what`.
-    fn open(&self, text: &str) -> Result<(String, Option<Stamp>), String> {
+    pub fn open(&self, text: &str) -> Result<(String, Option<Stamp>), String> {
         let mut lines: Vec<&str> = text.lines().collect();
         let forged = || {
             "its seal was not made by this host for this entry (copied, moved or edited)"

@@ -27,7 +27,13 @@ fn outcome(
 ) -> (CacheOutcome, Option<Stamp>) {
     let found = cache.lookup(digest, KEY);
     let (_, outcome, stamp) = cache
-        .load(engine, KEY, EMPTY_COMPONENT, digest, found)
+        .load(
+            engine,
+            KEY,
+            &Wasm::Read(EMPTY_COMPONENT.to_vec()),
+            digest,
+            found,
+        )
         .unwrap();
     (outcome, stamp)
 }

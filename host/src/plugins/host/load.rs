@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use wasmtime::component::Component;
 
@@ -14,10 +15,10 @@ use crate::config::plugins::PluginSpec;
 use crate::plugins::audit::{self, ComponentShape};
 use crate::plugins::bindings::addon::AddonPre;
 use crate::plugins::bindings::preflight::PreflightPre;
-use crate::plugins::cache::{CacheOutcome, Lookup};
+use crate::plugins::cache::{CacheOutcome, LoadError, Lookup};
 use crate::plugins::capture::neutralise;
 use crate::plugins::error::PluginError;
-use crate::plugins::integrity::{self, Digest, Trust, Verification};
+use crate::plugins::integrity::{self, Digest, SignatureStatus, Trust, Verification, Wasm};
 use crate::plugins::model::{PluginInfo, PluginKind};
 use crate::plugins::oci;
 use crate::plugins::output;
@@ -38,25 +39,53 @@ pub(super) struct Opened {
 }
 
 impl PluginHost {
-    /// Reads and verifies a plugin's file against its pin and the trusted keys.
-    pub fn verify(&self, spec: &PluginSpec) -> Result<(Vec<u8>, Verification, Trust), PluginError> {
+    /// Reads and verifies a plugin's file against its pin and the trusted keys. An unsigned
+    /// file the compile cache recorded, and that is still as it was then (`seal`'s stamp, on
+    /// a filesystem where the stamp stands for the contents), is not read: its recorded sha256
+    /// is checked against the pin. Reading and hashing is most of the cost of loading a
+    /// cached plugin, and all of it for a large one (a CPython component is tens of MB).
+    pub fn verify(&self, spec: &PluginSpec) -> Result<(Wasm, Verification, Trust), PluginError> {
         if let Some(reference) = &spec.source.oci {
             return self.verify_pulled(spec, reference);
         }
+        let config = &self.shared.config;
         let file = self.plugin_file(spec);
-        let bytes = integrity::read_plugin_file(&file).map_err(|source| PluginError::Io {
-            plugin: spec.name.clone(),
-            action: "read",
-            path: file.clone(),
-            source,
-        })?;
         let signature_file = self.signature_file(spec);
+        let record = std::path::absolute(&file).ok();
+        let unsigned = || {
+            spec.signature.is_none()
+                && matches!(std::fs::symlink_metadata(&signature_file),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+        };
+        if let Some(record) = &record
+            && unsigned()
+            && let Some(stamp) = integrity::trusted_stamp(&file)
+            && let Some(digest) = self.shared.cache.recorded_digest(record, &stamp)
+        {
+            let verification = Verification {
+                file: file.clone(),
+                digest,
+                signature_file,
+                signature: SignatureStatus::Missing,
+                recorded: true,
+            };
+            let trust =
+                verification.judge(&spec.name, spec.sha256.as_deref(), config.allow_unsigned)?;
+            return Ok((Wasm::Unread(file), verification, trust));
+        }
+        let (bytes, stamp) =
+            integrity::read_plugin_file_stamped(&file).map_err(|source| PluginError::Io {
+                plugin: spec.name.clone(),
+                action: "read",
+                path: file.clone(),
+                source,
+            })?;
         let verification = integrity::verify_bytes(
             &file,
             &bytes,
             &signature_file,
             spec.signature.is_some(),
-            &self.shared.config.trusted_keys,
+            &config.trusted_keys,
         )
         .map_err(|source| PluginError::Io {
             plugin: spec.name.clone(),
@@ -64,12 +93,19 @@ impl PluginHost {
             path: signature_file,
             source,
         })?;
-        let trust = verification.judge(
-            &spec.name,
-            spec.sha256.as_deref(),
-            self.shared.config.allow_unsigned,
-        )?;
-        Ok((bytes, verification, trust))
+        let trust =
+            verification.judge(&spec.name, spec.sha256.as_deref(), config.allow_unsigned)?;
+        if verification.signature == SignatureStatus::Missing
+            && let (Some(record), Some(stamp)) = (record, stamp)
+        {
+            self.shared.cache.record_digest(
+                &record,
+                &stamp,
+                &verification.digest,
+                SystemTime::now(),
+            );
+        }
+        Ok((Wasm::Read(bytes), verification, trust))
     }
 
     /// Pulls an `oci://` plugin (from the pull cache when it is digest-pinned and cached) and
@@ -79,7 +115,7 @@ impl PluginHost {
         &self,
         spec: &PluginSpec,
         reference: &str,
-    ) -> Result<(Vec<u8>, Verification, Trust), PluginError> {
+    ) -> Result<(Wasm, Verification, Trust), PluginError> {
         let config = &self.shared.config;
         let failed = |source: oci::OciError| PluginError::Pull {
             plugin: spec.name.clone(),
@@ -134,6 +170,7 @@ impl PluginHost {
                     }
                     None => integrity::SignatureStatus::Missing,
                 },
+                recorded: false,
             },
         };
         // A manifest digest pins the wasm through its layer digest, checked by the pull: as
@@ -144,19 +181,19 @@ impl PluginHost {
             (None, None) => None,
         };
         let trust = verification.judge(&spec.name, pin.as_deref(), config.allow_unsigned)?;
-        Ok((pulled.wasm, verification, trust))
+        Ok((Wasm::Read(pulled.wasm), verification, trust))
     }
 
     pub(super) fn admit(
         &self,
         spec: &PluginSpec,
-        bytes: &[u8],
+        wasm: &Wasm,
         verification: Verification,
         trust: Trust,
     ) -> Result<LoadedPlugin, PluginError> {
         let file = verification.file.clone();
         let limits = EffectiveLimits::of(&spec.limits);
-        let (opened, cache) = self.open(&spec.name, &file, bytes, &verification.digest, &limits)?;
+        let (opened, cache) = self.open(&spec.name, &file, wasm, &verification.digest, &limits)?;
         let Opened { pre, info, .. } = opened;
         let plugin = self.prepared(&spec.name, limits, pre);
         if info.name != spec.name {
@@ -205,14 +242,14 @@ impl PluginHost {
         })
     }
 
-    /// The opened component of a plugin file (`bytes`, with sha256 `digest`): the one this
+    /// The opened component of a plugin file (`wasm`, with sha256 `digest`): the one this
     /// host opened before when the cache entry is still the file it came from, else from the
     /// compile cache, linked and described (`describe` runs with `limits`).
     pub(super) fn open(
         &self,
         plugin: &str,
         file: &Path,
-        bytes: &[u8],
+        wasm: &Wasm,
         digest: &Digest,
         limits: &EffectiveLimits,
     ) -> Result<(Opened, CacheOutcome), PluginError> {
@@ -224,7 +261,7 @@ impl PluginHost {
         {
             return Ok((opened.clone(), CacheOutcome::Hit));
         }
-        let (component, cache, stamp) = self.compile(plugin, file, bytes, digest, found)?;
+        let (component, cache, stamp) = self.compile(plugin, file, wasm, digest, found)?;
         let (shape, pre) = self.link(plugin, file, &component)?;
         let prepared = self.prepared(plugin, limits.clone(), pre);
         let info = self.describe(&prepared, &shape, digest)?;
@@ -264,7 +301,7 @@ impl PluginHost {
         &self,
         plugin: &str,
         file: &Path,
-        bytes: &[u8],
+        wasm: &Wasm,
         digest: &Digest,
         found: Lookup,
     ) -> Result<(Component, CacheOutcome, Option<Stamp>), PluginError> {
@@ -274,14 +311,22 @@ impl PluginHost {
             .load(
                 &shared.engine.engine,
                 &shared.engine_key,
-                bytes,
+                wasm,
                 digest,
                 found,
             )
-            .map_err(|e| PluginError::NotAPlugin {
-                plugin: plugin.to_string(),
-                file: file.to_path_buf(),
-                reason: format!("it does not compile as a WebAssembly component: {e}"),
+            .map_err(|e| match e {
+                LoadError::Read(source) => PluginError::Io {
+                    plugin: plugin.to_string(),
+                    action: "read",
+                    path: file.to_path_buf(),
+                    source,
+                },
+                LoadError::Compile(e) => PluginError::NotAPlugin {
+                    plugin: plugin.to_string(),
+                    file: file.to_path_buf(),
+                    reason: format!("it does not compile as a WebAssembly component: {e}"),
+                },
             })?;
         if let CacheOutcome::Recompiled { reason } = &outcome {
             shared.config.events.warn(format!(

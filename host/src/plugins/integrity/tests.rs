@@ -6,6 +6,7 @@ fn verification(signature: SignatureStatus) -> Verification {
         digest: Digest::of(b"plugin"),
         signature_file: PathBuf::from("/plugins/p.wasm.minisig"),
         signature,
+        recorded: false,
     }
 }
 
@@ -129,4 +130,36 @@ fn a_signature_needs_a_trusted_key() {
         default_signature_path(Path::new("/p/a.wasm")),
         PathBuf::from("/p/a.wasm.minisig")
     );
+}
+
+#[test]
+fn an_unread_file_is_read_for_compiling_only_while_it_has_the_verified_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.wasm");
+    std::fs::write(&file, b"verified").unwrap();
+    let digest = Digest::of(b"verified");
+    let wasm = Wasm::Unread(file.clone());
+    assert_eq!(&*wasm.bytes(&digest).unwrap(), b"verified");
+    std::fs::write(&file, b"replaced").unwrap();
+    let e = wasm.bytes(&digest).unwrap_err().to_string();
+    assert!(e.contains("it changed while it was being loaded"), "{e}");
+    assert!(e.contains(&Digest::of(b"replaced").hex()), "{e}");
+}
+
+#[test]
+fn a_stamp_stands_for_a_file_read_whole_on_this_filesystem() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.wasm");
+    std::fs::write(&file, b"plugin").unwrap();
+    let (bytes, stamp) = read_plugin_file_stamped(&file).unwrap();
+    assert_eq!(bytes, b"plugin");
+    let on = rustix::fs::statfs(dir.path()).unwrap();
+    assert_eq!(
+        stamp.is_some(),
+        stamped_filesystem(on.f_type),
+        "f_type {:#x}",
+        on.f_type
+    );
+    assert_eq!(stamp, trusted_stamp(&file));
+    assert_eq!(trusted_stamp(dir.path()), None, "a directory");
 }
