@@ -1,9 +1,10 @@
 //! What plugins cost (run with `cargo bench -p kubeadm-rs-tests --bench plugins`): first-time
 //! compile, load from the compile cache (first in a process, and again in the same one, which
 //! reuses the opened component while its cache entry is unchanged), instantiation from the
-//! `InstancePre`, a full run, the same check written natively as the floor, a preflight phase
-//! of the example plugins (and of twenty), and a `loop {}` plugin stopped at its limit. Prints
-//! medians.
+//! `InstancePre`, a full run, the same check written natively as the floor, wasmtime's own
+//! part of a first load (deserializing and a first instantiation in a fresh engine) as the
+//! floor of that, a preflight phase of the example plugins (and of twenty), and a `loop {}`
+//! plugin stopped at its limit. Prints medians.
 
 // A benchmark prints its table of results.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -164,6 +165,19 @@ fn main() {
         first_load(true),
         None,
     );
+    let (deserialize, instantiate) = wasmtime_floor(n(100));
+    row(
+        "wasmtime alone: deserialize_file, fresh engine",
+        n(100),
+        deserialize,
+        None,
+    );
+    row(
+        "wasmtime alone: then the first instantiation",
+        n(100),
+        instantiate,
+        None,
+    );
     row(
         "cached load + instantiate + run, again in the process",
         n(200),
@@ -228,6 +242,67 @@ fn main() {
         median(n(200), || drop(warm.run_preflight().unwrap())),
         None,
     );
+}
+
+/// wasmtime's own part of a first load in a process, a floor under the host's row: net-sysctls
+/// precompiled for a fresh engine set up like the host's (pooling allocator, epoch
+/// interruption), then the medians of `deserialize_file` and of the first instantiation
+/// (imports defined as traps, untimed; the store's drop, which resets the pool slot, timed).
+/// No linking of WASI, call, integrity check, cache seal or describe.
+#[allow(
+    unsafe_code,
+    reason = "deserializing precompiled code is unsafe in wasmtime; see the SAFETY note"
+)]
+fn wasmtime_floor(n: usize) -> (Duration, Duration) {
+    use wasmtime::component::{Component, Linker};
+    use wasmtime::{
+        Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+    };
+    let engine = || {
+        let mut pools = PoolingAllocationConfig::new();
+        pools
+            .total_component_instances(16)
+            .total_core_instances(256)
+            .total_memories(32)
+            .total_tables(64)
+            .total_stacks(16)
+            .max_memories_per_module(2)
+            .max_tables_per_module(8)
+            .linear_memory_keep_resident(4 << 20)
+            .table_keep_resident(256 << 10)
+            .pagemap_scan(Enabled::Auto);
+        let mut config = Config::new();
+        config
+            .epoch_interruption(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pools));
+        Engine::new(&config).unwrap()
+    };
+    let wasm = std::fs::read(plugin_support::wasm("net_sysctls")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cwasm = dir.path().join("net_sysctls.cwasm");
+    std::fs::write(&cwasm, engine().precompile_component(&wasm).unwrap()).unwrap();
+    let (mut deserialize, mut instantiate): (Vec<Duration>, Vec<Duration>) = (0..n)
+        .map(|_| {
+            let engine = engine();
+            let start = Instant::now();
+            // SAFETY: the output of `precompile_component` of an engine set up the same way,
+            // written just now to a private temporary directory and not changed since.
+            let component = unsafe { Component::deserialize_file(&engine, &cwasm) }.unwrap();
+            let deserialized = start.elapsed();
+            let mut linker = Linker::<()>::new(&engine);
+            linker.define_unknown_imports_as_traps(&component).unwrap();
+            let pre = linker.instantiate_pre(&component).unwrap();
+            let mut store = Store::new(&engine, ());
+            store.set_epoch_deadline(u64::MAX / 2);
+            let start = Instant::now();
+            std::hint::black_box(pre.instantiate(&mut store).unwrap());
+            drop(store);
+            (deserialized, start.elapsed())
+        })
+        .unzip();
+    deserialize.sort();
+    instantiate.sort();
+    (deserialize[n / 2], instantiate[n / 2])
 }
 
 /// py-node-checks (CPython, componentize-py) next to min-resources (Rust), which reads the
