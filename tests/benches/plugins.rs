@@ -135,6 +135,24 @@ fn main() {
         times.sort();
         times[times.len() / 2]
     };
+    // A host builds a world's linker when it first links a plugin of it: the first load in a
+    // process pays for it, and a process with no addon plugins never builds the addon one.
+    let mut starts: Vec<Duration> = (0..n(100))
+        .map(|_| {
+            let start = Instant::now();
+            let host = TestHost::new(FakeNode::default());
+            let took = start.elapsed();
+            drop(host);
+            took
+        })
+        .collect();
+    starts.sort();
+    row(
+        "start a plugin host (engine, pools, cache checks)",
+        n(100),
+        starts[starts.len() / 2],
+        None,
+    );
     row(
         "load net-sysctls from the cache, first in a process",
         n(100),
@@ -166,6 +184,23 @@ fn main() {
         None,
     );
     let (deserialize, instantiate) = wasmtime_floor(n(100));
+    let mut whole: Vec<Duration> = (0..n(100))
+        .map(|_| {
+            let start = Instant::now();
+            let fresh = TestHost::new(FakeNode::default());
+            drop(fresh.host.load(&net).unwrap().run_preflight().unwrap());
+            let took = start.elapsed();
+            drop(fresh);
+            took
+        })
+        .collect();
+    whole.sort();
+    row(
+        "a process's first plugin: start the host, then the row above",
+        n(100),
+        whole[whole.len() / 2],
+        None,
+    );
     row(
         "wasmtime alone: deserialize_file, fresh engine",
         n(100),
@@ -173,7 +208,7 @@ fn main() {
         None,
     );
     row(
-        "wasmtime alone: then the first instantiation",
+        "wasmtime alone: then instantiate, call describe, drop",
         n(100),
         instantiate,
         None,
@@ -246,15 +281,16 @@ fn main() {
 
 /// wasmtime's own part of a first load in a process, a floor under the host's row: net-sysctls
 /// precompiled for a fresh engine set up like the host's (pooling allocator, epoch
-/// interruption), then the medians of `deserialize_file` and of the first instantiation
-/// (imports defined as traps, untimed; the store's drop, which resets the pool slot, timed).
-/// No linking of WASI, call, integrity check, cache seal or describe.
+/// interruption), then the medians of `deserialize_file` and of the first instantiation, one
+/// synchronous call of `describe` (which uses no import) and the store's drop, which resets the
+/// pool slot. Untimed: defining every import as a trap. Not done at all: linking WASI, an async
+/// call, integrity checks, cache seals, checking what `describe` said.
 #[allow(
     unsafe_code,
     reason = "deserializing precompiled code is unsafe in wasmtime; see the SAFETY note"
 )]
 fn wasmtime_floor(n: usize) -> (Duration, Duration) {
-    use wasmtime::component::{Component, Linker};
+    use wasmtime::component::{Component, Linker, Val};
     use wasmtime::{
         Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
     };
@@ -295,7 +331,11 @@ fn wasmtime_floor(n: usize) -> (Duration, Duration) {
             let mut store = Store::new(&engine, ());
             store.set_epoch_deadline(u64::MAX / 2);
             let start = Instant::now();
-            std::hint::black_box(pre.instantiate(&mut store).unwrap());
+            let instance = pre.instantiate(&mut store).unwrap();
+            let describe = instance.get_func(&mut store, "describe").unwrap();
+            let mut info = [Val::Bool(false)];
+            describe.call(&mut store, &[], &mut info).unwrap();
+            std::hint::black_box(info);
             drop(store);
             (deserialized, start.elapsed())
         })

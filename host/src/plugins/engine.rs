@@ -1,8 +1,10 @@
 //! The one wasmtime engine of a plugin host: Cranelift with epoch interruption (a 10 ms
-//! ticker thread), a linker per world, and the executor that drives calls under a timeout.
+//! ticker thread), a linker per world (made when first needed), and the executor that drives
+//! calls under a timeout.
 
 use std::future::Future;
 use std::hash::{Hash, Hasher};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use cap_std::fs::OpenOptionsExt as _;
@@ -30,8 +32,11 @@ const CONCURRENT_CALLS: u32 = 16;
 
 pub struct PluginEngine {
     pub engine: Engine,
-    pub preflight: Linker<CallState>,
-    pub addon: Linker<CallState>,
+    /// The linker of each world, made when a plugin of it is first linked: a process that
+    /// only runs preflight plugins never builds the addon world's (WASI's hundreds of
+    /// functions, each named and typed).
+    preflight: OnceLock<Result<Linker<CallState>, String>>,
+    addon: OnceLock<Result<Linker<CallState>, String>>,
     /// Always `Some` until the engine is dropped.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -47,24 +52,28 @@ impl PluginEngine {
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pools()));
         let engine = Engine::new(&config)?;
         start_ticker(&engine)?;
-
-        let mut preflight = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut preflight)?;
-        open_only_files_and_directories(&mut preflight)?;
-        Preflight::add_to_linker::<_, HasSelf<_>>(&mut preflight, |s| s)?;
-        let mut addon = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut addon)?;
-        open_only_files_and_directories(&mut addon)?;
-        Addon::add_to_linker::<_, HasSelf<_>>(&mut addon, |s| s)?;
-
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()?;
         Ok(PluginEngine {
             engine,
-            preflight,
-            addon,
+            preflight: OnceLock::new(),
+            addon: OnceLock::new(),
             runtime: Some(runtime),
+        })
+    }
+
+    /// The linker of the preflight world: WASI, `node`, `log`.
+    pub fn preflight(&self) -> Result<&Linker<CallState>, String> {
+        linker(&self.preflight, &self.engine, |linker| {
+            Preflight::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
+        })
+    }
+
+    /// The linker of the addon world: WASI, `cluster`, `log`.
+    pub fn addon(&self) -> Result<&Linker<CallState>, String> {
+        linker(&self.addon, &self.engine, |linker| {
+            Addon::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
         })
     }
 
@@ -97,6 +106,24 @@ impl Drop for PluginEngine {
             runtime.shutdown_background();
         }
     }
+}
+
+/// The linker in `cell`, made on first use: WASI (with `open-at` narrowed), then `world`.
+fn linker<'a>(
+    cell: &'a OnceLock<Result<Linker<CallState>, String>>,
+    engine: &Engine,
+    world: impl FnOnce(&mut Linker<CallState>) -> wasmtime::Result<()>,
+) -> Result<&'a Linker<CallState>, String> {
+    cell.get_or_init(|| {
+        let mut linker = Linker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .and_then(|()| open_only_files_and_directories(&mut linker))
+            .and_then(|()| world(&mut linker))
+            .map(|()| linker)
+            .map_err(|e| format!("cannot link the plugin world: {e}"))
+    })
+    .as_ref()
+    .map_err(Clone::clone)
 }
 
 /// The `wasi:filesystem/types` instance wasmtime-wasi defines (its WIT version).
@@ -265,6 +292,18 @@ fn start_ticker(engine: &Engine) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A world's linker is built when first asked for, once, and only that world's.
+    #[test]
+    fn linkers_are_made_on_first_use_and_only_for_their_world() {
+        let engine = PluginEngine::new().unwrap();
+        assert!(engine.preflight.get().is_none() && engine.addon.get().is_none());
+        let first: *const _ = engine.preflight().unwrap();
+        assert!(std::ptr::eq(first, engine.preflight().unwrap()));
+        assert!(engine.addon.get().is_none(), "the addon world is not built");
+        engine.addon().unwrap();
+        assert!(engine.addon.get().is_some());
+    }
 
     /// The open itself cannot block: a FIFO with no writer, reached as if it had been swapped
     /// in after the type check, is opened without waiting and refused by the descriptor's type.

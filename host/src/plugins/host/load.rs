@@ -402,25 +402,20 @@ impl PluginHost {
             file: file.to_path_buf(),
             reason: format!("its imports do not link: {e}"),
         };
+        let linker = match shape.kind {
+            PluginKind::Preflight => engine.preflight(),
+            PluginKind::Addon => engine.addon(),
+        }
+        .map_err(|message| PluginError::Engine {
+            plugin: plugin.to_string(),
+            message,
+        })?;
+        let linked = linker.instantiate_pre(component).map_err(link_error)?;
         let pre = match shape.kind {
-            PluginKind::Preflight => WorldPre::Preflight(
-                PreflightPre::new(
-                    engine
-                        .preflight
-                        .instantiate_pre(component)
-                        .map_err(link_error)?,
-                )
-                .map_err(link_error)?,
-            ),
-            PluginKind::Addon => WorldPre::Addon(
-                AddonPre::new(
-                    engine
-                        .addon
-                        .instantiate_pre(component)
-                        .map_err(link_error)?,
-                )
-                .map_err(link_error)?,
-            ),
+            PluginKind::Preflight => {
+                WorldPre::Preflight(PreflightPre::new(linked).map_err(link_error)?)
+            }
+            PluginKind::Addon => WorldPre::Addon(AddonPre::new(linked).map_err(link_error)?),
         };
         Ok((shape, pre))
     }
