@@ -701,3 +701,51 @@ fn only_filesystems_whose_timestamps_the_kernel_keeps_let_a_stamp_stand_for_cont
         assert!(!stamped_filesystem(magic), "{name}");
     }
 }
+
+#[test]
+fn a_changed_plugin_file_takes_its_old_components_entries_along_unless_another_file_has_it() {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let root = tempfile::tempdir().unwrap();
+    let cache = root.path().join("cache");
+    let [file, twin] = [copy_plugin(dirs[0].path()), copy_plugin(dirs[1].path())];
+    let old = Digest::of(&std::fs::read(&file).unwrap());
+    let entries_of_old = || {
+        entries(&cache, "").into_iter().filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{old}-"))
+        })
+    };
+    let verify = |file: &Path| {
+        host_over(&cache)
+            .unwrap()
+            .verify(&spec_for(file))
+            .unwrap()
+            .1
+    };
+    let_it_settle();
+    if !stamped(dirs[0].path()) {
+        return;
+    }
+    host_over(&cache).unwrap().load(&spec_for(&file)).unwrap();
+    verify(&twin);
+    assert_eq!(
+        entries_of_old().count(),
+        4,
+        "component and describe, each sealed"
+    );
+
+    // The file changes; its twin still has the old component.
+    std::fs::write(&file, b"\0asm\x0d\0\x01\0").unwrap();
+    let_it_settle();
+    assert!(!verify(&file).recorded);
+    assert_eq!(entries_of_old().count(), 4);
+
+    // The twin changes too: no file of the old component is left.
+    std::fs::write(&twin, b"\0asm\x0d\0\x01\0").unwrap();
+    let_it_settle();
+    verify(&twin);
+    assert_eq!(entries_of_old().count(), 0);
+    assert!(verify(&twin).recorded, "the new record stays");
+}

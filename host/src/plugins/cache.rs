@@ -289,7 +289,8 @@ impl CompileCache {
 
     /// Records that the plugin file at `file` (absolute), as `stamp` shows it, has sha256
     /// `digest`, once its last change is old enough to show in a later ctime (`now`). Best
-    /// effort: without a record the next load reads and hashes the file again.
+    /// effort: without a record the next load reads and hashes the file again. When the file
+    /// had another digest before, that component's entries go unless another record names it.
     pub fn record_digest(&self, file: &Path, stamp: &Stamp, digest: &Digest, now: SystemTime) {
         if !stamp.settled(now) {
             return;
@@ -298,11 +299,48 @@ impl CompileCache {
             return;
         };
         let path = self.record_path(file);
-        let existed = fs::symlink_metadata(&path).is_ok();
-        let what = file_binding(file);
-        let record = Binding { key, what: &what }.seal(&digest.hex(), Some(stamp));
-        if seal::write_atomic(&path, record.as_bytes()).is_ok() && !existed {
-            self.created().files.push((*digest, path));
+        let binding = Binding {
+            key,
+            what: &file_binding(file),
+        };
+        let previous = seal::read_checked(&path, self.euid)
+            .ok()
+            .flatten()
+            .and_then(|(_, text)| binding.open(std::str::from_utf8(&text).ok()?).ok())
+            .and_then(|(digest, _)| Digest::from_hex(&digest));
+        let record = binding.seal(&digest.hex(), Some(stamp));
+        if seal::write_atomic(&path, record.as_bytes()).is_err() {
+            return;
+        }
+        match previous {
+            None => self.created().files.push((*digest, path)),
+            Some(old) if old != *digest => self.prune(&old),
+            Some(_) => {}
+        }
+    }
+
+    /// Removes the entries of `wasm` (for every engine) once no plugin file record names it:
+    /// the file it was compiled from has changed, and a component the cache no longer knows a
+    /// file of would only fill the disk (a CPython component's entry is tens of MB). Only an
+    /// unneeded compile can come of removing one still wanted.
+    fn prune(&self, wasm: &Digest) {
+        let Ok(listing) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        let names: Vec<String> = listing
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        let named = names
+            .iter()
+            .filter(|n| n.ends_with(".file"))
+            .any(|n| recorded_in(&self.dir.join(n)) == Some(*wasm));
+        if named {
+            return;
+        }
+        let prefix = format!("{wasm}-");
+        for name in names.iter().filter(|n| n.starts_with(&prefix)) {
+            let _ = fs::remove_file(self.dir.join(name));
         }
     }
 
@@ -415,6 +453,13 @@ impl CompileCache {
             let _ = fs::remove_file(&path);
         }
     }
+}
+
+/// The digest a plugin file record names, MAC unchecked: enough to keep an entry, never to
+/// trust one.
+fn recorded_in(record: &Path) -> Option<Digest> {
+    let text = fs::read_to_string(record).ok()?;
+    Digest::from_hex(text.lines().next()?)
 }
 
 /// Why `CompileCache::load` has no component.
