@@ -538,6 +538,11 @@ fn let_it_settle() {
     std::thread::sleep(std::time::Duration::from_millis(2100));
 }
 
+/// Two directories, for two copies of one plugin under different paths.
+fn two_dirs() -> [tempfile::TempDir; 2] {
+    [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()]
+}
+
 /// Whether stamps on the filesystem of `dir` stand for contents. Where they do not (FUSE,
 /// NFS), nothing is ever recorded and every load reads the file.
 fn stamped(dir: &Path) -> bool {
@@ -618,10 +623,9 @@ fn a_recorded_digest_spares_reading_an_unchanged_file_and_any_change_is_read_aga
 
 #[test]
 fn a_record_that_was_edited_or_moved_or_a_signature_beside_the_file_sends_it_to_be_read() {
-    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let root = tempfile::tempdir().unwrap();
+    let (dirs, root) = (two_dirs(), tempfile::tempdir().unwrap());
     let cache = root.path().join("cache");
-    let [a, b] = [copy_plugin(dirs[0].path()), copy_plugin(dirs[1].path())];
+    let [a, b] = dirs.each_ref().map(|d| copy_plugin(d.path()));
     std::fs::write(&b, b"\0asm\x0d\0\x01\0").unwrap();
     let_it_settle();
     let verify = |file: &Path| {
@@ -704,10 +708,9 @@ fn only_filesystems_whose_timestamps_the_kernel_keeps_let_a_stamp_stand_for_cont
 
 #[test]
 fn a_changed_plugin_file_takes_its_old_components_entries_along_unless_another_file_has_it() {
-    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let root = tempfile::tempdir().unwrap();
+    let (dirs, root) = (two_dirs(), tempfile::tempdir().unwrap());
     let cache = root.path().join("cache");
-    let [file, twin] = [copy_plugin(dirs[0].path()), copy_plugin(dirs[1].path())];
+    let [file, twin] = dirs.each_ref().map(|d| copy_plugin(d.path()));
     let old = Digest::of(&std::fs::read(&file).unwrap());
     let entries_of_old = || {
         entries(&cache, "").into_iter().filter(|p| {
