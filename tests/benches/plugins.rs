@@ -280,39 +280,19 @@ fn main() {
 }
 
 /// wasmtime's own part of a first load in a process, a floor under the host's row: net-sysctls
-/// precompiled for a fresh engine set up like the host's (pooling allocator, epoch
-/// interruption), then the medians of `deserialize_file` and of the first instantiation, one
-/// synchronous call of `describe` (which uses no import) and the store's drop, which resets the
-/// pool slot. Untimed: defining every import as a trap. Not done at all: linking WASI, an async
-/// call, integrity checks, cache seals, checking what `describe` said.
+/// precompiled for a fresh engine with the host's settings (`engine_config`), then the medians
+/// of `deserialize_file` and of the first instantiation, one synchronous call of `describe`
+/// (which uses no import) and the store's drop, which resets the pool slot. Untimed: defining
+/// every import as a trap. Not done at all: linking WASI, an async call, integrity checks,
+/// cache seals, checking what `describe` said.
 #[allow(
     unsafe_code,
     reason = "deserializing precompiled code is unsafe in wasmtime; see the SAFETY note"
 )]
 fn wasmtime_floor(n: usize) -> (Duration, Duration) {
     use wasmtime::component::{Component, Linker, Val};
-    use wasmtime::{
-        Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
-    };
-    let engine = || {
-        let mut pools = PoolingAllocationConfig::new();
-        pools
-            .total_component_instances(16)
-            .total_core_instances(256)
-            .total_memories(32)
-            .total_tables(64)
-            .total_stacks(16)
-            .max_memories_per_module(2)
-            .max_tables_per_module(8)
-            .linear_memory_keep_resident(4 << 20)
-            .table_keep_resident(256 << 10)
-            .pagemap_scan(Enabled::Auto);
-        let mut config = Config::new();
-        config
-            .epoch_interruption(true)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pools));
-        Engine::new(&config).unwrap()
-    };
+    use wasmtime::{Engine, Store};
+    let engine = || Engine::new(&kubeadm_rs::plugins::engine_config()).unwrap();
     let wasm = std::fs::read(plugin_support::wasm("net_sysctls")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cwasm = dir.path().join("net_sysctls.cwasm");
@@ -321,7 +301,7 @@ fn wasmtime_floor(n: usize) -> (Duration, Duration) {
         .map(|_| {
             let engine = engine();
             let start = Instant::now();
-            // SAFETY: the output of `precompile_component` of an engine set up the same way,
+            // SAFETY: the output of `precompile_component` of an engine with the same settings,
             // written just now to a private temporary directory and not changed since.
             let component = unsafe { Component::deserialize_file(&engine, &cwasm) }.unwrap();
             let deserialized = start.elapsed();

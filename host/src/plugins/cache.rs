@@ -139,7 +139,7 @@ impl CompileCache {
     }
 
     /// Where the sha256 of the plugin file at `file` (an absolute path) is recorded.
-    pub fn record_path(&self, file: &Path) -> PathBuf {
+    fn record_path(&self, file: &Path) -> PathBuf {
         let name = Digest::of(file.as_os_str().as_bytes());
         self.dir.join(format!("{name}.file"))
     }
@@ -276,15 +276,18 @@ impl CompileCache {
     /// says it looks now, if this host recorded one.
     pub fn recorded_digest(&self, file: &Path, stamp: &Stamp) -> Option<Digest> {
         let key = self.key(false).ok()??;
+        let (digest, recorded) = self.read_record(file, key)?;
+        (recorded.as_ref() == Some(stamp)).then_some(digest)
+    }
+
+    /// The digest and stamp in the record of the plugin file at `file`, if its MAC is ours.
+    fn read_record(&self, file: &Path, key: &hmac::Key) -> Option<(Digest, Option<Stamp>)> {
         let (_, text) = seal::read_checked(&self.record_path(file), self.euid).ok()??;
         let what = file_binding(file);
-        let (digest, recorded) = Binding { key, what: &what }
+        let (digest, stamp) = Binding { key, what: &what }
             .open(std::str::from_utf8(&text).ok()?)
             .ok()?;
-        if recorded.as_ref() != Some(stamp) {
-            return None;
-        }
-        Digest::from_hex(&digest)
+        Some((Digest::from_hex(&digest)?, stamp))
     }
 
     /// Records that the plugin file at `file` (absolute), as `stamp` shows it, has sha256
@@ -299,16 +302,9 @@ impl CompileCache {
             return;
         };
         let path = self.record_path(file);
-        let binding = Binding {
-            key,
-            what: &file_binding(file),
-        };
-        let previous = seal::read_checked(&path, self.euid)
-            .ok()
-            .flatten()
-            .and_then(|(_, text)| binding.open(std::str::from_utf8(&text).ok()?).ok())
-            .and_then(|(digest, _)| Digest::from_hex(&digest));
-        let record = binding.seal(&digest.hex(), Some(stamp));
+        let previous = self.read_record(file, key).map(|(digest, _)| digest);
+        let what = file_binding(file);
+        let record = Binding { key, what: &what }.seal(&digest.hex(), Some(stamp));
         if seal::write_atomic(&path, record.as_bytes()).is_err() {
             return;
         }

@@ -41,16 +41,22 @@ pub struct PluginEngine {
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+/// The settings of every plugin engine: epoch interruption and the pools below. Public so that
+/// a bench can measure wasmtime alone on an engine set up exactly like the host's.
+pub fn engine_config() -> Config {
+    let mut config = Config::new();
+    config
+        .epoch_interruption(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pools()));
+    config
+}
+
 /// The call ran past its limit while waiting (in a host call, such as a WASI sleep).
 pub struct Elapsed;
 
 impl PluginEngine {
     pub fn new() -> wasmtime::Result<Self> {
-        let mut config = Config::new();
-        config
-            .epoch_interruption(true)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pools()));
-        let engine = Engine::new(&config)?;
+        let engine = Engine::new(&engine_config())?;
         start_ticker(&engine)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()

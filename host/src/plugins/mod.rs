@@ -30,7 +30,7 @@ mod seal;
 
 pub use cache::{CacheError, CacheMode, CacheOutcome, DEFAULT_CACHE_DIR};
 pub use capture::{CAPTURE_LIMIT, is_hidden_control, neutralise, terminal_yaml};
-pub use engine::EPOCH_TICK;
+pub use engine::{EPOCH_TICK, engine_config};
 pub use error::{Call, Denial, OutputProblem, PluginError};
 pub use facts::{CgroupVersion, FactError, LIVE_NODE, NodeFacts, NodeView};
 pub use host::{HostConfig, Inspection, LoadedPlugin, PluginHost};

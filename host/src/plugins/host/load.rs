@@ -57,46 +57,47 @@ impl PluginHost {
                 && matches!(std::fs::symlink_metadata(&signature_file),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound)
         };
-        if let Some(record) = &record
-            && unsigned()
-            && let Some(stamp) = integrity::trusted_stamp(&file)
-            && let Some(digest) = self.shared.cache.recorded_digest(record, &stamp)
-        {
-            let verification = Verification {
-                file: file.clone(),
-                digest,
-                signature_file,
-                signature: SignatureStatus::Missing,
-                recorded: true,
-            };
-            let trust =
-                verification.judge(&spec.name, spec.sha256.as_deref(), config.allow_unsigned)?;
-            return Ok((Wasm::Unread(file), verification, trust));
-        }
-        let (bytes, stamp) =
-            integrity::read_plugin_file_stamped(&file).map_err(|source| PluginError::Io {
-                plugin: spec.name.clone(),
-                action: "read",
-                path: file.clone(),
-                source,
-            })?;
-        let verification = integrity::verify_bytes(
-            &file,
-            &bytes,
-            &signature_file,
-            spec.signature.is_some(),
-            &config.trusted_keys,
-        )
-        .map_err(|source| PluginError::Io {
-            plugin: spec.name.clone(),
-            action: "read signature",
-            path: signature_file,
-            source,
-        })?;
+        let recorded = record.as_ref().filter(|_| unsigned()).and_then(|record| {
+            let stamp = integrity::trusted_stamp(&file)?;
+            self.shared.cache.recorded_digest(record, &stamp)
+        });
+        // What to record once the file is judged: its stamp, when it was read and may be.
+        let (wasm, verification, to_record) = match recorded {
+            Some(digest) => {
+                let verification = Verification {
+                    file: file.clone(),
+                    digest,
+                    signature_file,
+                    signature: SignatureStatus::Missing,
+                    recorded: true,
+                };
+                (Wasm::Unread(file), verification, None)
+            }
+            None => {
+                let (bytes, stamp) =
+                    integrity::read_plugin_file_stamped(&file).map_err(|source| {
+                        PluginError::Io {
+                            plugin: spec.name.clone(),
+                            action: "read",
+                            path: file.clone(),
+                            source,
+                        }
+                    })?;
+                let verification = integrity::verify_bytes(
+                    &file,
+                    &bytes,
+                    &signature_file,
+                    spec.signature.is_some(),
+                    &config.trusted_keys,
+                )
+                .map_err(signature_unreadable(spec, &signature_file))?;
+                (Wasm::Read(bytes), verification, stamp)
+            }
+        };
         let trust =
             verification.judge(&spec.name, spec.sha256.as_deref(), config.allow_unsigned)?;
         if verification.signature == SignatureStatus::Missing
-            && let (Some(record), Some(stamp)) = (record, stamp)
+            && let (Some(record), Some(stamp)) = (record, to_record)
         {
             self.shared.cache.record_digest(
                 &record,
@@ -105,7 +106,7 @@ impl PluginHost {
                 SystemTime::now(),
             );
         }
-        Ok((Wasm::Read(bytes), verification, trust))
+        Ok((wasm, verification, trust))
     }
 
     /// Pulls an `oci://` plugin (from the pull cache when it is digest-pinned and cached) and
@@ -150,12 +151,7 @@ impl PluginHost {
                     true,
                     &config.trusted_keys,
                 )
-                .map_err(|source| PluginError::Io {
-                    plugin: spec.name.clone(),
-                    action: "read signature",
-                    path: signature_file,
-                    source,
-                })?
+                .map_err(signature_unreadable(spec, &signature_file))?
             }
             (None, annotation) => Verification {
                 file,
@@ -418,6 +414,19 @@ impl PluginHost {
             PluginKind::Addon => WorldPre::Addon(AddonPre::new(linked).map_err(link_error)?),
         };
         Ok((shape, pre))
+    }
+}
+
+/// The error for a signature file of `spec` at `path` that could not be read.
+fn signature_unreadable<'a>(
+    spec: &'a PluginSpec,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> PluginError + 'a {
+    move |source| PluginError::Io {
+        plugin: spec.name.clone(),
+        action: "read signature",
+        path: path.to_path_buf(),
+        source,
     }
 }
 
